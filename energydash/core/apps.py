@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "energydash.core"
+    label = "core"
+    verbose_name = "Console"
+
+    def ready(self) -> None:
+        from energydash.core import checks, roles  # noqa: F401  (registers checks and signals)

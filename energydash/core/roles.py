@@ -1,0 +1,56 @@
+"""The three console roles, as Django groups.
+
+viewer   sees every page, changes nothing;
+operator also places and reviews orders;
+admin    also manages provider accounts in Django admin (members are made staff).
+Superusers count as admin. The groups are created by migration core 0002; their model
+permissions are (re)assigned after every migrate, once all permissions exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
+ROLES = (VIEWER, OPERATOR, ADMIN)
+RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
+
+# Django-admin permissions the admin group holds: the vault and the read-only audit trail.
+ADMIN_APP_LABELS = ("providers", "core", "sandbox", "django_q")
+
+
+def role_of(user: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_energydash_role", "unset")
+    if cached != "unset":
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in (ADMIN, OPERATOR, VIEWER) if r in names), None)
+    user._energydash_role = role
+    return role
+
+
+def has_role(user: Any, minimum: str) -> bool:
+    role = role_of(user)
+    return role is not None and RANK[role] >= RANK[minimum]
+
+
+def can_operate(user: Any) -> bool:
+    return has_role(user, OPERATOR)
+
+
+@receiver(post_migrate)
+def assign_role_permissions(sender: Any, **kwargs: Any) -> None:
+    # Runs after each app's migrations; permissions of apps migrated later are added on their turn.
+    admin, _ = Group.objects.get_or_create(name=ADMIN)
+    for name in (VIEWER, OPERATOR):
+        Group.objects.get_or_create(name=name)
+    perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS)
+    admin.permissions.add(*perms)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_post_parameters
+from django.utils.decorators import method_decorator
+
+from energydash.core.models import AuditEvent
+from energydash.providers.audit import record_account_change, snapshot
+from energydash.providers.models import ProviderAccount
+
+SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """Secrets are write-only: typed into empty password inputs; blank keeps the stored value."""
+
+    new_api_key = forms.CharField(
+        label="API key", required=False, strip=True, widget=SECRET_INPUT,
+        help_text="Leave blank to keep the current key.",
+    )
+    new_api_secret = forms.CharField(
+        label="API secret", required=False, strip=True, widget=SECRET_INPUT,
+        help_text="Leave blank to keep the current secret. Not used by Netts.",
+    )
+    clear_api_secret = forms.BooleanField(
+        label="Remove the stored API secret", required=False
+    )
+
+    class Meta:
+        model = ProviderAccount
+        exclude = ("api_key", "api_secret")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        has_key = bool(data.get("new_api_key")) or bool(self.instance.pk and self.instance.api_key)
+        if not has_key:
+            self.add_error("new_api_key", "An API key is required.")
+        provider = data.get("provider")
+        secret_after = bool(data.get("new_api_secret")) or (
+            bool(self.instance.pk and self.instance.api_secret) and not data.get("clear_api_secret")
+        )
+        if provider in ("itrx", "tronzap") and not secret_after:
+            self.add_error("new_api_secret", "This provider signs requests: an API secret is required.")
+        if provider == "netts" and not data.get("egress_ip"):
+            self.add_error("egress_ip", "Netts checks X-Real-IP against its whitelist: enter the IP.")
+        return data
+
+    def save(self, commit: bool = True) -> ProviderAccount:
+        account = super().save(commit=False)
+        if self.cleaned_data.get("new_api_key"):
+            account.api_key = self.cleaned_data["new_api_key"]
+        if self.cleaned_data.get("clear_api_secret"):
+            account.api_secret = ""
+        if self.cleaned_data.get("new_api_secret"):
+            account.api_secret = self.cleaned_data["new_api_secret"]
+        if commit:
+            account.save()
+        return account
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    form = ProviderAccountForm
+    list_display = ("name", "provider", "masked_key", "enabled", "effective_base_url", "updated")
+    list_filter = ("provider", "enabled")
+    search_fields = ("name",)
+    readonly_fields = ("code", "masked_key", "masked_secret", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("name", "provider", "enabled", "code")}),
+        (
+            "Credentials (write-only)",
+            {"fields": ("masked_key", "new_api_key", "masked_secret", "new_api_secret",
+                        "clear_api_secret", "base_url", "egress_ip")},
+        ),
+        ("Limits and alerts", {"fields": ("low_balance_threshold_sun", "alert_emails",
+                                          "max_order_sun", "daily_budget_sun")}),
+        ("Network", {"fields": ("timeout_seconds", "connect_timeout_seconds")}),
+        ("History", {"fields": ("created", "updated")}),
+    )
+
+    @admin.display(description="stored API key")
+    def masked_key(self, obj: ProviderAccount) -> str:
+        return obj.masked_key or "not set"
+
+    @admin.display(description="stored API secret")
+    def masked_secret(self, obj: ProviderAccount) -> str:
+        return obj.masked_secret or "not set"
+
+    @admin.display(description="endpoint")
+    def effective_base_url(self, obj: ProviderAccount) -> str:
+        return obj.effective_base_url
+
+    @method_decorator(sensitive_post_parameters("new_api_key", "new_api_secret"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ProviderAccount, form: Any, change: bool) -> None:
+        before = None
+        if change:
+            before = snapshot(ProviderAccount.objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+        record_account_change(obj, before, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: ProviderAccount) -> None:
+        AuditEvent.record("provider_account.deleted", obj, actor=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for account in queryset:
+            AuditEvent.record("provider_account.deleted", account, actor=request.user)
+        super().delete_queryset(request, queryset)

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from energydash.lib.crypto import EncryptedTextField, Secret, mask
+from energydash.lib.tron import SUN_PER_TRX
+from energydash.providers.credentials import (
+    DEFAULT_BASE_URLS,
+    ITRX,
+    NETTS,
+    TRONZAP,
+    Credentials,
+)
+
+
+class Provider(models.TextChoices):
+    ITRX = ITRX, "itrx.io"
+    TRONZAP = TRONZAP, "TronZap"
+    NETTS = NETTS, "Netts"
+
+
+class ProviderAccount(models.Model):
+    """One prepaid account at one provider: the key vault entry plus its operating limits."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    base_url = models.URLField(
+        max_length=300,
+        blank=True,
+        help_text="Provider origin, optionally with a path prefix, never the API path. "
+        "Blank means the provider's real address.",
+    )
+    api_key = EncryptedTextField(blank=True)
+    api_secret = EncryptedTextField(blank=True, help_text="Not used by Netts.")
+    egress_ip = models.GenericIPAddressField(
+        null=True,
+        blank=True,
+        verbose_name="egress IP",
+        help_text="Netts: the whitelisted IP this server calls from, sent as X-Real-IP.",
+    )
+    enabled = models.BooleanField(default=True)
+    low_balance_threshold_sun = models.BigIntegerField(
+        default=100 * SUN_PER_TRX,
+        validators=[MinValueValidator(0)],
+        verbose_name="low-balance threshold (sun)",
+    )
+    alert_emails = models.TextField(
+        blank=True,
+        help_text="Low-balance alert recipients, one per line or comma-separated. "
+        "Blank means every user in the admin group.",
+    )
+    max_order_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="maximum cost per order (sun)",
+        help_text="Orders quoted above this are refused before the provider is called.",
+    )
+    daily_budget_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="daily budget (sun)",
+        help_text="Refuse an order that would take today's spend on this account above this.",
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(1)], help_text="Whole-request timeout."
+    )
+    connect_timeout_seconds = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1)]
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    @property
+    def effective_base_url(self) -> str:
+        return (self.base_url or DEFAULT_BASE_URLS[self.provider]).rstrip("/")
+
+    @property
+    def masked_key(self) -> str:
+        return mask(self.api_key.reveal()) if self.api_key else ""
+
+    @property
+    def masked_secret(self) -> str:
+        return mask(self.api_secret.reveal()) if self.api_secret else ""
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        raw = self.alert_emails.replace(",", "\n")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+    def credentials(self) -> Credentials:
+        return Credentials(
+            provider=self.provider,
+            base_url=self.effective_base_url,
+            api_key=self.api_key or Secret(""),
+            api_secret=self.api_secret or Secret(""),
+            egress_ip=self.egress_ip or "",
+            timeout=float(self.timeout_seconds),
+            connect_timeout=float(self.connect_timeout_seconds),
+            label=self.name,
+        )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from energydash.core import views as core_views
+from energydash.providers import views as provider_views
+
+admin.site.site_header = "energydash administration"
+admin.site.site_title = "energydash"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("providers/", provider_views.account_list, name="providers"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.ENERGYDASH_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("energydash.sandbox.urls")))
