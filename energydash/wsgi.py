@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "energydash.settings")
 application = get_wsgi_application()
+
+from energydash.core.startup import refuse_if_misconfigured  # noqa: E402
+
+refuse_if_misconfigured()

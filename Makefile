@@ -1,0 +1,36 @@
+# energydash: `make run` starts the console with the sandbox on SQLite; `make test` runs every test.
+.DEFAULT_GOAL := help
+PYTHON := $(shell scripts/find-python)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test test-unit test-browser lint
+
+help:
+	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
+	@echo "make test  set up and run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make lint  ruff"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+run: venv
+	scripts/run
+
+test: test-unit test-browser
+
+test-unit: venv
+	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+
+test-browser: venv
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check energydash tests

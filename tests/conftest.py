@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib.auth.models import Group
+
+from energydash.providers.models import ProviderAccount
+
+TEST_FIELD_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def _field_keys(settings):
+    """Every test encrypts with a throwaway key, never the developer's var/field-keys."""
+    settings.ENERGYDASH_FIELD_KEYS = [TEST_FIELD_KEY]
+    settings.ENERGYDASH_FIELD_KEYS_SOURCE = "environment"
+    # Tests speak plain HTTP to the test client; production keeps the HTTPS redirect.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+def _user(django_user_model, username: str, role: str | None, **extra):
+    user = django_user_model.objects.create_user(username=username, password="pw-" + username, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db, django_user_model):
+    return _user(django_user_model, "vera", "viewer")
+
+
+@pytest.fixture
+def operator(db, django_user_model):
+    return _user(django_user_model, "otto", "operator")
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return _user(django_user_model, "ada", "admin", is_staff=True)
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def itrx_account(db):
+    return ProviderAccount.objects.create(
+        name="itrx main",
+        provider="itrx",
+        api_key="B433BFF1CDE7450AA38A56BEAC690DD4",
+        api_secret="0285A2741D0E76E2E187260EB23E51851D48403A756333E7D0CF845406ABF3E8",
+    )
+
+
+@pytest.fixture
+def tronzap_account(db):
+    return ProviderAccount.objects.create(
+        name="tronzap main", provider="tronzap", api_key="tz-token-0001", api_secret="tz-secret-0001"
+    )
+
+
+@pytest.fixture
+def netts_account(db):
+    return ProviderAccount.objects.create(
+        name="netts main", provider="netts", api_key="a" * 32, egress_ip="203.0.113.7"
+    )
