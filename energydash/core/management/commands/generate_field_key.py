@@ -10,6 +10,7 @@ from energydash.lib.crypto import generate_key
 
 
 class Command(BaseCommand):
+    requires_system_checks: list = []
     help = "Print a new Fernet key for ENERGYDASH_FIELD_KEYS (or write it to a file with --write)."
 
     def add_arguments(self, parser: Any) -> None:
