@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "energydash.core",
     "energydash.providers",
     "energydash.sandbox",
+    "energydash.orders",
+    "energydash.balances",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from energydash.providers.models import ProviderAccount
+
+
+class Kind(models.TextChoices):
+    ENERGY = "energy", "Energy rental"
+    COLLECTION = "collection", "Collection (itrx)"
+    ACTIVATION = "activation", "Address activation"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    DELEGATING = "delegating", "Delegating"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+    UNKNOWN = "unknown", "Unknown — reconciling"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.REFUNDED})
+# Orders a poller looks at. needs_review waits for a person and is not polled.
+POLLABLE = (Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN)
+OPEN = (Status.DRAFT, *POLLABLE, Status.NEEDS_REVIEW)
+# Orders whose money is (or may be) spent: they count against spend limits and budgets.
+SPENDING = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.UNKNOWN, Status.NEEDS_REVIEW)
+
+
+def new_reference() -> str:
+    # Sent as itrx out_trade_no / TronZap external_id: short, unique, printable.
+    return "ed-" + uuid.uuid4().hex[:24]
+
+
+class Order(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ENERGY)
+    receive_address = models.CharField(max_length=34)
+    to_address = models.CharField(max_length=34, blank=True)
+    energy = models.PositiveIntegerField(null=True, blank=True)
+    period = models.CharField(max_length=8, blank=True)
+    activate = models.BooleanField(default=False)
+    reference = models.CharField(max_length=40, unique=True, default=new_reference, editable=False)
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    provider_ref = models.CharField(max_length=100, blank=True, db_index=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    raw_status = models.CharField(max_length=40, blank=True)
+    quoted_cost_sun = models.BigIntegerField(null=True, blank=True)
+    cost_sun = models.BigIntegerField(null=True, blank=True)
+    unit_price_sun = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    burn_sun_per_energy = models.PositiveIntegerField()
+    balance_after_sun = models.BigIntegerField(null=True, blank=True)
+    refund_sun = models.BigIntegerField(null=True, blank=True)
+    energy_delivered = models.PositiveIntegerField(null=True, blank=True)
+    tx_hashes = models.JSONField(default=list, blank=True)
+    last_error = models.TextField(blank=True)
+
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_via = models.CharField(max_length=40, default="console")  # console / command:place_order
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Polling bookkeeping: when to look next, how often we looked, and a short claim lease so
+    # two workers never process the same order at once.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created"], name="order_status_created"),
+            models.Index(fields=["account", "-created"], name="order_account_created"),
+            models.Index(fields=["receive_address", "-created"], name="order_address_created"),
+            models.Index(
+                fields=["next_poll_at"],
+                name="order_open_next_poll",
+                condition=Q(status__in=["submitted", "delegating", "unknown"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.short_code} on {self.account.name}"
+
+    @property
+    def short_code(self) -> str:
+        return str(self.code)[:8]
+
+    @property
+    def provider(self) -> str:
+        return self.account.provider
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status in (Status.UNKNOWN, Status.NEEDS_REVIEW)
+
+    @property
+    def burn_cost_sun(self) -> int | None:
+        if not self.energy:
+            return None
+        return self.energy * self.burn_sun_per_energy
+
+    @property
+    def savings_sun(self) -> int | None:
+        cost = self.cost_sun if self.cost_sun is not None else self.quoted_cost_sun
+        if cost is None or self.burn_cost_sun is None:
+            return None
+        return self.burn_cost_sun - cost
+
+    @property
+    def effective_unit_price(self) -> Decimal | None:
+        if self.cost_sun is not None and self.energy:
+            return (Decimal(self.cost_sun) / self.energy).quantize(Decimal("0.001"))
+        return self.unit_price_sun
+
+    def age(self) -> timedelta:
+        return timezone.now() - self.created
+
+
+class OrderEvent(models.Model):
+    """One state change or provider exchange of an order, with who or what caused it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16)  # state / exchange / note
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=60, blank=True)  # task:poll_orders, callback:itrx
+    message = models.TextField(blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["order", "created"], name="orderevent_order_created")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.from_status}->{self.to_status}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id and self.actor:
+            return self.actor.get_username()
+        return self.actor_label or "system"
