@@ -1,0 +1,227 @@
+"""Tables behind the simulated providers: accounts, orders, callbacks and the simulated chain."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from energydash.providers.models import Provider
+from energydash.sandbox.defaults import ITRX_DAY_PRICES_SUN, PROVIDER_DEFAULTS
+
+RATE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+def _day_prices() -> dict[str, int]:
+    return dict(ITRX_DAY_PRICES_SUN)
+
+
+class SandboxAccount(models.Model):
+    """One fake prepaid account at a simulated provider.
+
+    Credentials are stored in plain text on purpose: they are fake, known to anyone reading the
+    demo set-up, and the sandbox is only mounted when ENERGYDASH_SANDBOX is on (never in
+    production; check energydash.W001 warns about it). Real keys live in ProviderAccount,
+    encrypted.
+    """
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    name = models.CharField(max_length=100, unique=True)
+    api_key = models.CharField(max_length=128, help_text="itrx API-KEY, TronZap token, Netts key.")
+    api_secret = models.CharField(max_length=128, blank=True, help_text="Not used by Netts.")
+    balance_sun = models.BigIntegerField(default=0, verbose_name="balance (sun)")
+    whitelist_ips = models.TextField(
+        blank=True, help_text="Netts: X-Real-IP values accepted, one per line or comma-separated."
+    )
+    deposit_address = models.CharField(max_length=34, blank=True)
+
+    min_energy = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Blank: provider default."
+    )
+    max_energy = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Blank: provider default."
+    )
+    price_sun = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        verbose_name="1-hour price (sun per energy)",
+        help_text="Blank: provider default.",
+    )
+    day_prices_sun = models.JSONField(
+        default=_day_prices,
+        blank=True,
+        help_text='itrx only: sun per energy per day by tier, e.g. {"1": 85, "3": 80, "30": 75}.',
+    )
+    activation_fee_sun = models.BigIntegerField(
+        null=True, blank=True, help_text="Blank: provider default."
+    )
+    orders_unavailable = models.BooleanField(
+        default=False,
+        help_text="Placing answers the provider's 'temporarily unavailable' error "
+        "(nothing charged).",
+    )
+
+    latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every request.")
+    error_rate = models.FloatField(default=0.0, validators=RATE, help_text="Share answering 5xx.")
+    timeout_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share held for hang_seconds, then answered 504 (nothing done).",
+    )
+    lose_response_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of placing requests that create and charge the order, then hold the "
+        "response for hang_seconds.",
+    )
+    hang_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.0)])
+    delegation_delay_seconds = models.PositiveIntegerField(
+        default=6, help_text="Time from order to delegation (status, hashes, callback)."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "api_key"], name="sandbox_account_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        for field, value in PROVIDER_DEFAULTS.get(self.provider, {}).items():
+            if getattr(self, field) is None:
+                setattr(self, field, value)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def whitelist(self) -> set[str]:
+        return {
+            ip.strip() for ip in self.whitelist_ips.replace(",", "\n").splitlines() if ip.strip()
+        }
+
+    def charge(self, sun: int) -> bool:
+        """Deduct sun atomically; False (and nothing changed) if the balance would go below zero.
+
+        One conditional UPDATE: two concurrent orders can never both pass the check.
+        """
+        updated = SandboxAccount.objects.filter(pk=self.pk, balance_sun__gte=sun).update(
+            balance_sun=F("balance_sun") - sun
+        )
+        self.refresh_from_db(fields=["balance_sun"])
+        return updated == 1
+
+
+class SandboxAddress(models.Model):
+    """The simulated chain's view of an address. Addresses not listed here count as activated."""
+
+    address = models.CharField(max_length=34, unique=True)
+    activated = models.BooleanField(default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "sandbox addresses"
+
+    def __str__(self) -> str:
+        return f"{self.address} ({'activated' if self.activated else 'not activated'})"
+
+    @classmethod
+    def is_activated(cls, address: str) -> bool:
+        return not cls.objects.filter(address=address, activated=False).exists()
+
+    @classmethod
+    def activate(cls, address: str) -> None:
+        cls.objects.filter(address=address, activated=False).update(
+            activated=True, activated_at=timezone.now()
+        )
+
+
+class SandboxOrder(models.Model):
+    """An order at a simulated provider. Its progress is computed from created_at on read."""
+
+    class Kind(models.TextChoices):
+        ENERGY = "energy", "energy"
+        COLLECT = "collect", "itrx collection"
+        ACTIVATE = "activate", "address activation"
+
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="orders")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ENERGY)
+    ref = models.CharField(max_length=64, unique=True, help_text="serial / id / orderId")
+    client_ref = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="out_trade_no / external_id (not unique, as at the providers)",
+    )
+    receive_address = models.CharField(max_length=34)
+    energy = models.PositiveIntegerField(default=0)
+    period = models.CharField(
+        max_length=8, blank=True, help_text="Provider notation: 1H, 3D, 1, 1h."
+    )
+    duration_seconds = models.PositiveIntegerField(default=3600)
+    cost_sun = models.BigIntegerField(help_text="Total charged, activation included.")
+    activation_sun = models.BigIntegerField(default=0)
+    scene = models.PositiveSmallIntegerField(null=True, blank=True)
+    callback_url = models.CharField(max_length=2048, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reclaimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "client_ref"], name="sandbox_order_client_ref")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.ref}"
+
+    def delegated_at(self) -> datetime:
+        return self.created_at + timedelta(seconds=self.account.delegation_delay_seconds)
+
+    def is_delegated(self, now: datetime) -> bool:
+        return now >= self.delegated_at()
+
+    def expires_at(self) -> datetime:
+        return self.delegated_at() + timedelta(seconds=self.duration_seconds)
+
+    def reclaimed(self, now: datetime) -> datetime | None:
+        """When the delegation was (or will have been, by now) taken back, else None."""
+        if self.reclaimed_at and self.reclaimed_at <= now:
+            return self.reclaimed_at
+        return self.expires_at() if now >= self.expires_at() else None
+
+    def fake_hash(self, what: str) -> str:
+        return hashlib.sha256(f"{self.ref}:{what}".encode()).hexdigest()
+
+
+class SandboxCallback(models.Model):
+    """itrx's signed POST to an order's callback_url, retried 15s, 15s, 30s, 180s, 600s, 1200s,
+    1800s after failures, then dropped."""
+
+    order = models.OneToOneField(SandboxOrder, on_delete=models.CASCADE, related_name="callback")
+    url = models.CharField(max_length=2048)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Blank: no more attempts."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status.")
+    last_error = models.CharField(max_length=300, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"], name="sandbox_callback_due")]
+
+    def __str__(self) -> str:
+        return f"callback for {self.order.ref}"
+
+    @property
+    def dropped(self) -> bool:
+        return self.delivered_at is None and self.next_attempt_at is None and self.attempts > 0

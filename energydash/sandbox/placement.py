@@ -1,0 +1,27 @@
+"""Creating an order: charge, activate and record in one transaction, or do nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
+
+
+def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> SandboxOrder | None:
+    """The new order, or None when the balance does not cover cost_sun (nothing changed then;
+    account.balance_sun holds the balance seen)."""
+    with transaction.atomic():
+        if not account.charge(cost_sun):
+            return None
+        if fields.get("activation_sun"):
+            SandboxAddress.activate(fields["receive_address"])
+        order = SandboxOrder.objects.create(
+            account=account, provider=account.provider, cost_sun=cost_sun, **fields
+        )
+        if order.callback_url:
+            SandboxCallback.objects.create(
+                order=order, url=order.callback_url, next_attempt_at=order.delegated_at()
+            )
+    return order

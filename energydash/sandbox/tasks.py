@@ -1,0 +1,59 @@
+"""django-q2 tasks of the sandbox: plain functions, safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+from django.utils import timezone
+
+from energydash.sandbox.callbacks import (
+    DELIVERY_TIMEOUT_SECONDS,
+    next_attempt_after,
+    signed_request,
+)
+from energydash.sandbox.models import SandboxCallback
+
+CLAIM_LEASE = timedelta(minutes=2)  # a crashed delivery is retried after this
+
+
+def deliver_due_callbacks(now: datetime | None = None, client: httpx.Client | None = None) -> int:
+    """POST every itrx callback that is due; returns how many delivery attempts were made."""
+    now = now or timezone.now()
+    own_client = client is None
+    http = client or httpx.Client(timeout=DELIVERY_TIMEOUT_SECONDS)
+    made = 0
+    try:
+        due = SandboxCallback.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+        for callback in due.select_related("order__account").order_by("next_attempt_at")[:200]:
+            if _claim(callback, now):
+                _attempt(callback, now, http)
+                made += 1
+    finally:
+        if own_client:
+            http.close()
+    return made
+
+
+def _claim(callback: SandboxCallback, now: datetime) -> bool:
+    """Conditional UPDATE: of two workers seeing the same row, only one sends it."""
+    claimed = SandboxCallback.objects.filter(
+        pk=callback.pk, attempts=callback.attempts, delivered_at__isnull=True
+    ).update(attempts=callback.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
+    callback.attempts += 1
+    return claimed == 1
+
+
+def _attempt(callback: SandboxCallback, now: datetime, http: httpx.Client) -> None:
+    body, headers = signed_request(callback.order, now)
+    status, error = None, ""
+    try:
+        status = http.post(callback.url, content=body, headers=headers).status_code
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    callback.last_status, callback.last_error = status, error
+    if status == 200:
+        callback.delivered_at, callback.next_attempt_at = now, None
+    else:
+        callback.next_attempt_at = next_attempt_after(callback.attempts, now)
+    callback.save(update_fields=["last_status", "last_error", "delivered_at", "next_attempt_at"])
