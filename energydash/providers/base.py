@@ -288,8 +288,8 @@ class Adapter(abc.ABC):
     def _error(self, outcome: str, message: str, **kw: Any) -> ProviderError:
         return ProviderError(outcome, self._scrub(message), provider=self.kind, **kw)
 
-    def _check_order_args(self, address: str, energy: int | None, period: str | None) -> str:
-        """Validate what we can before any HTTP call; returns the cleaned address."""
+    def _check_order_args(self, address: str | None, energy: int | None, period: str | None) -> str:
+        """Validate what we can before any HTTP call; returns the cleaned address ("" if None)."""
         if period is not None and period not in self.periods:
             allowed = ", ".join(self.periods)
             raise self._error(REJECTED, f"period {period!r} is not offered; use one of {allowed}")
@@ -297,6 +297,8 @@ class Adapter(abc.ABC):
             isinstance(energy, bool) or not isinstance(energy, int) or energy <= 0
         ):
             raise self._error(REJECTED, f"energy must be a positive whole number, got {energy!r}")
+        if address is None:
+            return ""
         try:
             return validate_address(address)
         except InvalidAddress as exc:

@@ -1,0 +1,368 @@
+"""itrx.io adapter (providers.md section 2). Money is integer sun on the wire already.
+
+GETs carry only API-KEY; POSTs are signed with HMAC-SHA256(secret, f"{ts}&{sorted compact JSON}")
+and the body sent is exactly that JSON string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import httpx
+
+from energydash.providers.base import (
+    COMPLETED,
+    DELEGATING,
+    FAILED,
+    PERIODS,
+    REFUNDED,
+    REJECTED,
+    SUBMITTED,
+    UNKNOWN,
+    Adapter,
+    Balance,
+    CallbackEvent,
+    CallbackRejected,
+    Limits,
+    OrderState,
+    PlacedOrder,
+    Quote,
+    lookup_header,
+    unit_price,
+)
+from energydash.providers.credentials import ITRX
+
+INDEX_DATA = "/api/v1/frontend/index-data"
+PRICE = "/api/v1/frontend/order/price"  # not /order-price: every code sample uses this (2.6)
+ORDER = "/api/v1/frontend/order"
+COLLECT = "/api/v1/frontend/order/collect-manual"
+QUERY = "/api/v1/frontend/order/query"  # not /order-query: the 2023 spelling (2.5)
+
+# Order query status (2.5). 10/20 are accepted-but-not-yet-delegating, so "submitted"; 30 is
+# "delegation in preparation" per the table (the example comment calling 30 success is wrong:
+# callbacks report success as 40). Unknown codes stay non-final so polling goes on.
+STATUS = {
+    0: FAILED,
+    10: SUBMITTED,
+    20: SUBMITTED,
+    30: DELEGATING,
+    31: DELEGATING,
+    32: DELEGATING,
+    40: COMPLETED,
+    41: REFUNDED,
+    43: FAILED,
+}
+CALLBACK_STATUS = {40: COMPLETED, 41: FAILED}  # the callback page: 40 success, 41 failed
+
+# Callbacks older than this are refused (401). itrx's own sample warns at 100 s; 300 s leaves room
+# for clock skew and queueing while keeping a replay window short. Retries after that are lost to
+# the receiver but harmless: order status is also polled. Future timestamps beyond the skew too.
+CALLBACK_MAX_AGE = 300
+CALLBACK_MAX_FUTURE = 60
+
+
+def canonical_body(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+def sign(secret: str, timestamp: int | str, body: str) -> str:
+    message = f"{timestamp}&{body}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
+    except ArithmeticError:
+        return None
+
+
+class ItrxAdapter(Adapter):
+    kind = ITRX
+    periods = PERIODS
+    supports_reference_lookup = True
+    supports_collection = True
+    supports_callbacks = True
+
+    # HTTP ---------------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> dict:
+        headers = {"API-KEY": self.credentials.api_key.reveal()}
+        response = self._send("GET", path, params=params, headers=headers, placing=False)
+        return self._parse(response, placing=False)
+
+    def _post(self, path: str, params: dict[str, Any]) -> dict:
+        body = canonical_body(params)
+        timestamp = str(int(self._clock()))
+        signature = sign(self.credentials.api_secret.reveal(), timestamp, body)
+        headers = {
+            "API-KEY": self.credentials.api_key.reveal(),
+            "TIMESTAMP": timestamp,
+            "SIGNATURE": signature,
+            "Content-Type": "application/json",
+        }
+        response = self._send(
+            "POST", path, content=body.encode(), headers=headers, placing=True, redact=(signature,)
+        )
+        return self._parse(response, placing=True)
+
+    def _parse(self, response: httpx.Response, *, placing: bool) -> dict:
+        status = response.status_code
+        data = self._decode(response)
+        exchange = self.exchanges[-1]
+        if status == 400 and isinstance(data, dict) and data:
+            raise self._error(
+                REJECTED, _describe_400(data), code="http 400", http_status=400, exchange=exchange
+            )
+        if status in (401, 403):
+            detail = data.get("detail") if isinstance(data, dict) else None
+            words = f"authentication failed: {detail}" if detail else "authentication failed"
+            raise self._error(
+                REJECTED,
+                f"{words} (check the API key)",
+                code=f"http {status}",
+                http_status=status,
+                exchange=exchange,
+            )
+        if 200 <= status < 300 and isinstance(data, dict):
+            errno = data.get("errno", 0)
+            if errno not in (0, "0"):
+                message = str(data.get("message") or "no reason given")
+                not_found = str(errno) == "404"
+                raise self._error(
+                    REJECTED,
+                    message,
+                    code=f"errno {errno}",
+                    http_status=status,
+                    exchange=exchange,
+                    not_found=not_found,
+                )
+            return data
+        what = "an unreadable reply" if data is None else "an unexpected reply"
+        raise self._http_failure(response, placing=placing, message=f"itrx sent {what} ({status})")
+
+    # Operations ---------------------------------------------------------------------------------
+
+    def _index_data(self) -> dict:
+        data = self._get(INDEX_DATA)
+        if "balance" not in data:
+            # A wrong key gets HTTP 200 with empty data rather than an error (2.3).
+            raise self._error(
+                REJECTED,
+                "authentication failed: itrx returned no account data for this API key",
+                code="empty data",
+                http_status=200,
+                exchange=self.exchanges[-1],
+            )
+        return data
+
+    def balance(self) -> Balance:
+        data = self._index_data()
+        return Balance(balance_sun=int(data["balance"]), raw=data)
+
+    def quote(self, energy: int, period: str, address: str | None = None) -> Quote:
+        # `address` is the receiving address; itrx's `to_address` is the USDT transfer's
+        # destination used to estimate energy when none is given, so it is not sent here.
+        self._check_order_args(address, energy, period)
+        price = self._get(PRICE, {"period": period, "energy_amount": energy})
+        index = self._index_data()
+        # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
+        # about the small-order `addition`, so it is already included. Adding it again would
+        # overstate the cost; `addition` stays visible in raw.
+        total_sun = int(price["total_price"])
+        limits = Limits(
+            min_energy=_int(index.get("minimum_order_energy")),
+            max_energy=_int(index.get("maximum_order_energy")),
+            periods=self.periods,
+        )
+        return Quote(
+            provider=self.kind,
+            energy=energy,
+            period=period,
+            total_sun=total_sun,
+            unit_price_sun=unit_price(total_sun, energy),
+            limits=limits,
+            activation_sun=None,
+            raw={"price": price, "index_data": index},
+        )
+
+    def place_energy_order(
+        self,
+        address: str,
+        energy: int,
+        period: str,
+        reference: str,
+        activate: bool = False,
+        callback_url: str | None = None,
+    ) -> PlacedOrder:
+        address = self._check_order_args(address, energy, period)
+        params: dict[str, Any] = {
+            "energy_amount": energy,
+            "period": period,
+            "receive_address": address,
+        }
+        if reference:
+            params["out_trade_no"] = reference
+        if activate:
+            params["active"] = 1  # activates first if needed, for 1.5 TRX
+        if callback_url:
+            params["callback_url"] = callback_url
+        return self._placed(self._post(ORDER, params))
+
+    def place_collection_order(
+        self,
+        address: str,
+        reference: str,
+        to_address: str | None = None,
+        scene: int = 0,
+        callback_url: str | None = None,
+    ) -> PlacedOrder:
+        address = self._check_order_args(address, None, None)
+        params: dict[str, Any] = {"scene": scene, "receive_address": address}
+        if to_address:
+            params["to_address"] = self._check_order_args(to_address, None, None)
+        if reference:
+            params["out_trade_no"] = reference
+        if callback_url:
+            params["callback_url"] = callback_url
+        return self._placed(self._post(COLLECT, params))
+
+    def _placed(self, data: dict) -> PlacedOrder:
+        serial = str(data.get("serial") or "")
+        if not serial:
+            raise self._error(
+                UNKNOWN,
+                "itrx answered errno 0 but gave no order serial",
+                http_status=200,
+                exchange=self.exchanges[-1],
+            )
+        return PlacedOrder(
+            provider_ref=serial,
+            status=SUBMITTED,  # creation is not delegation (2.4): query or await the callback
+            raw_status="errno 0",
+            cost_sun=_int(data.get("amount")),
+            balance_after_sun=_int(data.get("balance")),
+            energy=None,
+            tx_hashes=(),
+            raw=data,
+        )
+
+    def activate_address(self, address: str, reference: str) -> PlacedOrder:
+        raise self._unsupported(
+            "itrx has no separate activation order: pass activate=True on the energy order "
+            "(active=1, 1.5 TRX)"
+        )
+
+    def get_order(
+        self, provider_ref: str | None = None, reference: str | None = None
+    ) -> OrderState:
+        if provider_ref:
+            params = {"serial": provider_ref}
+        elif reference:
+            params = {"out_trade_no": reference}
+        else:
+            raise self._unsupported("get_order needs the itrx serial or our reference")
+        data = self._get(QUERY, params)
+        raw_status = data.get("status")
+        hashes = tuple(
+            str(d["delegate_hash"])
+            for d in data.get("details") or []
+            if isinstance(d, dict) and d.get("delegate_hash")
+        )
+        return OrderState(
+            provider_ref=str(data.get("order_no") or provider_ref or ""),
+            reference=data.get("out_trade_no") or reference,
+            status=STATUS.get(_int(raw_status), SUBMITTED),  # type: ignore[arg-type]
+            raw_status=str(raw_status),
+            cost_sun=_int(data.get("amount")),
+            energy_ordered=_int(data.get("energy_amount")),
+            energy_delivered=_int(data.get("pay_amount")),
+            tx_hashes=hashes,
+            refund_sun=_int(data.get("refund_amount")),
+            raw=data,
+        )
+
+    # Callback -----------------------------------------------------------------------------------
+
+    def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, now: float | None = None
+    ) -> CallbackEvent:
+        timestamp = lookup_header(headers, "TIMESTAMP")
+        signature = lookup_header(headers, "SIGNATURE").lower()
+        if not timestamp or not signature:
+            raise CallbackRejected(401, "missing TIMESTAMP or SIGNATURE header")
+        try:
+            ts = int(timestamp)
+        except ValueError:
+            raise CallbackRejected(401, "TIMESTAMP is not a Unix time in seconds") from None
+        age = (self._clock() if now is None else now) - ts
+        if age > CALLBACK_MAX_AGE:
+            raise CallbackRejected(401, f"stale callback: signed {int(age)} s ago")
+        if age < -CALLBACK_MAX_FUTURE:
+            raise CallbackRejected(401, f"callback timestamp is {int(-age)} s in the future")
+        secret = self.credentials.api_secret.reveal()
+        if not secret:
+            raise CallbackRejected(403, "no API secret stored for this account; cannot verify")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        form = _matching_form(secret, timestamp, signature, data, body)
+        if form is None:
+            raise CallbackRejected(403, "signature does not match")
+        if not isinstance(data, dict):
+            raise CallbackRejected(400, "signed body is not a JSON object")
+        return _event(data, form)
+
+
+def _matching_form(
+    secret: str, timestamp: str, signature: str, data: Any, body: bytes
+) -> str | None:
+    """Which serialization itrx signed. The docs disagree (2.12): compact in every sample but
+    Python's, which uses json.dumps defaults (", ", ": "). We also accept a signature over the raw
+    body as received: if itrx posts exactly the string it signed (as clients must), that form
+    survives float re-serialization differences (pay_amount). All three need the secret."""
+    candidates: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        candidates.append(("compact", canonical_body(data)))
+        candidates.append(("spaced", json.dumps(data, sort_keys=True)))
+    candidates.append(("raw", body.decode("utf-8", "replace")))
+    for form, text in candidates:
+        if hmac.compare_digest(sign(secret, timestamp, text), signature):
+            return form
+    return None
+
+
+def _event(data: dict, form: str) -> CallbackEvent:
+    raw_status = data.get("status")
+    hashes = tuple(
+        str(data[key]) for key in ("txid", "active_hash", "bandwidth_hash") if data.get(key)
+    )
+    return CallbackEvent(
+        provider_ref=str(data.get("serial") or ""),
+        reference=str(data["out_trade_no"]) if data.get("out_trade_no") else None,
+        status=CALLBACK_STATUS.get(_int(raw_status), DELEGATING),  # type: ignore[arg-type]
+        raw_status=str(raw_status),
+        energy_delivered=_int(data.get("pay_amount")),
+        tx_hashes=hashes,
+        raw=data,
+        matched_form=form,
+    )
+
+
+def _describe_400(data: dict) -> str:
+    """itrx 400: {"detail": "..."} first, else {field: [reasons]} (2.3)."""
+    if "detail" in data:
+        return str(data["detail"])
+    parts = []
+    for field, reasons in data.items():
+        text = " ".join(str(r) for r in reasons) if isinstance(reasons, list) else str(reasons)
+        parts.append(f"{field}: {text}")
+    return "; ".join(parts)
