@@ -1,0 +1,89 @@
+"""The orders list's filters, shared by the list page and the CSV export (same rows in both)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+
+from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.orders.models import OPEN, Kind, Status
+from energydash.providers.models import Provider, ProviderAccount
+
+OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status.choices]
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a calendar day in the operators' time zone, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+class OrderFilterForm(forms.Form):
+    """GET filters: status, account (code), provider, kind, date_from, date_to, address.
+
+    Dates are calendar days in settings.TIME_ZONE, both inclusive. Build it from request.GET and
+    call .filter(queryset): fields that did not validate are left out (their errors are on the
+    form), so a list page still shows rows; the export refuses an invalid form instead.
+    """
+
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    account = forms.ModelChoiceField(
+        queryset=ProviderAccount.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label="any account",
+    )
+    provider = forms.ChoiceField(choices=[("", "any provider"), *Provider.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "any kind"), *Kind.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=DATE_INPUT)
+    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT)
+    address = forms.CharField(required=False, max_length=64, label="Receiving address")
+
+    def clean_address(self) -> str:
+        text = (self.cleaned_data.get("address") or "").strip()
+        if not text:
+            return ""
+        try:
+            return validate_address(text)
+        except InvalidAddress as exc:
+            raise forms.ValidationError(f"Not a TRON address: {exc}.") from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The orders matching every filter that validated."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        status = data.get("status")
+        if status == OPEN_FILTER:
+            queryset = queryset.filter(status__in=OPEN)
+        elif status:
+            queryset = queryset.filter(status=status)
+        if data.get("account"):
+            queryset = queryset.filter(account=data["account"])
+        if data.get("provider"):
+            queryset = queryset.filter(account__provider=data["provider"])
+        if data.get("kind"):
+            queryset = queryset.filter(kind=data["kind"])
+        if data.get("date_from"):
+            queryset = queryset.filter(created__gte=local_midnight(data["date_from"]))
+        if data.get("date_to"):
+            queryset = queryset.filter(
+                created__lt=local_midnight(data["date_to"] + timedelta(days=1))
+            )
+        if data.get("address"):
+            queryset = queryset.filter(receive_address=data["address"])
+        return queryset
