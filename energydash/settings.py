@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from energydash.lib.env import env_bool, env_int, env_list, env_str
@@ -183,6 +184,26 @@ else:
 ENERGYDASH_BURN_SUN_PER_ENERGY = env_int("ENERGYDASH_BURN_SUN_PER_ENERGY", 100)
 ENERGYDASH_PUBLIC_URL = env_str("ENERGYDASH_PUBLIC_URL").rstrip("/")
 ENERGYDASH_SANDBOX = env_bool("ENERGYDASH_SANDBOX", False)
+# Money view: balance refresh schedule, snapshot heartbeat, low-balance alert hysteresis.
+ENERGYDASH_BALANCE_REFRESH_MINUTES = env_int("ENERGYDASH_BALANCE_REFRESH_MINUTES", 5)
+ENERGYDASH_BALANCE_HEARTBEAT_MINUTES = env_int("ENERGYDASH_BALANCE_HEARTBEAT_MINUTES", 60)
+ENERGYDASH_ALERT_MARGIN_PERCENT = env_int("ENERGYDASH_ALERT_MARGIN_PERCENT", 10)
+ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES = env_int("ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES", 30)
+for _name in (
+    "ENERGYDASH_BALANCE_REFRESH_MINUTES",
+    "ENERGYDASH_BALANCE_HEARTBEAT_MINUTES",
+    "ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 (minutes)")
+if not 0 <= ENERGYDASH_ALERT_MARGIN_PERCENT <= 1000:
+    raise ImproperlyConfigured("ENERGYDASH_ALERT_MARGIN_PERCENT must be between 0 and 1000")
+# An open order older than this is flagged needs_review for a person.
+ENERGYDASH_ORDER_STUCK_MINUTES = env_int("ENERGYDASH_ORDER_STUCK_MINUTES", 30)
+# An unknown order the provider does not know after 3 lookups spread over this long was not placed.
+ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS = env_int("ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS", 120)
+# Timeout of each provider's quote on the new-order page (they are fetched in parallel).
+ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5)
 
 LOGGING = {
     "version": 1,
