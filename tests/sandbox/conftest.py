@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from energydash.lib.tron import SUN_PER_TRX
+from energydash.sandbox import faults
+from energydash.sandbox.models import SandboxAccount
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_on(settings):
+    settings.ENERGYDASH_SANDBOX = True
+    settings.ROOT_URLCONF = "tests.sandbox.urls"
+    yield
+    faults.set_random_source(None)
+
+
+@pytest.fixture
+def wsgi_app(db) -> Iterator[WSGIHandler]:
+    """The project as a WSGI app in this thread, inside the test's transaction.
+
+    Like Django's test client, keep request signals from closing the test's connection.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def http(wsgi_app) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=wsgi_app), base_url="http://testserver"
+    ) as c:
+        yield c
+
+
+def _box(provider: str, name: str, key: str, secret: str, **extra) -> SandboxAccount:
+    return SandboxAccount.objects.create(
+        provider=provider,
+        name=name,
+        api_key=key,
+        api_secret=secret,
+        balance_sun=100 * SUN_PER_TRX,
+        delegation_delay_seconds=6,
+        hang_seconds=0.2,
+        **extra,
+    )
+
+
+@pytest.fixture
+def itrx_box(db) -> SandboxAccount:
+    return _box("itrx", "box itrx", "ITRXKEY0000000000000000000000001", "itrx-secret-1")
+
+
+@pytest.fixture
+def tronzap_box(db) -> SandboxAccount:
+    return _box("tronzap", "box tronzap", "tz-token-1", "tz-secret-1")
+
+
+@pytest.fixture
+def netts_box(db) -> SandboxAccount:
+    return _box("netts", "box netts", "n" * 32, "", whitelist_ips="127.0.0.1, 203.0.113.7")
