@@ -230,6 +230,7 @@ class Adapter(abc.ABC):
         self._clock = clock
         self.read_retries = max(0, read_retries)
         self.exchanges: list[Exchange] = []
+        self._redacted: set[str] = set()  # per-request secrets (signatures) sent so far
 
     def close(self) -> None:
         if self._owns_client:
@@ -304,13 +305,11 @@ class Adapter(abc.ABC):
         except InvalidAddress as exc:
             raise self._error(REJECTED, f"invalid TRON address: {exc}") from None
 
-    def _secrets(self) -> list[str]:
+    def _scrub(self, text: str) -> str:
+        """Replace the key, the secret and any signature we sent, wherever they are echoed."""
         values = [self.credentials.api_key.reveal(), self.credentials.api_secret.reveal()]
-        return [v for v in values if v and len(v) >= 4]
-
-    def _scrub(self, text: str, extra: tuple[str, ...] = ()) -> str:
-        for value in (*self._secrets(), *extra):
-            if value:
+        for value in (*values, *self._redacted):
+            if value and len(value) >= 4:
                 text = text.replace(value, REDACTED)
         return text
 
@@ -333,6 +332,7 @@ class Adapter(abc.ABC):
         Returns the final response whatever its status; raises ProviderError when no response came.
         `redact` lists per-request secrets (signatures) to keep out of recorded bodies.
         """
+        self._redacted.update(redact)
         attempts = 1 if placing else self.read_retries + 1
         for attempt in range(attempts):
             request = self.client.build_request(
@@ -342,16 +342,14 @@ class Adapter(abc.ABC):
             try:
                 response = self.client.send(request)
             except httpx.HTTPError as exc:
-                exchange = self._record(
-                    request, content, None, "", started, type(exc).__name__, redact
-                )
+                exchange = self._record(request, content, None, "", started, type(exc).__name__)
                 last_try = attempt == attempts - 1 or not isinstance(exc, _RETRYABLE)
                 if last_try:
                     raise self._transport_error(exc, exchange, placing, attempt + 1) from None
                 self._backoff(attempt, None)
                 continue
             exchange = self._record(
-                request, content, response.status_code, response.text, started, "", redact
+                request, content, response.status_code, response.text, started, ""
             )
             retry = response.status_code == 429 or response.status_code >= 500
             if retry and attempt < attempts - 1:
@@ -368,15 +366,14 @@ class Adapter(abc.ABC):
         text: str,
         started: float,
         error: str,
-        redact: tuple[str, ...],
     ) -> Exchange:
         elapsed_ms = int((time.monotonic() - started) * 1000)
         exchange = Exchange(
             method=request.method,
-            url=self._scrub(request.url.raw_path.decode("ascii", "replace"), redact),
-            request_body=self._scrub((content or b"").decode("utf-8", "replace"), redact),
+            url=self._scrub(request.url.raw_path.decode("ascii", "replace")),
+            request_body=self._scrub((content or b"").decode("utf-8", "replace")),
             status_code=status,
-            response_body=self._scrub(text, redact)[:MAX_RECORDED_BODY],
+            response_body=self._scrub(text)[:MAX_RECORDED_BODY],
             elapsed_ms=elapsed_ms,
             error=error,
         )

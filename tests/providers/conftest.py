@@ -64,7 +64,7 @@ def credentials(kind: str, **overrides: Any) -> Credentials:
     }[kind]
     values.update(overrides)
     return Credentials(
-        provider=kind,
+        provider=values.pop("provider", kind),
         base_url=values.pop("base_url", f"http://sandbox.test/prefix/{kind}/"),
         api_key=Secret(values.pop("api_key")),
         api_secret=Secret(values.pop("api_secret")),

@@ -1,0 +1,292 @@
+"""Netts adapter (providers.md section 4). Paid amounts and balance are TRX; prices sun/energy.
+
+Auth is X-API-KEY plus X-Real-IP (the whitelisted egress IP), no signature. Netts has no client
+reference on orders, so `reference` is never sent and an order whose answer was lost cannot be
+looked up: it must go to a person for review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from energydash.lib.tron import trx_to_sun
+from energydash.providers.base import (
+    COMPLETED,
+    DELEGATING,
+    REJECTED,
+    UNAVAILABLE,
+    UNKNOWN,
+    Adapter,
+    Balance,
+    CallbackEvent,
+    CallbackRejected,
+    Limits,
+    OrderState,
+    PlacedOrder,
+    Quote,
+)
+from energydash.providers.credentials import NETTS
+
+MIN_ENERGY = 61_000  # order1h documented range (4.2)
+MAX_ENERGY = 5_000_000
+SUCCESS = 10000
+UNAVAILABLE_CODES = {5001, 5002, 5003, 5004}
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(Decimal(str(value)))
+    except ArithmeticError:
+        return None
+
+
+def _error_parts(data: Any) -> tuple[int | None, str]:
+    """(code, message) from any Netts error shape: {"detail": "..."}, {"detail": {code, msg}},
+    top-level {code, msg}, or {"status": "error", code, message}."""
+    if not isinstance(data, dict):
+        return None, ""
+    detail = data.get("detail")
+    if isinstance(detail, str):
+        return None, detail
+    source = detail if isinstance(detail, dict) else data
+    message = source.get("msg") or source.get("message") or source.get("error") or ""
+    return _int(source.get("code")), str(message)
+
+
+class NettsAdapter(Adapter):
+    kind = NETTS
+    periods = ("1H",)
+
+    def _headers(self) -> dict[str, str]:
+        if not self.credentials.egress_ip:
+            raise self._error(
+                REJECTED,
+                "Netts needs the whitelisted egress IP (sent as X-Real-IP); set it on the account",
+            )
+        return {
+            "X-API-KEY": self.credentials.api_key.reveal(),
+            "X-Real-IP": self.credentials.egress_ip,
+        }
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
+        response = self._send("GET", path, params=params, headers=self._headers(), placing=False)
+        return response, self._decode(response)
+
+    def _fail(self, response: httpx.Response, data: Any, *, placing: bool) -> Exception:
+        status = response.status_code
+        code, message = _error_parts(data)
+        message = message or f"Netts answered HTTP {status}"
+        code_text = str(code) if code is not None else f"http {status}"
+        common = {"code": code_text, "http_status": status, "exchange": self.exchanges[-1]}
+        if status == 401 or code == 401:
+            return self._error(REJECTED, f"authentication failed: {message}", **common)
+        if status in (400, 403) or code == 1004:
+            return self._error(REJECTED, message, **common)
+        if code in UNAVAILABLE_CODES:
+            # 5004: the upstream needs a bigger order; retrying the same order will not help.
+            return self._error(UNAVAILABLE, message, transient=code != 5004, **common)
+        if data is None or status >= 429 or 200 <= status < 300:
+            return self._http_failure(response, placing=placing, message=message, code=code_text)
+        return self._error(REJECTED, message, **common)
+
+    # Operations ---------------------------------------------------------------------------------
+
+    def balance(self) -> Balance:
+        response, data = self._get("/apiv2/userinfo")
+        ok = isinstance(data, dict) and data.get("status") == "success"
+        stats = data.get("stats") if ok else None
+        if response.status_code != 200 or not isinstance(stats, dict) or "balance" not in stats:
+            raise self._fail(response, data, placing=False)
+        return Balance(balance_sun=trx_to_sun(stats["balance"]), raw=data)
+
+    def quote(self, energy: int, period: str, address: str | None = None) -> Quote:
+        self._check_order_args(address, energy, period)
+        price_sun, raw = self._price(energy)
+        return Quote(
+            provider=self.kind,
+            energy=energy,
+            period=period,
+            total_sun=int(price_sun * energy),
+            unit_price_sun=price_sun,  # Netts quotes sun per energy exactly
+            limits=Limits(MIN_ENERGY, MAX_ENERGY, self.periods),
+            activation_sun=None,  # activation is automatic and billed in paidTRX; not quoted
+            raw=raw,
+        )
+
+    def _price(self, energy: int) -> tuple[Decimal, dict]:
+        """Active period's price from /apiv2/prices (the one fully documented schema); if Netts
+        has retired it (404/410), the current 1h period of /apiv2/pricing."""
+        response, data = self._get("/apiv2/prices")
+        if response.status_code in (404, 410):
+            return self._pricing_price()
+        periods = data.get("periods") if isinstance(data, dict) else None
+        if response.status_code != 200 or not isinstance(periods, list):
+            raise self._fail(response, data, placing=False)
+        active = next((p for p in periods if isinstance(p, dict) and p.get("is_active")), None)
+        tiers = active.get("prices") if active else None
+        if not isinstance(tiers, dict) or not tiers:
+            raise self._error(UNAVAILABLE, "Netts lists no active price period", code="no price")
+        # Tiers by amount: exactly 131k (the common USDT figure) has its own; below 200k is
+        # "less_than_200k", 200k and above "more_than_200k". A missing tier falls back to the
+        # dearest listed one, so a quote never understates.
+        if energy == 131_000:
+            tier = "equal_131k"
+        else:
+            tier = "less_than_200k" if energy < 200_000 else "more_than_200k"
+        prices = {k: v.get("price_sun") for k, v in tiers.items() if isinstance(v, dict)}
+        chosen = prices.get(tier)
+        if chosen is None:
+            chosen = max(
+                (p for p in prices.values() if p is not None), key=lambda p: Decimal(str(p))
+            )
+        return Decimal(str(chosen)), {"prices": data, "tier": tier}
+
+    def _pricing_price(self) -> tuple[Decimal, dict]:
+        response, data = self._get("/apiv2/pricing", {"services": "energy_1h"})
+        try:
+            periods = data["data"]["services"]["energy_1h"]["periods"]
+            current = next(p for p in periods if p.get("is_current"))
+            return Decimal(str(current["price"])), {"pricing": data}
+        except (KeyError, TypeError, StopIteration, AttributeError):
+            if response.status_code != 200:
+                raise self._fail(response, data, placing=False) from None
+            raise self._error(
+                UNAVAILABLE, "Netts lists no current 1h price", code="no price"
+            ) from None
+
+    def place_energy_order(
+        self,
+        address: str,
+        energy: int,
+        period: str,
+        reference: str,
+        activate: bool = False,
+        callback_url: str | None = None,
+    ) -> PlacedOrder:
+        # Not sent: `reference` (Netts has no client reference field), `activate` (Netts activates
+        # automatically, at cost, inside paidTRX) and `callback_url` (webhooks are account-wide).
+        address = self._check_order_args(address, energy, period)
+        if not MIN_ENERGY <= energy <= MAX_ENERGY:
+            raise self._error(
+                REJECTED,
+                f"Netts rents {MIN_ENERGY:,} to {MAX_ENERGY:,} energy; asked for {energy:,}",
+            )
+        body = json.dumps({"amount": energy, "receiveAddress": address}).encode()
+        headers = {**self._headers(), "Content-Type": "application/json"}
+        response = self._send("POST", "/apiv2/order1h", content=body, headers=headers, placing=True)
+        data = self._decode(response)
+        detail = data.get("detail") if isinstance(data, dict) else None
+        if 200 <= response.status_code < 300 and isinstance(detail, dict):
+            if _int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
+                return self._placed(detail["data"])
+            # An undocumented 2xx shape after an order request: it may have gone through.
+            code, message = _error_parts(data)
+            raise self._error(
+                UNKNOWN,
+                message or "Netts answered without confirming the order",
+                code=str(code) if code is not None else None,
+                http_status=response.status_code,
+                exchange=self.exchanges[-1],
+            )
+        # 500/5000 is "Internal server error occurred": it can come from a failure after the balance
+        # was debited or a delegation started, so it is unknown (via _http_failure), not rejected.
+        raise self._fail(response, data, placing=True)
+
+    def _placed(self, order: dict) -> PlacedOrder:
+        order_id = str(order.get("orderId") or "")
+        if not order_id:
+            raise self._error(
+                UNKNOWN,
+                "Netts confirmed the order but gave no orderId",
+                exchange=self.exchanges[-1],
+            )
+        tx_hash = str(order.get("hash") or "")
+        paid = order.get("paidTRX")
+        return PlacedOrder(
+            provider_ref=order_id,
+            # Same rule as order_check: delegated once there is a transaction hash.
+            status=COMPLETED if tx_hash else DELEGATING,
+            raw_status=str(SUCCESS),
+            cost_sun=trx_to_sun(paid) if paid not in (None, "") else None,
+            balance_after_sun=None,
+            energy=_int(order.get("energy")),
+            tx_hashes=(tx_hash,) if tx_hash else (),
+            raw=order,
+        )
+
+    def place_collection_order(
+        self,
+        address: str,
+        reference: str,
+        to_address: str | None = None,
+        scene: int = 0,
+        callback_url: str | None = None,
+    ) -> PlacedOrder:
+        raise self._unsupported(
+            "Netts has no collection order; place a 1-hour energy order for the sending address"
+        )
+
+    def activate_address(self, address: str, reference: str) -> PlacedOrder:
+        raise self._unsupported(
+            "Netts has no separate activation order: activation rides on an energy order "
+            "(Netts activates automatically at cost)"
+        )
+
+    def get_order(
+        self, provider_ref: str | None = None, reference: str | None = None
+    ) -> OrderState:
+        if not provider_ref:
+            raise self._unsupported(
+                "Netts cannot look up an order by our reference; it needs the Netts orderId"
+            )
+        response, data = self._get("/apiv2/order_check", {"order_id": provider_ref})
+        if not isinstance(data, dict) or response.status_code != 200:
+            raise self._fail(response, data, placing=False)
+        if data.get("success") is not True:
+            _, message = _error_parts(data)
+            message = message or "Netts did not return the order"
+            raise self._error(
+                REJECTED,
+                message,
+                code="success false",
+                http_status=response.status_code,
+                exchange=self.exchanges[-1],
+                not_found="not found" in message.lower(),
+            )
+        order = data.get("order") if isinstance(data.get("order"), dict) else {}
+        hashes = tuple(str(h) for h in order.get("tx_hashes") or [] if h)
+        activation = data.get("activation") if isinstance(data.get("activation"), dict) else {}
+        if activation.get("tx_hash"):
+            hashes += (str(activation["tx_hash"]),)
+        delegated = bool(order.get("tx_hashes"))
+        cost = order.get("cost")
+        energy = _int(order.get("energy"))
+        return OrderState(
+            provider_ref=str(order.get("id") or provider_ref),
+            reference=None,
+            # No status enum is documented; delegated iff there are delegation tx hashes.
+            status=COMPLETED if delegated else DELEGATING,
+            raw_status="confirmed" if delegated else "processing",
+            cost_sun=trx_to_sun(cost) if cost not in (None, "") else None,
+            energy_ordered=energy,
+            energy_delivered=energy if delegated else None,
+            tx_hashes=hashes,
+            refund_sun=None,
+            raw=data,
+        )
+
+    def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, now: float | None = None
+    ) -> CallbackEvent:
+        raise CallbackRejected(
+            403,
+            "Netts webhook signatures are not documented (providers.md 4.8), so Netts callbacks "
+            "are not accepted; its orders are polled",
+        )
