@@ -18,9 +18,7 @@ def test_it_returns_every_order_without_filters(itrx_account, tronzap_account):
     assert filtered({}) == orders
 
 
-def test_it_filters_by_status_account_provider_kind_and_address(
-    itrx_account, tronzap_account
-):
+def test_it_filters_by_status_account_provider_kind_and_address(itrx_account, tronzap_account):
     wanted = order(itrx_account, status=Status.UNKNOWN, address=OTHER_ADDRESS)
     order(itrx_account, status=Status.COMPLETED, address=OTHER_ADDRESS)
     order(tronzap_account, status=Status.UNKNOWN, address=OTHER_ADDRESS)

@@ -1,0 +1,139 @@
+"""Writing balances: snapshots from provider responses and refreshes, and the per-account state.
+
+Compaction rule (why the table does not grow by one row per poll): a snapshot equal to the
+previous one is a confirmation, not news. The first row of a run of equal balances (the change
+point) is never moved. The run keeps at most one row per heartbeat interval after it: while the
+newest row repeats the row before it and that row is less than a heartbeat older than the new
+reading, the newest row slides forward to the new reading's time; otherwise a new row is
+inserted. A balance that never changes thus costs one row per heartbeat, and the step chart is
+exact, because every change point keeps its own time and the newest row says "still so at".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from energydash.balances.errors import describe_error
+from energydash.balances.models import (
+    MANUAL,
+    ORDER,
+    REFRESH,
+    AccountBalanceState,
+    BalanceSnapshot,
+)
+from energydash.providers.base import ProviderError
+from energydash.providers.models import ProviderAccount
+from energydash.providers.registry import adapter_for
+
+logger = logging.getLogger("energydash.balances")
+SOURCES = (REFRESH, ORDER, MANUAL)
+
+
+def heartbeat() -> timedelta:
+    return timedelta(minutes=settings.ENERGYDASH_BALANCE_HEARTBEAT_MINUTES)
+
+
+def state_for(account: ProviderAccount, *, lock: bool = False) -> AccountBalanceState:
+    """The account's state row, created on first use; locked for update inside a transaction."""
+    AccountBalanceState.objects.get_or_create(account=account)
+    rows = AccountBalanceState.objects.filter(account=account)
+    return (rows.select_for_update() if lock else rows).get()
+
+
+def record_balance(
+    account: ProviderAccount,
+    balance_sun: int,
+    *,
+    source: str,
+    taken_at: datetime | None = None,
+) -> BalanceSnapshot | None:
+    """Record a balance a provider reported; returns the row written or moved forward.
+
+    Returns None (and writes nothing) for a reading that is not an integer sun amount.
+    A "refresh" or "manual" reading also clears the account's refresh error.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown balance source {source!r}")
+    if isinstance(balance_sun, bool) or not isinstance(balance_sun, int):
+        logger.warning("ignored a non-integer balance for account %s", account.pk)
+        return None
+    taken_at = taken_at or timezone.now()
+    with transaction.atomic():
+        state = state_for(account, lock=True)  # serialises writers of one account's history
+        snapshot = _write_snapshot(account, balance_sun, source, taken_at)
+        fields = []
+        if state.as_of is None or taken_at >= state.as_of:
+            state.balance_sun, state.as_of, state.source = balance_sun, taken_at, source
+            fields += ["balance_sun", "as_of", "source"]
+        if source in (REFRESH, MANUAL):
+            state.last_attempt_at = max(taken_at, state.last_attempt_at or taken_at)
+            state.last_error, state.last_error_detail, state.error_since = "", "", None
+            state.failing_alert_armed = True
+            fields += [
+                "last_attempt_at",
+                "last_error",
+                "last_error_detail",
+                "error_since",
+                "failing_alert_armed",
+            ]
+        if fields:
+            state.save(update_fields=fields)
+    return snapshot
+
+
+def _write_snapshot(
+    account: ProviderAccount, balance_sun: int, source: str, taken_at: datetime
+) -> BalanceSnapshot:
+    history = BalanceSnapshot.objects.filter(account=account)
+    last_two = list(history.filter(taken_at__lte=taken_at).order_by("-taken_at", "-id")[:2])
+    newer_exists = history.filter(taken_at__gt=taken_at).exists()
+    if not newer_exists and last_two and last_two[0].balance_sun == balance_sun:
+        newest = last_two[0]
+        previous = last_two[1] if len(last_two) > 1 else None
+        sliding = (
+            previous is not None
+            and previous.balance_sun == balance_sun
+            and taken_at - previous.taken_at < heartbeat()
+        )
+        if sliding:
+            newest.taken_at, newest.source = taken_at, source
+            newest.save(update_fields=["taken_at", "source"])
+            return newest
+    return BalanceSnapshot.objects.create(
+        account=account, balance_sun=balance_sun, source=source, taken_at=taken_at
+    )
+
+
+def record_refresh_error(account: ProviderAccount, error: ProviderError) -> AccountBalanceState:
+    """Keep the failure in words on the account; the balance and history stay untouched."""
+    now = timezone.now()
+    with transaction.atomic():
+        state = state_for(account, lock=True)
+        state.last_attempt_at = now
+        state.last_error = describe_error(error)[:300]
+        state.last_error_detail = str(error)
+        state.error_since = state.error_since or now
+        state.save(
+            update_fields=["last_attempt_at", "last_error", "last_error_detail", "error_since"]
+        )
+    return state
+
+
+def refresh_account(
+    account: ProviderAccount, *, source: str = REFRESH, client: httpx.Client | None = None
+) -> BalanceSnapshot | None:
+    """Ask the provider for the balance and record it; on failure record the error, no balance."""
+    try:
+        with adapter_for(account.credentials(), client=client) as adapter:
+            balance = adapter.balance()
+    except ProviderError as exc:
+        record_refresh_error(account, exc)
+        logger.warning("balance refresh of %s failed: %s", account.name, exc)
+        return None
+    return record_balance(account, balance.balance_sun, source=source)
