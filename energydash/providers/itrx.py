@@ -23,6 +23,7 @@ from energydash.providers.base import (
     REFUNDED,
     REJECTED,
     SUBMITTED,
+    UNAVAILABLE,
     UNKNOWN,
     Adapter,
     Balance,
@@ -176,7 +177,14 @@ class ItrxAdapter(Adapter):
         # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
         # about the small-order `addition`, so it is already included. Adding it again would
         # overstate the cost; `addition` stays visible in raw.
-        total_sun = int(price["total_price"])
+        total_sun = _int(price.get("total_price"))
+        if total_sun is None:
+            raise self._error(
+                UNAVAILABLE,
+                "itrx price reply has no total_price",
+                code="no total_price",
+                exchange=self.exchanges[-1],
+            )
         limits = Limits(
             min_energy=_int(index.get("minimum_order_energy")),
             max_energy=_int(index.get("maximum_order_energy")),

@@ -104,7 +104,14 @@ class NettsAdapter(Adapter):
         stats = data.get("stats") if ok else None
         if response.status_code != 200 or not isinstance(stats, dict) or "balance" not in stats:
             raise self._fail(response, data, placing=False)
-        return Balance(balance_sun=trx_to_sun(stats["balance"]), raw=data)
+        try:
+            return Balance(balance_sun=trx_to_sun(stats["balance"]), raw=data)
+        except ValueError:
+            raise self._error(
+                UNAVAILABLE,
+                f"Netts balance is not a number: {stats['balance']!r}",
+                code="bad balance",
+            ) from None
 
     def quote(self, energy: int, period: str, address: str | None = None) -> Quote:
         self._check_order_args(address, energy, period)

@@ -175,8 +175,10 @@ class TronZapAdapter(Adapter):
             max_energy=_int(maximum),
             periods=self.periods,
         )
-        price = entry.get("price")
-        per_1000 = Decimal(str(price)) if price not in (None, "") else None
+        try:
+            per_1000: Decimal | None = Decimal(str(entry["price"]))
+        except (KeyError, ArithmeticError):
+            per_1000 = None
         return limits, per_1000, result
 
     def quote(self, energy: int, period: str, address: str | None = None) -> Quote:

@@ -265,3 +265,10 @@ def test_errno_0_without_serial_is_unknown():
     with pytest.raises(base.ProviderError) as caught:
         adapter(fake).place_energy_order(fx.ADDRESS, 65000, "1H", "ord-1")
     assert caught.value.outcome == base.UNKNOWN
+
+
+def test_price_reply_without_total_is_unavailable_not_a_crash():
+    fake = FakeProvider(reply({"period": "1H", "price": 65}), reply(fx.ITRX_INDEX_DATA))
+    with pytest.raises(base.ProviderError) as caught:
+        adapter(fake).quote(65000, "1H")
+    assert caught.value.outcome == base.UNAVAILABLE

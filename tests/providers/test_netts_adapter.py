@@ -243,3 +243,18 @@ def test_activation_and_collection_are_refused_in_plain_words():
         adapter(fake).place_collection_order(fx.ADDRESS, "sweep-1")
     assert "no collection order" in caught.value.message
     assert fake.calls == 0
+
+
+def test_error_status_body_with_http_200_is_an_authentication_rejection():
+    body = {"status": "error", "code": 401, "message": "Invalid API key or IP not in whitelist"}
+    with pytest.raises(base.ProviderError) as caught:
+        adapter(FakeProvider(reply(body))).balance()
+    assert (caught.value.outcome, caught.value.code) == (base.REJECTED, "401")
+    assert "whitelist" in caught.value.message
+
+
+def test_balance_that_is_not_a_number_is_unavailable_not_a_crash():
+    body = {**fx.NETTS_USERINFO, "stats": {"balance": "n/a"}}
+    with pytest.raises(base.ProviderError) as caught:
+        adapter(FakeProvider(reply(body))).balance()
+    assert caught.value.outcome == base.UNAVAILABLE
