@@ -149,7 +149,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Quote:
-    """total_sun is everything the provider says it will charge, activation included if reported."""
+    """total_sun is everything the provider says it will charge, activation included when the
+    provider reports it (activation_sun); unit_price_sun is the energy-only price per unit."""
 
     provider: str
     energy: int
@@ -404,7 +405,7 @@ class Adapter(abc.ABC):
         if placing and not isinstance(exc, _NOT_SENT):
             return self._error(
                 UNKNOWN,
-                f"the order request was sent but no answer came back ({name})",
+                "the order request was sent but no answer came back",
                 code=name,
                 transient=True,
                 exchange=exchange,
@@ -412,7 +413,7 @@ class Adapter(abc.ABC):
         where = "nothing was sent" if isinstance(exc, _NOT_SENT) else "no answer"
         return self._error(
             UNAVAILABLE,
-            f"could not reach the provider after {tries} attempt(s): {where} ({name})",
+            f"could not reach the provider after {tries} attempt(s): {where}",
             code=name,
             transient=True,
             exchange=exchange,
