@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
+from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.sandbox import faults
@@ -70,3 +72,40 @@ def tronzap_box(db) -> SandboxAccount:
 @pytest.fixture
 def netts_box(db) -> SandboxAccount:
     return _box("netts", "box netts", "n" * 32, "", whitelist_ips="127.0.0.1, 203.0.113.7")
+
+
+class _OneAtATime:
+    """SQLite's shared-cache in-memory test database answers "table is locked" to a second
+    writer instead of making it wait as a real SQLite file does (WAL, busy timeout); so on
+    SQLite requests take turns, which is what the production file database does to writers."""
+
+    def __init__(self, app) -> None:
+        self.app, self.lock = app, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+@pytest.fixture
+def live_sandbox(transactional_db) -> Iterator[str]:
+    """A real threaded HTTP server for this test only (started after the settings overrides,
+    unlike pytest-django's session-wide live_server); yields its base URL.
+
+    Request threads open their own database connections, so on PostgreSQL concurrent requests
+    really race for the same rows.
+    """
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    thread = LiveServerThread(
+        "127.0.0.1",
+        (lambda app: _OneAtATime(_StaticFilesHandler(app))) if in_memory else _StaticFilesHandler,
+    )
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
