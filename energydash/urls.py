@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from energydash.core import views as core_views
+from energydash.orders.callbacks import itrx_callback
 from energydash.providers import views as provider_views
 
 admin.site.site_header = "energydash administration"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("providers/", provider_views.account_list, name="providers"),
+    path("orders/", include("energydash.orders.urls")),
+    path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("admin/", admin.site.urls),
 ]
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 MASK = "••••"
 
@@ -124,10 +125,20 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
+class _SecretAttribute(DeferredAttribute):
+    """Wraps whatever is assigned in a Secret, so a freshly set value is masked like a loaded one."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, Secret):
+            value = Secret(str(value))
+        instance.__dict__[self.field.attname] = value
+
+
 class EncryptedTextField(models.TextField):
     """Stores Fernet ciphertext; the Python value is a Secret. An empty value is stored empty."""
 
     description = "Text encrypted with the field keys"
+    descriptor_class = _SecretAttribute
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Secret | None:
         if value is None:

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.orders.models import Kind
+from energydash.orders.services import OrderSpec
+from energydash.providers.base import PERIODS
+from energydash.providers.models import ProviderAccount
+
+ENERGY_PRESETS = (
+    ("65000", "65,000 — to an address that holds USDT"),
+    ("131000", "131,000 — to an address that never held USDT"),
+    ("custom", "Other amount"),
+)
+PERIOD_CHOICES = [(p, p) for p in PERIODS]
+
+
+def address_error(value: str) -> str:
+    try:
+        validate_address(value)
+    except InvalidAddress as exc:
+        return f"Not a valid TRON address: {exc}."
+    return ""
+
+
+class TronAddressField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 60)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false", "size": "40"})
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return value
+        problem = address_error(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value.strip()
+
+
+class OrderRequestForm(forms.Form):
+    """What to buy. Which account to buy it from is chosen from the quotes."""
+
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.ENERGY)
+    receive_address = TronAddressField(label="Receive address")
+    energy_preset = forms.ChoiceField(
+        label="Energy", choices=ENERGY_PRESETS, initial="65000", widget=forms.RadioSelect, required=False
+    )
+    energy = forms.IntegerField(label="Other amount", min_value=1, max_value=100_000_000, required=False)
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="1H", required=False)
+    activate = forms.BooleanField(label="Activate the address if needed (costs extra)", required=False)
+    to_address = TronAddressField(label="USDT destination (collection only)", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == Kind.ENERGY:
+            preset = data.get("energy_preset") or "65000"
+            if preset == "custom":
+                if not data.get("energy"):
+                    self.add_error("energy", "Enter the amount of energy.")
+            else:
+                data["energy"] = int(preset)
+            data["period"] = data.get("period") or "1H"
+        else:
+            data["energy"] = None
+        if kind != Kind.COLLECTION:
+            data["to_address"] = ""
+        return data
+
+    def spec_for(self, account: ProviderAccount) -> OrderSpec:
+        data = self.cleaned_data
+        return OrderSpec(
+            account=account,
+            kind=data["kind"],
+            receive_address=data["receive_address"],
+            energy=data.get("energy"),
+            period=data.get("period") or "1H",
+            activate=bool(data.get("activate")),
+            to_address=data.get("to_address") or "",
+        )
+
+
+class PlaceOrderForm(OrderRequestForm):
+    """The confirmed order: the request, the chosen account, the cost shown, and a one-time token."""
+
+    account = forms.ModelChoiceField(
+        queryset=ProviderAccount.objects.filter(enabled=True), to_field_name="code",
+        empty_label=None, widget=forms.RadioSelect,
+    )
+    confirmed_cost_sun = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    token = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+
+class ReviewDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=(("placed", "placed"), ("not_placed", "not placed")))
+    provider_ref = forms.CharField(max_length=100, required=False, label="Provider's order id")
+    cost_trx = forms.DecimalField(
+        max_digits=18, decimal_places=6, min_value=0, required=False, label="Cost charged (TRX)"
+    )
+    comment = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "placed" and not (data.get("provider_ref") or "").strip():
+            self.add_error("provider_ref", "Enter the provider's order id, from its dashboard.")
+        return data

@@ -1,0 +1,74 @@
+"""Live prices from every enabled account, fetched in parallel with a short timeout."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.providers.models import ProviderAccount
+from energydash.providers.registry import adapter_for
+
+
+@dataclass
+class QuoteRow:
+    account: ProviderAccount
+    total_sun: int | None = None
+    unit_price_sun: object = None
+    activation_sun: int | None = None
+    burn_sun: int | None = None
+    error: str = ""
+    cheapest: bool = False
+
+    @property
+    def savings_sun(self) -> int | None:
+        if self.total_sun is None or self.burn_sun is None:
+            return None
+        return self.burn_sun - self.total_sun
+
+    @property
+    def available(self) -> bool:
+        return self.total_sun is not None and not self.error
+
+
+def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
+    row = QuoteRow(account=spec.account)
+    try:
+        spec = check_spec(spec)
+    except PlacementRefused as exc:
+        row.error = str(exc)
+        return row
+    credentials = spec.account.credentials()
+    limit = min(credentials.timeout, timeout)
+    client = httpx.Client(timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit)))
+    try:
+        adapter = adapter_for(credentials, client, read_retries=0)
+        total, quote = estimate_cost(spec, adapter)
+    except PlacementRefused as exc:
+        row.error = str(exc).removeprefix("Could not get a price before placing: ")
+        return row
+    finally:
+        client.close()
+    row.total_sun = total
+    if quote is not None:
+        row.unit_price_sun = quote.unit_price_sun
+        row.activation_sun = quote.activation_sun
+    if spec.energy:
+        row.burn_sun = spec.energy * settings.ENERGYDASH_BURN_SUN_PER_ENERGY
+    return row
+
+
+def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
+    """One row per spec (one per account), cheapest available first and marked."""
+    if not specs:
+        return []
+    timeout = float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
+    with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
+        rows = list(pool.map(lambda spec: _quote_one(spec, timeout), specs))
+    available = [r for r in rows if r.available]
+    if available:
+        min(available, key=lambda r: r.total_sun).cheapest = True
+    return sorted(rows, key=lambda r: (not r.available, r.total_sun or 0, r.account.name))

@@ -1,0 +1,87 @@
+"""State changes of an order: conditional, recorded as events, safe under concurrent workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from energydash.orders.models import FINAL, Order, OrderEvent, Status
+from energydash.providers.base import Exchange
+
+
+def record_exchanges(
+    order: Order, exchanges: list[Exchange], *, actor: Any = None, label: str = ""
+) -> None:
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=order,
+            kind="exchange",
+            actor=_user(actor),
+            actor_label=label,
+            method=ex.method,
+            url=ex.url[:500],
+            http_status=ex.status_code,
+            request_body=ex.request_body,
+            response_body=ex.response_body,
+            elapsed_ms=ex.elapsed_ms,
+            message=ex.error,
+        )
+        for ex in exchanges
+    )
+
+
+def note(order: Order, message: str, *, actor: Any = None, label: str = "") -> None:
+    OrderEvent.objects.create(
+        order=order, kind="note", message=message, actor=_user(actor), actor_label=label
+    )
+
+
+def transition(
+    order: Order,
+    to_status: str,
+    *,
+    message: str = "",
+    actor: Any = None,
+    label: str = "",
+    expected: str | None = None,
+    **fields: Any,
+) -> bool:
+    """Move order from its current status (or `expected`) to `to_status`, updating `fields`.
+
+    The UPDATE is conditional on the status we read, so when a callback and a poller race, only
+    one applies its change; the loser returns False and changes nothing. Field-only updates
+    (same status) are recorded as a note when a message is given.
+    """
+    from_status = expected or order.status
+    now = timezone.now()
+    values: dict[str, Any] = {"status": to_status, "updated": now, **fields}
+    if to_status in FINAL and from_status not in FINAL:
+        values.setdefault("finished_at", now)
+    if to_status in FINAL:
+        values.setdefault("next_poll_at", None)
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
+        if not changed:
+            return False
+        if to_status != from_status or message:
+            OrderEvent.objects.create(
+                order=order,
+                kind="state" if to_status != from_status else "note",
+                from_status=from_status,
+                to_status=to_status,
+                message=message,
+                actor=_user(actor),
+                actor_label=label,
+            )
+    for name, value in values.items():
+        setattr(order, name, value)
+    return True
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+__all__ = ["Status", "note", "record_exchanges", "transition"]

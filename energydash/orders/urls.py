@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from energydash.orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("new/", views.order_new, name="new"),
+    path("new/address/", views.validate_address, name="validate_address"),
+    path("new/confirm/", views.order_confirm, name="confirm"),
+    path("new/place/", views.order_place, name="place"),
+    path("<uuid:code>/", views.order_detail, name="detail"),
+    path("<uuid:code>/row/", views.order_row, name="row"),
+    path("<uuid:code>/review/", views.order_review, name="review"),
+]

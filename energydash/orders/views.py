@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+from typing import Any, Callable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from energydash.balances.forms import OrderFilterForm
+from energydash.core.roles import can_operate
+from energydash.core.views import HtmxHttpRequest
+from energydash.lib.tron import format_trx
+from energydash.orders import quotes as quote_service
+from energydash.orders.forms import OrderRequestForm, PlaceOrderForm, ReviewDecisionForm, address_error
+from energydash.orders.models import Order, Status
+from energydash.orders.review import mark_not_placed, mark_placed
+from energydash.orders.services import PlacementRefused, place_order
+from energydash.providers.models import ProviderAccount
+
+PAGE_SIZE = 50
+
+
+def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_operate(request.user):
+            raise PermissionDenied("Placing and reviewing orders needs the operator role.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+def order_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None)
+    orders = form.filter(Order.objects.select_related("account", "placed_by"))
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),
+        "can_operate": can_operate(request.user),
+    }
+    template = "orders/list.html#results" if request.htmx else "orders/list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def order_row(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("account"), code=code)
+    response = render(request, "orders/list.html#row", {"order": order})
+    if order.is_final or order.status == Status.NEEDS_REVIEW:
+        # 286 tells htmx to stop polling this row; the final row is still swapped in.
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@require_GET
+def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("account", "placed_by"), code=code)
+    context = {
+        "order": order,
+        "events": order.events.select_related("actor"),
+        "review_form": ReviewDecisionForm(),
+        "can_operate": can_operate(request.user),
+    }
+    return render(request, "orders/detail.html", context)
+
+
+@require_POST
+@operator_required
+def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("account"), code=code)
+    form = ReviewDecisionForm(request.POST)
+    if order.status != Status.NEEDS_REVIEW:
+        messages.error(request, "This order is not waiting for review; nothing was changed.")
+        return redirect("orders:detail", code=order.code)
+    if not form.is_valid():
+        context = {"order": order, "events": order.events.select_related("actor"),
+                   "review_form": form, "can_operate": True}
+        return render(request, "orders/detail.html", context)
+    data = form.cleaned_data
+    if data["decision"] == "placed":
+        done = mark_placed(order, request.user, data["provider_ref"].strip(), data.get("cost_trx"), data["comment"])
+    else:
+        done = mark_not_placed(order, request.user, data["comment"])
+    if done:
+        messages.success(request, f"Order {order.short_code} is now {order.get_status_display().lower()}.")
+    else:
+        messages.error(request, "Someone else changed this order first; nothing was changed.")
+    return redirect("orders:detail", code=order.code)
+
+
+def _accounts() -> list[ProviderAccount]:
+    return list(ProviderAccount.objects.filter(enabled=True))
+
+
+@require_GET
+def order_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = OrderRequestForm(request.GET or None)
+    rows = []
+    if form.is_bound and form.is_valid():
+        rows = quote_service.compare([form.spec_for(a) for a in _accounts()])
+    context = {"form": form, "rows": rows, "can_operate": can_operate(request.user),
+               "has_accounts": ProviderAccount.objects.filter(enabled=True).exists()}
+    if request.htmx and request.htmx.target == "quotes":
+        return render(request, "orders/new.html#quotes", context)
+    return render(request, "orders/new.html", context)
+
+
+@require_GET
+def validate_address(request: HtmxHttpRequest) -> HttpResponse:
+    value = (request.GET.get("receive_address") or request.GET.get("to_address") or "").strip()
+    problem = address_error(value) if value else ""
+    return render(request, "orders/new.html#address-feedback", {"problem": problem, "value": value})
+
+
+@require_GET
+@operator_required
+def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
+    form = PlaceOrderForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Choose a provider account from the quotes before reviewing.")
+        return render(request, "orders/new.html", {"form": OrderRequestForm(request.GET), "rows": [],
+                                                   "can_operate": True, "has_accounts": True})
+    [row] = quote_service.compare([form.spec_for(form.cleaned_data["account"])])
+    return render(request, "orders/confirm.html", {"form": form, "row": row, "token": uuid.uuid4().hex})
+
+
+@require_POST
+@operator_required
+def order_place(request: HtmxHttpRequest) -> HttpResponse:
+    form = PlaceOrderForm(request.POST)
+    if not form.is_valid():
+        return render(request, "orders/confirm.html", {"form": form, "row": None, "token": request.POST.get("token", "")})
+    data = form.cleaned_data
+    try:
+        order = place_order(
+            form.spec_for(data["account"]),
+            actor=request.user,
+            via="console",
+            idempotency_key=data.get("token") or None,
+            confirmed_cost_sun=data.get("confirmed_cost_sun"),
+        )
+    except PlacementRefused as exc:
+        [row] = quote_service.compare([form.spec_for(data["account"])])
+        return render(request, "orders/confirm.html",
+                      {"form": form, "row": row, "token": uuid.uuid4().hex, "refusal": str(exc)})
+    _announce(request, order)
+    return redirect("orders:detail", code=order.code)
+
+
+def _announce(request: HtmxHttpRequest, order: Order) -> None:
+    if order.status == Status.FAILED:
+        messages.error(request, f"The order failed: {order.last_error}")
+    elif order.status == Status.NEEDS_REVIEW:
+        messages.warning(request, "The provider's answer was lost and it cannot be looked up: "
+                         "this order needs review before anything else is sent.")
+    elif order.status == Status.UNKNOWN:
+        messages.warning(request, f"The provider's answer was lost; reconciling. {order.last_error}")
+    else:
+        cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
+        messages.success(request, f"Order placed with {order.account.name}: {format_trx(cost)} TRX.")
