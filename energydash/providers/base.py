@@ -275,6 +275,11 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def activate_address(self, address: str, reference: str) -> PlacedOrder: ...
 
+    def activation_price(self, address: str | None = None) -> int:
+        """Sun the provider charges to activate an address (a read; nothing is charged)."""
+        name = NAMES.get(self.kind, self.kind)
+        raise self._unsupported(f"{name} publishes no separate activation price")
+
     @abc.abstractmethod
     def get_order(
         self, provider_ref: str | None = None, reference: str | None = None
@@ -306,9 +311,15 @@ class Adapter(abc.ABC):
         except InvalidAddress as exc:
             raise self._error(REJECTED, f"invalid TRON address: {exc}") from None
 
+    def _key(self) -> str:
+        return _reveal(self.credentials.api_key)
+
+    def _secret(self) -> str:
+        return _reveal(self.credentials.api_secret)
+
     def _scrub(self, text: str) -> str:
         """Replace the key, the secret and any signature we sent, wherever they are echoed."""
-        values = [self.credentials.api_key.reveal(), self.credentials.api_secret.reveal()]
+        values = [self._key(), self._secret()]
         for value in (*values, *self._redacted):
             if value and len(value) >= 4:
                 text = text.replace(value, REDACTED)
@@ -447,6 +458,12 @@ class Adapter(abc.ABC):
 
     def _unsupported(self, message: str) -> ProviderError:
         return self._error(REJECTED, message, transient=False)
+
+
+def _reveal(value: object) -> str:
+    """A Secret's value; tolerates a plain str (a model instance not yet reloaded from the DB)."""
+    reveal = getattr(value, "reveal", None)
+    return reveal() if callable(reveal) else str(value or "")
 
 
 def lookup_header(headers: Mapping[str, str], name: str) -> str:

@@ -58,6 +58,7 @@ STATUS = {
     41: REFUNDED,
     43: FAILED,
 }
+ACTIVATION_SUN = 1_500_000  # active=1 on an order: "costs 1.5 TRX" (2.4)
 CALLBACK_STATUS = {40: COMPLETED, 41: FAILED}  # the callback page: 40 success, 41 failed
 
 # Callbacks older than this are refused (401). itrx's own sample warns at 100 s; 300 s leaves room
@@ -95,16 +96,16 @@ class ItrxAdapter(Adapter):
     # HTTP ---------------------------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict:
-        headers = {"API-KEY": self.credentials.api_key.reveal()}
+        headers = {"API-KEY": self._key()}
         response = self._send("GET", path, params=params, headers=headers, placing=False)
         return self._parse(response, placing=False)
 
     def _post(self, path: str, params: dict[str, Any]) -> dict:
         body = canonical_body(params)
         timestamp = str(int(self._clock()))
-        signature = sign(self.credentials.api_secret.reveal(), timestamp, body)
+        signature = sign(self._secret(), timestamp, body)
         headers = {
-            "API-KEY": self.credentials.api_key.reveal(),
+            "API-KEY": self._key(),
             "TIMESTAMP": timestamp,
             "SIGNATURE": signature,
             "Content-Type": "application/json",
@@ -268,6 +269,9 @@ class ItrxAdapter(Adapter):
             "(active=1, 1.5 TRX)"
         )
 
+    def activation_price(self, address: str | None = None) -> int:
+        return ACTIVATION_SUN
+
     def get_order(
         self, provider_ref: str | None = None, reference: str | None = None
     ) -> OrderState:
@@ -315,7 +319,7 @@ class ItrxAdapter(Adapter):
             raise CallbackRejected(401, f"stale callback: signed {int(age)} s ago")
         if age < -CALLBACK_MAX_FUTURE:
             raise CallbackRejected(401, f"callback timestamp is {int(-age)} s in the future")
-        secret = self.credentials.api_secret.reveal()
+        secret = self._secret()
         if not secret:
             raise CallbackRejected(403, "no API secret stored for this account; cannot verify")
         try:

@@ -71,7 +71,7 @@ class NettsAdapter(Adapter):
                 "Netts needs the whitelisted egress IP (sent as X-Real-IP); set it on the account",
             )
         return {
-            "X-API-KEY": self.credentials.api_key.reveal(),
+            "X-API-KEY": self._key(),
             "X-Real-IP": self.credentials.egress_ip,
         }
 
@@ -244,6 +244,12 @@ class NettsAdapter(Adapter):
         raise self._unsupported(
             "Netts has no separate activation order: activation rides on an energy order "
             "(Netts activates automatically at cost)"
+        )
+
+    def activation_price(self, address: str | None = None) -> int:
+        raise self._unsupported(
+            "Netts publishes no activation price: it activates automatically inside an energy "
+            "order and includes the fee in paidTRX"
         )
 
     def get_order(

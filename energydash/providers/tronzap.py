@@ -99,9 +99,9 @@ class TronZapAdapter(Adapter):
 
     def _call(self, path: str, payload: dict[str, Any], *, placing: bool) -> dict:
         body = json.dumps(payload, separators=(",", ":"))  # "{}" for parameterless calls
-        signature = sign(self.credentials.api_secret.reveal(), body)
+        signature = sign(self._secret(), body)
         headers = {
-            "Authorization": f"Bearer {self.credentials.api_key.reveal()}",
+            "Authorization": f"Bearer {self._key()}",
             "X-Signature": signature,
             "Content-Type": "application/json",
         }
@@ -220,6 +220,13 @@ class TronZapAdapter(Adapter):
             activation_sun=None,
             raw={"services": services},
         )
+
+    def activation_price(self, address: str | None = None) -> int:
+        services = self._call("/v1/services", {}, placing=False)
+        price = _sun(_obj(services.get("activate_address")).get("price"))
+        if price is None:
+            raise self._error(UNAVAILABLE, "TronZap lists no activation price", code="no price")
+        return price
 
     def place_energy_order(
         self,

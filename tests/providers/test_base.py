@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from energydash.providers import base
+from energydash.providers.credentials import Credentials
 from energydash.providers.itrx import ItrxAdapter
 from energydash.providers.netts import NettsAdapter
 from energydash.providers.registry import ADAPTERS, adapter_for
@@ -240,3 +241,18 @@ def test_error_refuses_an_unknown_outcome():
 
 def test_final_statuses():
     assert base.FINAL_STATUSES == {base.COMPLETED, base.FAILED, base.REFUNDED}
+
+
+def test_plain_string_credentials_still_sign_and_stay_redacted():
+    # A ProviderAccount created in memory holds str, not Secret, until reloaded from the DB.
+    creds = Credentials(
+        provider="tronzap",
+        base_url="http://sandbox.test",
+        api_key=fx.TZ_TOKEN,
+        api_secret=fx.TZ_SECRET,
+    )
+    fake = FakeProvider(reply({"code": 1, "error": f"bad token {fx.TZ_TOKEN}"}))
+    with pytest.raises(base.ProviderError) as caught:
+        TronZapAdapter(creds, fake.client()).balance()
+    assert fake.last.headers["Authorization"] == f"Bearer {fx.TZ_TOKEN}"
+    assert fx.TZ_TOKEN not in str(caught.value)

@@ -272,3 +272,9 @@ def test_price_reply_without_total_is_unavailable_not_a_crash():
     with pytest.raises(base.ProviderError) as caught:
         adapter(fake).quote(65000, "1H")
     assert caught.value.outcome == base.UNAVAILABLE
+
+
+def test_activation_price_is_the_documented_fee_without_a_call():
+    fake = FakeProvider(reply({}))
+    assert adapter(fake).activation_price(fx.ADDRESS) == 1_500_000
+    assert fake.calls == 0

@@ -258,3 +258,11 @@ def test_balance_that_is_not_a_number_is_unavailable_not_a_crash():
     with pytest.raises(base.ProviderError) as caught:
         adapter(FakeProvider(reply(body))).balance()
     assert caught.value.outcome == base.UNAVAILABLE
+
+
+def test_activation_price_is_refused_in_plain_words():
+    fake = FakeProvider(reply({}))
+    with pytest.raises(base.ProviderError) as caught:
+        adapter(fake).activation_price(fx.ADDRESS)
+    assert "paidTRX" in caught.value.message
+    assert fake.calls == 0

@@ -254,3 +254,9 @@ def test_success_without_a_transaction_id_is_unknown():
     with pytest.raises(base.ProviderError) as caught:
         adapter(fake).place_energy_order(fx.ADDRESS, 65000, "1H", "ord-42")
     assert caught.value.outcome == base.UNKNOWN
+
+
+def test_activation_price_comes_from_services():
+    fake = FakeProvider(reply(fx.tz_ok(fx.TZ_SERVICES)))
+    assert adapter(fake).activation_price(fx.ADDRESS) == 1_400_000
+    assert fake.last.url.path == f"{PREFIX}/services"
