@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.db.models import QuerySet
 
+from energydash.balances.ranges import local_midnight
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.orders.models import OPEN, Kind, Status
 from energydash.providers.models import Provider, ProviderAccount
@@ -17,11 +16,6 @@ from energydash.providers.models import Provider, ProviderAccount
 OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status.choices]
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a calendar day in the operators' time zone, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 class OrderFilterForm(forms.Form):
