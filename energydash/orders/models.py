@@ -133,9 +133,6 @@ class Order(models.Model):
             return (Decimal(self.cost_sun) / self.energy).quantize(Decimal("0.001"))
         return self.unit_price_sun
 
-    def age(self) -> timedelta:
-        return timezone.now() - self.created
-
 
 class OrderEvent(models.Model):
     """One state change or provider exchange of an order, with who or what caused it."""

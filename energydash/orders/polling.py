@@ -111,9 +111,9 @@ def process(order: Order, adapter: Adapter, now: datetime) -> bool:
             message="Placement was interrupted after the order was saved; it may or may not "
             "have reached the provider.",
         )
-        return reconcile(order, adapter, label=LABEL) or moved
+        return reconcile(order, adapter, label=LABEL, now=now) or moved
     if order.status == Status.UNKNOWN:
-        if reconcile(order, adapter, label=LABEL):
+        if reconcile(order, adapter, label=LABEL, now=now):
             return True
         return _flag_if_stuck(order, now, stuck_after)
     adapter.exchanges.clear()
@@ -126,7 +126,8 @@ def process(order: Order, adapter: Adapter, now: datetime) -> bool:
     changed = apply_state(order, state, label=LABEL)
     if changed:
         record_exchanges(order, adapter.exchanges, label=LABEL)
-    return changed or _flag_if_stuck(order, now, stuck_after)
+    stuck = _flag_if_stuck(order, now, stuck_after)
+    return changed or stuck
 
 
 def _flag_if_stuck(order: Order, now: datetime, stuck_after: timedelta) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -299,7 +299,7 @@ def _placement_failed(
     reconcile(order, adapter, label=via)
 
 
-def reconcile(order: Order, adapter: Adapter, *, label: str) -> bool:
+def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | None = None) -> bool:
     """Settle an `unknown` order by asking the provider for it by our reference.
 
     Found: adopt the provider's record. Not found after several looks (spread over time, so a
@@ -326,17 +326,17 @@ def reconcile(order: Order, adapter: Adapter, *, label: str) -> bool:
     except ProviderError as exc:
         record_exchanges(order, adapter.exchanges, label=label)
         if exc.not_found:
-            return _not_found(order, label)
+            return _not_found(order, label, now or timezone.now())
         note(order, f"Reconciliation attempt failed, will retry: {exc}", label=label)
         return False
     record_exchanges(order, adapter.exchanges, label=label)
     return apply_state(order, state, label=label, message="Reconciled: the provider has this order.")
 
 
-def _not_found(order: Order, label: str) -> bool:
+def _not_found(order: Order, label: str, now: datetime) -> bool:
     misses = order.events.filter(kind="note", message__startswith="Not found by reference").count() + 1
     settle_after = timedelta(seconds=settings.ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS)
-    if misses >= 3 and order.age() >= settle_after:
+    if misses >= 3 and now - order.created >= settle_after:
         return transition(
             order,
             Status.FAILED,

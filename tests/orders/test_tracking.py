@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import httpx
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from energydash.orders.models import Order, Status
+from energydash.orders.polling import poll_pass
+from energydash.orders.services import OrderSpec, place_order
+from energydash.providers.itrx import sign
+from tests.orders.conftest import address, make_box
+
+
+def place(box, http, **kw) -> Order:
+    values = {"account": box.account, "kind": "energy", "receive_address": address("poll"),
+              "energy": 65_000, "period": "1H"}
+    values.update(kw)
+    return place_order(OrderSpec(**values), client=http)
+
+
+@pytest.mark.parametrize("kind", ["itrx", "tronzap", "netts"])
+def test_polling_follows_an_order_to_completed(kind, http, request):
+    box = request.getfixturevalue(kind)
+    order = place(box, http)
+    start = timezone.now()
+    with time_machine.travel(start + timezone.timedelta(seconds=10)):
+        result = poll_pass(client=http)
+    order.refresh_from_db()
+    assert result.changed == 1
+    assert order.status == Status.COMPLETED
+    assert order.tx_hashes and order.finished_at
+    # final orders are not looked at again
+    with time_machine.travel(start + timezone.timedelta(hours=1)):
+        assert poll_pass(client=http).checked == 0
+
+
+def test_polling_backs_off_after_each_look(itrx, http):
+    itrx.sandbox.delegation_delay_seconds = 60
+    itrx.sandbox.save()
+    order = place(itrx, http)
+    start = order.next_poll_at
+    with time_machine.travel(start, tick=False):
+        poll_pass(client=http)  # delegation not done yet
+    order.refresh_from_db()
+    assert order.status in (Status.SUBMITTED, Status.DELEGATING)
+    assert order.poll_count == 1
+    assert order.next_poll_at == start + timezone.timedelta(seconds=5)
+
+
+def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
+    order = place(itrx, http)
+    itrx.sandbox.delegation_delay_seconds = 10_000
+    itrx.sandbox.save()
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=settings.ENERGYDASH_ORDER_STUCK_MINUTES + 1)):
+        poll_pass(client=http)
+    order.refresh_from_db()
+    assert order.status == Status.NEEDS_REVIEW
+    assert "Still" in order.events.last().message
+
+
+def test_poll_orders_command_prints_how_many_changed(itrx, http, monkeypatch):
+    place(itrx, http)
+    monkeypatch.setattr("energydash.orders.polling.adapter_for",
+                        lambda creds, client=None: __import__("energydash.providers.registry", fromlist=["x"]).adapter_for(creds, http))
+    out = io.StringIO()
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=30)):
+        call_command("poll_orders", stdout=out)
+    assert out.getvalue().startswith("1 order(s) changed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_pollers_process_each_order_once():
+    box = make_box("tronzap")
+    orders = [
+        Order.objects.create(account=box.account, kind="energy", receive_address=address(f"c{i}"),
+                             energy=65_000, period="1H", status=Status.SUBMITTED,
+                             provider_ref=f"tz-{i}", burn_sun_per_energy=100,
+                             next_poll_at=timezone.now() - timezone.timedelta(seconds=1))
+        for i in range(12)
+    ]
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ref = json.loads(request.content)["id"]
+        with lock:
+            seen.append(ref)
+        time.sleep(0.02)  # keep both workers busy at once
+        return httpx.Response(200, json={"code": 0, "result": {
+            "id": ref, "external_id": "", "status": "success", "amount": "3.40", "hash": "ab" * 32,
+            "params": {"address": "x", "amount": 65000, "duration": 1}}})
+
+    def worker() -> None:
+        try:
+            poll_pass(client=httpx.Client(transport=httpx.MockTransport(handler)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == sorted(o.provider_ref for o in orders)  # each exactly once
+    assert set(Order.objects.values_list("status", flat=True)) == {Status.COMPLETED}
+    assert all(o.events.filter(kind="state").count() == 1 for o in Order.objects.all())
+
+
+def callback(client, account, payload: dict, *, ts: int | None = None, secret: str | None = None):
+    ts = int(time.time()) if ts is None else ts
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    signature = sign(secret or account.api_secret.reveal(), ts, body)
+    return client.post(
+        reverse("itrx_callback", args=[account.code]), data=body, content_type="application/json",
+        headers={"TIMESTAMP": str(ts), "SIGNATURE": signature},
+    )
+
+
+def payload_for(order: Order, status: int = 40) -> dict:
+    return {"active_hash": "", "bandwidth_hash": "", "energy_amount": order.energy,
+            "out_trade_no": order.reference, "pay_amount": 65050.0, "serial": order.provider_ref,
+            "txid": "cd" * 32, "status": status, "type": "energy", "receive_address": order.receive_address,
+            "source": "api"}
+
+
+def test_a_signed_itrx_callback_completes_the_order_and_retries_change_nothing(itrx, http, client):
+    order = place(itrx, http)
+    first = callback(client, itrx.account, payload_for(order))
+    again = callback(client, itrx.account, payload_for(order))
+    order.refresh_from_db()
+    assert first.status_code == 200 and again.status_code == 200
+    assert order.status == Status.COMPLETED
+    assert order.tx_hashes == ["cd" * 32] and order.energy_delivered == 65050
+    assert order.events.filter(kind="state", to_status=Status.COMPLETED).count() == 1
+
+
+def test_a_callback_with_a_bad_signature_or_an_old_timestamp_changes_nothing(itrx, http, client):
+    order = place(itrx, http)
+    forged = callback(client, itrx.account, payload_for(order), secret="not-the-secret")
+    stale = callback(client, itrx.account, payload_for(order), ts=int(time.time()) - 3600)
+    order.refresh_from_db()
+    assert forged.status_code == 403
+    assert stale.status_code == 401
+    assert order.status in (Status.SUBMITTED, Status.DELEGATING)
+    assert not order.events.filter(actor_label="callback:itrx").exists()
+
+
+def test_callbacks_need_no_login_but_only_accept_post(itrx, client):
+    url = reverse("itrx_callback", args=[itrx.account.code])
+    assert client.get(url).status_code == 405
+
+
+def test_a_failed_callback_marks_the_order_failed(itrx, http, client):
+    order = place(itrx, http)
+    callback(client, itrx.account, payload_for(order, status=41))
+    order.refresh_from_db()
+    assert order.status == Status.FAILED
+
+
+def test_the_callback_url_is_sent_only_with_a_public_url(itrx, http, settings):
+    order = place(itrx, http)
+    assert "callback_url" not in order.events.get(method="POST").request_body
+    settings.ENERGYDASH_PUBLIC_URL = "https://energy.example.com"
+    order = place(itrx, http, receive_address=address("cb"))
+    body = json.loads(order.events.get(method="POST").request_body)
+    assert body["callback_url"] == f"https://energy.example.com/callbacks/itrx/{itrx.account.code}/"
+
+
+def test_setup_schedules_is_idempotent(db):
+    from django_q.models import Schedule
+
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    names = list(Schedule.objects.values_list("name", flat=True))
+    assert names.count("orders: poll open orders") == 1
