@@ -252,9 +252,10 @@ def order_check(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
         "timestamp": _stamp(order.created_at),
         "comments": "",
     }
-    if order.activation_sun:
-        body["activation"] = {
+    answer: dict[str, Any] = {"success": True, "code": 10000, "order": body}
+    if order.activation_sun:  # beside "order": providers.md 4.4 lists it apart from order.*
+        answer["activation"] = {
             "cost": trx_number(order.activation_sun),
             "tx_hash": order.fake_hash("activate"),
         }
-    return json_response({"success": True, "code": 10000, "order": body})
+    return json_response(answer)

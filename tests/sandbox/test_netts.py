@@ -102,7 +102,7 @@ def test_an_unactivated_address_is_activated_at_cost(http, netts_box):
         params={"order_id": data["orderId"]},
         headers={"X-API-KEY": netts_box.api_key},
     ).json()
-    assert check["order"]["activation"]["cost"] == 1.1
+    assert check["activation"]["cost"] == 1.1
     assert check["order"]["rate_sun"] == 55
 
 
