@@ -271,3 +271,22 @@ def _transaction(order: SandboxOrder, now: datetime, *, created: bool) -> dict[s
         else moment.strftime("%Y-%m-%d %H:%M:%S"),
         "hash": order.fake_hash("delegate") if state == "success" else "",
     }
+
+
+@tronzap
+def address_info(
+    request: HttpRequest, account: SandboxAccount, data: dict[str, Any]
+) -> HttpResponse:
+    """The simulated chain's view: energy currently delegated to the address by any sandbox
+    provider; 600 free bandwidth once activated. Token balances are not simulated (zero)."""
+    address = _address(data.get("address"))
+    now = timezone.now()
+    orders = SandboxOrder.objects.filter(receive_address=address).select_related("account")
+    energy = sum(o.energy for o in orders if o.is_delegated(now) and not o.reclaimed(now))
+    bandwidth = 600 if SandboxAddress.is_activated(address) else 0
+    return _ok(
+        {
+            "resources": {"energy": energy, "bandwidth": bandwidth},
+            "balances": {"TRX": 0, "USDT": "0"},
+        }
+    )

@@ -28,6 +28,7 @@ urlpatterns = [
     path(TRONZAP + "calculate", tronzap.calculate, name="sandbox-tronzap-calculate"),
     path(TRONZAP + "transaction/new", tronzap.transaction_new, name="sandbox-tronzap-new"),
     path(TRONZAP + "transaction/check", tronzap.transaction_check, name="sandbox-tronzap-check"),
+    path(TRONZAP + "address-info", tronzap.address_info, name="sandbox-tronzap-address-info"),
     path(NETTS + "userinfo", netts.userinfo, name="sandbox-netts-userinfo"),
     path(NETTS + "prices", netts.prices, name="sandbox-netts-prices"),
     path(NETTS + "pricing", netts.pricing, name="sandbox-netts-pricing"),

@@ -233,3 +233,15 @@ def test_reclaim_accepts_a_known_order(http, itrx_box):
 def test_get_endpoints_refuse_post(http, itrx_box):
     response = http.post(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key})
     assert response.status_code == 405
+
+
+def test_out_trade_no_may_be_a_number_and_callback_url_any_http_url(http, itrx_box):
+    data = order(out_trade_no=123456, callback_url="http://{mydomain}/callback")
+    assert itrx_post(http, itrx_box, "order", data).json()["errno"] == 0
+    assert itrx_get(http, itrx_box, "order/query", out_trade_no="123456").json()["errno"] == 0
+
+
+def test_a_callback_url_that_is_not_http_is_a_field_error(http, itrx_box):
+    response = itrx_post(http, itrx_box, "order", order(callback_url="ftp://x/y"))
+    assert response.status_code == 400
+    assert response.json() == {"callback_url": ["Please enter a valid URL."]}

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
+
+import time_machine
 
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.sandbox.models import SandboxAddress, SandboxOrder
@@ -198,3 +201,21 @@ def test_the_php_sdk_empty_list_body_is_accepted(http, tronzap_box):
 
 def test_get_is_not_allowed(http, tronzap_box):
     assert http.get(TRONZAP + "balance").status_code == 405
+
+
+def test_address_info_shows_energy_while_delegated(http, tronzap_box):
+    with time_machine.travel(datetime(2026, 8, 7, 10, 0, tzinfo=UTC), tick=False) as clock:
+        tronzap_post(http, tronzap_box, "transaction/new", energy(amount=65_000))
+
+        def resources():
+            body = tronzap_post(http, tronzap_box, "address-info", {"address": RECEIVER}).json()
+            return body["result"]["resources"]
+
+        assert resources() == {"energy": 0, "bandwidth": 600}
+        clock.shift(6)
+        assert resources()["energy"] == 65_000
+        clock.shift(3600)
+        assert resources()["energy"] == 0
+    new = unactivated("tz info new")
+    info = tronzap_post(http, tronzap_box, "address-info", {"address": new}).json()["result"]
+    assert info["resources"]["bandwidth"] == 0

@@ -65,8 +65,7 @@ class Migration(migrations.Migration):
                     models.TextField(
                         blank=True,
                         help_text=(
-                            "Netts: X-Real-IP values accepted, one per line or "
-                            "comma-separated."
+                            "Netts: X-Real-IP values accepted, one per line or comma-separated."
                         ),
                     ),
                 ),
