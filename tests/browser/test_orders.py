@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from energydash.lib.tron import SUN_PER_TRX
+from energydash.orders.models import Order, Status
+from energydash.orders.polling import poll_pass
+from energydash.orders.services import FIRST_POLL_SECONDS
+from energydash.providers.models import ProviderAccount
+from energydash.sandbox.models import SandboxAccount
+from tests.browser.test_login import csp_violations
+from tests.orders.conftest import address
+
+
+@pytest.fixture
+def sandbox_itrx(settings, live_server, transactional_db):
+    settings.ENERGYDASH_SANDBOX = True
+    settings.ROOT_URLCONF = "tests.sandbox.urls"
+    SandboxAccount.objects.create(
+        provider="itrx", name="browser box", api_key="BROWSERITRXKEY000000000000000001",
+        api_secret="browser-itrx-secret", balance_sun=500 * SUN_PER_TRX, delegation_delay_seconds=1,
+    )
+    return ProviderAccount.objects.create(
+        name="Sandbox itrx", provider="itrx", base_url=f"{live_server.url}/sandbox/itrx",
+        api_key="BROWSERITRXKEY000000000000000001", api_secret="browser-itrx-secret",
+    )
+
+
+def test_an_order_placed_through_the_form_turns_completed_without_a_reload(
+    logged_in, live_server, console_messages, sandbox_itrx
+):
+    page = logged_in
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_label("Receive address").fill(address("browser"))
+    expect(page.locator("#address-feedback")).to_have_text("Valid TRON address.")
+    page.get_by_label("131,000 — to an address that never held USDT").check()
+    expect(page.get_by_role("heading", name="Live prices")).to_be_visible()
+    expect(page.locator("tr.cheapest")).to_contain_text("Sandbox itrx")
+
+    page.get_by_role("button", name="Review order").click()
+    place = page.get_by_role("button", name=re.compile(r"Place order for [\d.]+ TRX"))
+    expect(place).to_be_visible()
+    place.click()
+    expect(page.get_by_role("heading", name=re.compile("Energy rental"))).to_be_visible()
+    order = Order.objects.get()
+    assert order.status in (Status.SUBMITTED, Status.DELEGATING)
+
+    page.goto(f"{live_server.url}/orders/")
+    badge = page.locator(f"#order-{order.code} .badge")
+    expect(badge).not_to_have_text("Completed")
+    page.evaluate("window.__marker = 'same page'")
+
+    time.sleep(1.2)  # the sandbox delegates after one second
+    # What the django-q2 worker does every few seconds, once the order's first look is due.
+    poll_pass(now=timezone.now() + timedelta(seconds=FIRST_POLL_SECONDS))
+    assert Order.objects.get().status == Status.COMPLETED
+
+    expect(badge).to_have_text("Completed", timeout=10_000)
+    assert page.evaluate("window.__marker") == "same page"  # no reload happened
+    assert csp_violations(console_messages) == []
