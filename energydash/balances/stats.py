@@ -27,7 +27,7 @@ def spending() -> QuerySet[Order]:
     return Order.objects.filter(status__in=SPENDING)
 
 
-def _sum(expression, condition: Q | None = None) -> Coalesce:
+def sum_or_zero(expression, condition: Q | None = None) -> Coalesce:
     return Coalesce(Sum(expression, filter=condition), 0, output_field=BigIntegerField())
 
 
@@ -74,15 +74,18 @@ def spend_totals(now: datetime | None = None) -> Totals:
         .filter(created__gte=starts[30])
         .values("account__provider")
         .annotate(
-            today_sun=_sum(COST, Q(created__gte=starts[1])),
-            week_sun=_sum(COST, Q(created__gte=starts[7])),
-            month_sun=_sum(COST),
-            energy=_sum("energy", energy_orders),
-            energy_cost_sun=_sum(COST, energy_orders),
-            burn_sun=_sum(BURN, energy_orders),
+            today_sun=sum_or_zero(COST, Q(created__gte=starts[1])),
+            week_sun=sum_or_zero(COST, Q(created__gte=starts[7])),
+            month_sun=sum_or_zero(COST),
+            energy_bought=sum_or_zero("energy", energy_orders),
+            energy_cost_sun=sum_or_zero(COST, energy_orders),
+            burn_sun=sum_or_zero(BURN, energy_orders),
         )
     )
+    # "energy_bought", not "energy": an annotation named like a field would shadow it in BURN.
     by_provider = {row.pop("account__provider"): row for row in rows}
+    for row in by_provider.values():
+        row["energy"] = row.pop("energy_bought")
     totals = Totals()
     for value, label in Provider.choices:
         line = ProviderTotals(value, label, **by_provider.get(value, {}))
@@ -110,7 +113,9 @@ def order_counts() -> OrderCounts:
 def daily_spend_by_account(now: datetime | None = None) -> dict[int, Decimal]:
     """Average spend per day over the trailing 7 x 24 hours, per account id (one query)."""
     since = (now or timezone.now()) - timedelta(days=RUNWAY_WINDOW_DAYS)
-    rows = spending().filter(created__gte=since).values("account_id").annotate(total=_sum(COST))
+    rows = (
+        spending().filter(created__gte=since).values("account_id").annotate(total=sum_or_zero(COST))
+    )
     return {row["account_id"]: Decimal(row["total"]) / RUNWAY_WINDOW_DAYS for row in rows}
 
 
@@ -153,7 +158,7 @@ def cost_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
         .filter(created__gte=buckets[0])
         .annotate(bucket=_bucket(chart_range))
         .values("bucket", "account__provider")
-        .annotate(total=_sum(COST))
+        .annotate(total=sum_or_zero(COST))
     )
     found = {(_bucket_key(r["bucket"]), r["account__provider"]): r["total"] for r in rows}
     values = {
@@ -170,11 +175,13 @@ def price_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
         .filter(created__gte=buckets[0], kind=Kind.ENERGY, energy__gt=0)
         .annotate(bucket=_bucket(chart_range))
         .values("bucket", "account__provider")
-        .annotate(cost=_sum(COST), energy=_sum("energy"))
+        .annotate(cost_total=sum_or_zero(COST), energy_total=sum_or_zero("energy"))
     )
     found = {
         (_bucket_key(r["bucket"]), r["account__provider"]): (
-            (Decimal(r["cost"]) / r["energy"]).quantize(Decimal("0.001")) if r["energy"] else None
+            (Decimal(r["cost_total"]) / r["energy_total"]).quantize(Decimal("0.001"))
+            if r["energy_total"]
+            else None
         )
         for r in rows
     }

@@ -29,3 +29,8 @@ def _no_retry_backoff(monkeypatch):
     from energydash.providers.base import Adapter
 
     monkeypatch.setitem(Adapter.__init__.__kwdefaults__, "sleep", lambda seconds: None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,184 @@
+"""What the chart templates draw: geometry from lib.charts plus a data table for each chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from energydash.balances.models import BalanceSnapshot
+from energydash.balances.ranges import Range, local_tz
+from energydash.balances.stats import cost_per_bucket, price_per_bucket
+from energydash.lib import charts
+from energydash.lib.tron import SUN_PER_TRX, format_trx
+from energydash.providers.models import Provider, ProviderAccount
+
+# Colour is never the only cue: each provider also has its own dash and fill pattern.
+STYLES = {
+    Provider.ITRX.label: {"color": "#0b5fff", "dash": "", "pattern": "solid"},
+    Provider.TRONZAP.label: {"color": "#b54708", "dash": "7 4", "pattern": "hatch"},
+    Provider.NETTS.label: {"color": "#1f7a3a", "dash": "2 3", "pattern": "dots"},
+}
+ACCOUNT_STYLE = {"color": "#0b5fff", "dash": "", "pattern": "solid"}
+MAX_POINTS = 240  # more would not be visible at the chart's width
+
+
+@dataclass
+class ChartView:
+    slug: str  # unique per page: SVG ids and pattern ids are derived from it
+    kind: str  # "line" or "bars"
+    title: str
+    unit: str
+    chart: charts.Chart
+    legend: list[dict] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    def _style(self, name: str) -> dict:
+        return next((item for item in self.legend if item["name"] == name), ACCOUNT_STYLE)
+
+    @property
+    def styled_lines(self) -> list[dict]:
+        return [{"line": line, **self._style(line.name)} for line in self.chart.lines]
+
+    @property
+    def styled_bars(self) -> list[dict]:
+        return [{"bar": bar, **self._style(bar.series)} for bar in self.chart.bars]
+
+    @property
+    def point_count(self) -> int:
+        return sum(len(line.markers) for line in self.chart.lines)
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(local_tz()):%Y-%m-%d %H:%M}"
+
+
+def _day(moment: datetime, hourly: bool) -> str:
+    local = moment.astimezone(local_tz())
+    return f"{local:%Y-%m-%d %H:00}" if hourly else f"{local:%Y-%m-%d}"
+
+
+def balance_points(
+    account: ProviderAccount, start: datetime, end: datetime
+) -> list[tuple[datetime, int]]:
+    """The balance held at `start` (from the last reading before it) and every reading after."""
+    history = BalanceSnapshot.objects.filter(account=account).order_by("taken_at", "id")
+    before = history.filter(taken_at__lt=start).order_by("-taken_at", "-id").first()
+    points = [(start, before.balance_sun)] if before else []
+    points += list(
+        history.filter(taken_at__gte=start, taken_at__lte=end).values_list(
+            "taken_at", "balance_sun"
+        )
+    )
+    return points
+
+
+def balance_chart(
+    account: ProviderAccount, chart_range: Range, now: datetime | None = None
+) -> ChartView:
+    now = now or timezone.now()
+    start = chart_range.start(now)
+    points = balance_points(account, start, now)
+
+    def describe(name: str, at: datetime, value: charts.Number) -> str:
+        return f"{name}: {format_trx(int(value), 2)} TRX at {_local(at)}"
+
+    chart = charts.line_chart(
+        {account.name: points},
+        start,
+        now,
+        local_tz(),
+        unit=SUN_PER_TRX,
+        step=True,
+        title=describe,
+        max_points=MAX_POINTS,
+    )
+    view = ChartView(
+        slug=f"balance-{account.code}",
+        kind="line",
+        title=f"Balance of {account.name}",
+        unit="TRX",
+        chart=chart,
+        legend=[{"name": account.name, **ACCOUNT_STYLE}],
+        columns=["Time", "Balance (TRX)"],
+    )
+    view.rows = [
+        [_local(at), format_trx(int(v), 2)] for at, v in charts.downsample(points, MAX_POINTS)
+    ]
+    return view
+
+
+def cost_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
+    series = cost_per_bucket(chart_range, now)
+
+    def describe(name: str, at: datetime, value: charts.Number) -> str:
+        return f"{name}: {format_trx(int(value), 2)} TRX on {_day(at, chart_range.hourly)}"
+
+    chart = charts.bar_chart(
+        series.buckets,
+        series.values,
+        local_tz(),
+        unit=SUN_PER_TRX,
+        hourly=chart_range.hourly,
+        title=describe,
+    )
+    names = list(series.values)
+    view = ChartView(
+        slug="cost",
+        kind="bars",
+        title=f"Cost per {'hour' if chart_range.hourly else 'day'} by provider",
+        unit="TRX",
+        chart=chart,
+        legend=[{"name": n, **STYLES[n]} for n in names],
+        columns=["Period", *[f"{n} (TRX)" for n in names], "Total (TRX)"],
+    )
+    for i, bucket in enumerate(series.buckets):
+        values = [int(series.values[n][i] or 0) for n in names]
+        view.rows.append(
+            [_day(bucket, chart_range.hourly), *[format_trx(v, 2) for v in values]]
+            + [format_trx(sum(values), 2)]
+        )
+    return view
+
+
+def price_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
+    series = price_per_bucket(chart_range, now)
+    half = timedelta(minutes=30) if chart_range.hourly else timedelta(hours=12)
+    points = {
+        name: [
+            (bucket + half, value)
+            for bucket, value in zip(series.buckets, values, strict=True)
+            if value is not None
+        ]
+        for name, values in series.values.items()
+    }
+
+    def describe(name: str, at: datetime, value: charts.Number) -> str:
+        day = _day(at - half, chart_range.hourly)
+        return f"{name}: {charts.format_number(value)} sun per energy on {day}"
+
+    end = series.buckets[-1] + 2 * half
+    chart = charts.line_chart(
+        points, series.buckets[0], end, local_tz(), include_zero=False, title=describe
+    )
+    names = list(series.values)
+    view = ChartView(
+        slug="price",
+        kind="line",
+        title="Average price by provider",
+        unit="sun per energy",
+        chart=chart,
+        legend=[{"name": n, **STYLES[n]} for n in names],
+        columns=["Period", *[f"{n} (sun/energy)" for n in names]],
+    )
+    for i, bucket in enumerate(series.buckets):
+        cells = [series.values[n][i] for n in names]
+        if any(c is not None for c in cells):
+            view.rows.append(
+                [_day(bucket, chart_range.hourly)]
+                + ["—" if c is None else charts.format_number(Decimal(c)) for c in cells]
+            )
+    return view

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from energydash.balances import views
+
+app_name = "balances"
+
+urlpatterns = [
+    path("balances/refresh/", views.refresh_view, name="refresh"),
+    path("charts/balance/<uuid:code>/", views.balance_chart_view, name="balance_chart"),
+    path("charts/<slug:kind>/", views.chart_view, name="chart"),
+    path("alerts/", views.alert_list, name="alerts"),
+    path("exports/orders.csv", views.orders_csv, name="orders_csv"),
+    path("exports/daily-cost.csv", views.daily_cost_csv, name="daily_cost_csv"),
+]

@@ -1,0 +1,115 @@
+"""The money view: dashboard, charts, manual refresh, alerts list and CSV exports."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_q.tasks import async_task
+
+from energydash.balances import chartdata, dashboard, exports, passes
+from energydash.balances.models import MANUAL, Alert
+from energydash.balances.ranges import parse_range
+from energydash.balances.tasks import CHECK_TASK
+from energydash.core.roles import can_operate
+from energydash.core.views import HtmxHttpRequest
+from energydash.providers.models import ProviderAccount
+
+
+def _partial(request: HtmxHttpRequest) -> bool:
+    """An HTMX swap, not a history restore (which needs the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@require_GET
+def dashboard_view(request: HtmxHttpRequest) -> HttpResponse:
+    chart_range = parse_range(request.GET.get("range"))
+    if _partial(request):
+        context = dashboard.chart_context(chart_range)
+        return render(request, "balances/dashboard.html#charts", context)
+    context = {**dashboard.page_context(chart_range), "can_refresh": can_operate(request.user)}
+    return render(request, "balances/dashboard.html", context)
+
+
+@require_POST
+def refresh_view(request: HtmxHttpRequest) -> HttpResponse:
+    if not can_operate(request.user):
+        raise PermissionDenied("Refreshing balances needs the operator role.")
+    code = request.POST.get("account")
+    accounts = ProviderAccount.objects.filter(enabled=True)
+    if code:
+        accounts = accounts.filter(code=code)
+    results = [passes.refresh(a, source=MANUAL) for a in accounts]
+    async_task(CHECK_TASK, task_name="balances: check after manual refresh")
+    if _partial(request):
+        context = {"rows": dashboard.account_rows(), "can_refresh": True, "results": results}
+        return render(request, "balances/dashboard.html#accounts", context)
+    for result in results:
+        level = messages.ERROR if result.error else messages.SUCCESS
+        messages.add_message(request, level, result.line)
+    return redirect("home")
+
+
+CHARTS = {"cost": chartdata.cost_chart, "price": chartdata.price_chart}
+
+
+@require_GET
+def chart_view(request: HtmxHttpRequest, kind: str) -> HttpResponse:
+    if kind not in CHARTS:
+        return HttpResponse(status=404)
+    chart_range = parse_range(request.GET.get("range"))
+    view = CHARTS[kind](chart_range, timezone.now())
+    return _render_chart(request, view, chart_range)
+
+
+@require_GET
+def balance_chart_view(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, code=code)
+    chart_range = parse_range(request.GET.get("range"))
+    view = chartdata.balance_chart(account, chart_range, timezone.now())
+    return _render_chart(request, view, chart_range)
+
+
+def _render_chart(request: HtmxHttpRequest, view: chartdata.ChartView, chart_range) -> HttpResponse:
+    context = {
+        "view": view,
+        "range": chart_range,
+        "ranges": dashboard.RANGES.values(),
+        "includes_seed": dashboard.includes_seed(),
+    }
+    template = "balances/chart.html#chart" if _partial(request) else "balances/chart.html"
+    return render(request, template, context)
+
+
+@require_GET
+def alert_list(request: HtmxHttpRequest) -> HttpResponse:
+    alerts = Alert.objects.select_related("account")
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(request, "balances/alerts.html", {"page": page})
+
+
+def _csv(request: HtmxHttpRequest, rows_for, filename: str) -> HttpResponse:
+    try:
+        lines = rows_for(request.GET)
+    except exports.InvalidFilters as exc:
+        return HttpResponseBadRequest(f"Invalid filters: {exc}", content_type="text/plain")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    return response
+
+
+@require_GET
+def orders_csv(request: HtmxHttpRequest) -> HttpResponse:
+    return _csv(request, exports.order_rows, "orders")
+
+
+@require_GET
+def daily_cost_csv(request: HtmxHttpRequest) -> HttpResponse:
+    return _csv(request, exports.daily_cost_rows, "daily-cost")
