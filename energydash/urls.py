@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from energydash.core import views as core_views
+from energydash.balances.views import dashboard_view
 from energydash.orders.callbacks import itrx_callback
 from energydash.providers import views as provider_views
 
@@ -13,7 +13,8 @@ admin.site.site_header = "energydash administration"
 admin.site.site_title = "energydash"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_view, name="home"),
+    path("", include("energydash.balances.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("providers/", provider_views.account_list, name="providers"),
