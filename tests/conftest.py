@@ -19,7 +19,9 @@ def _field_keys(settings):
 
 
 def _user(django_user_model, username: str, role: str | None, **extra):
-    user = django_user_model.objects.create_user(username=username, password="pw-" + username, **extra)
+    user = django_user_model.objects.create_user(
+        username=username, password="pw-" + username, **extra
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
@@ -71,7 +73,10 @@ def itrx_account(db):
 @pytest.fixture
 def tronzap_account(db):
     return ProviderAccount.objects.create(
-        name="tronzap main", provider="tronzap", api_key="tz-token-0001", api_secret="tz-secret-0001"
+        name="tronzap main",
+        provider="tronzap",
+        api_key="tz-token-0001",
+        api_secret="tz-secret-0001",
     )
 
 

@@ -28,7 +28,11 @@ def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list:
         crypto.parse_keys(keys)
     except ImproperlyConfigured as exc:
         errors.append(Error(str(exc), id="energydash.E003"))
-    if not settings.DEBUG and settings.ENERGYDASH_FIELD_KEYS_SOURCE == "file" and not _file_is_explicit():
+    if (
+        not settings.DEBUG
+        and settings.ENERGYDASH_FIELD_KEYS_SOURCE == "file"
+        and not _file_is_explicit()
+    ):
         errors.append(
             Error(
                 "Provider credentials are encrypted with the development key file written by "

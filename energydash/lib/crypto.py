@@ -126,7 +126,7 @@ def generate_key() -> str:
 
 
 class _SecretAttribute(DeferredAttribute):
-    """Wraps whatever is assigned in a Secret, so a freshly set value is masked like a loaded one."""
+    """Wraps whatever is assigned in a Secret, so a fresh value is masked like a loaded one."""
 
     def __set__(self, instance: Any, value: Any) -> None:
         if value is not None and not isinstance(value, Secret):

@@ -63,7 +63,9 @@ def itrx_callback(request: HttpRequest, code: str) -> HttpResponse:
         refund_sun=None,
         raw=event.raw,
     )
-    if not apply_state(order, state, label=LABEL, message=f"Callback: itrx status {event.raw_status}."):
+    if not apply_state(
+        order, state, label=LABEL, message=f"Callback: itrx status {event.raw_status}."
+    ):
         if not order.events.filter(actor_label=LABEL).exists():
             note(order, f"Callback: itrx status {event.raw_status} (no change).", label=LABEL)
     return HttpResponse("ok", content_type="text/plain")

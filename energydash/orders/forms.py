@@ -48,11 +48,19 @@ class OrderRequestForm(forms.Form):
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.ENERGY)
     receive_address = TronAddressField(label="Receive address")
     energy_preset = forms.ChoiceField(
-        label="Energy", choices=ENERGY_PRESETS, initial="65000", widget=forms.RadioSelect, required=False
+        label="Energy",
+        choices=ENERGY_PRESETS,
+        initial="65000",
+        widget=forms.RadioSelect,
+        required=False,
     )
-    energy = forms.IntegerField(label="Other amount", min_value=1, max_value=100_000_000, required=False)
+    energy = forms.IntegerField(
+        label="Other amount", min_value=1, max_value=100_000_000, required=False
+    )
     period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="1H", required=False)
-    activate = forms.BooleanField(label="Activate the address if needed (costs extra)", required=False)
+    activate = forms.BooleanField(
+        label="Activate the address if needed (costs extra)", required=False
+    )
     to_address = TronAddressField(label="USDT destination (collection only)", required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -86,11 +94,13 @@ class OrderRequestForm(forms.Form):
 
 
 class PlaceOrderForm(OrderRequestForm):
-    """The confirmed order: the request, the chosen account, the cost shown, and a one-time token."""
+    """The confirmed order: request, chosen account, cost shown, and a one-time token."""
 
     account = forms.ModelChoiceField(
-        queryset=ProviderAccount.objects.filter(enabled=True), to_field_name="code",
-        empty_label=None, widget=forms.RadioSelect,
+        queryset=ProviderAccount.objects.filter(enabled=True),
+        to_field_name="code",
+        empty_label=None,
+        widget=forms.RadioSelect,
     )
     confirmed_cost_sun = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
     token = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
@@ -102,7 +112,9 @@ class ReviewDecisionForm(forms.Form):
     cost_trx = forms.DecimalField(
         max_digits=18, decimal_places=6, min_value=0, required=False, label="Cost charged (TRX)"
     )
-    comment = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

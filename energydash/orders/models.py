@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,7 +33,13 @@ FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.REFUNDED})
 POLLABLE = (Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN)
 OPEN = (Status.DRAFT, *POLLABLE, Status.NEEDS_REVIEW)
 # Orders whose money is (or may be) spent: they count against spend limits and budgets.
-SPENDING = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.UNKNOWN, Status.NEEDS_REVIEW)
+SPENDING = (
+    Status.SUBMITTED,
+    Status.DELEGATING,
+    Status.COMPLETED,
+    Status.UNKNOWN,
+    Status.NEEDS_REVIEW,
+)
 
 
 def new_reference() -> str:

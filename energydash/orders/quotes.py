@@ -43,7 +43,9 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
         return row
     credentials = spec.account.credentials()
     limit = min(credentials.timeout, timeout)
-    client = httpx.Client(timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit)))
+    client = httpx.Client(
+        timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit))
+    )
     try:
         adapter = adapter_for(credentials, client, read_retries=0)
         total, quote = estimate_cost(spec, adapter)

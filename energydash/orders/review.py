@@ -1,4 +1,4 @@
-"""A person's decision on an order in needs_review: it was placed (with the provider's id), or not."""
+"""A person's decision on an order in needs_review: placed (with the provider's id) or not."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from energydash.orders.models import Order, Status
 from energydash.orders.transitions import transition
 
 
-def mark_placed(order: Order, user: Any, provider_ref: str, cost_trx: Decimal | None, comment: str) -> bool:
+def mark_placed(
+    order: Order, user: Any, provider_ref: str, cost_trx: Decimal | None, comment: str
+) -> bool:
     """The provider has it: track it from now on by the id the operator read off the dashboard."""
     fields: dict[str, Any] = {
         "provider_ref": provider_ref,
@@ -24,21 +26,42 @@ def mark_placed(order: Order, user: Any, provider_ref: str, cost_trx: Decimal | 
     if cost_trx is not None:
         fields["cost_sun"] = trx_to_sun(cost_trx)
     message = f"Marked as placed by {user.get_username()} (provider order {provider_ref})."
-    done = transition(order, Status.SUBMITTED, expected=Status.NEEDS_REVIEW, actor=user,
-                      message=_with(message, comment), **fields)
+    done = transition(
+        order,
+        Status.SUBMITTED,
+        expected=Status.NEEDS_REVIEW,
+        actor=user,
+        message=_with(message, comment),
+        **fields,
+    )
     if done:
-        AuditEvent.record("order.marked_placed", order, actor=user,
-                          details={"provider_ref": provider_ref, "cost_sun": fields.get("cost_sun"),
-                                   "comment": comment})
+        AuditEvent.record(
+            "order.marked_placed",
+            order,
+            actor=user,
+            details={
+                "provider_ref": provider_ref,
+                "cost_sun": fields.get("cost_sun"),
+                "comment": comment,
+            },
+        )
     return done
 
 
 def mark_not_placed(order: Order, user: Any, comment: str) -> bool:
     message = f"Marked as not placed by {user.get_username()}: nothing was charged."
-    done = transition(order, Status.FAILED, expected=Status.NEEDS_REVIEW, actor=user,
-                      message=_with(message, comment), last_error="Not placed (decided on review).")
+    done = transition(
+        order,
+        Status.FAILED,
+        expected=Status.NEEDS_REVIEW,
+        actor=user,
+        message=_with(message, comment),
+        last_error="Not placed (decided on review).",
+    )
     if done:
-        AuditEvent.record("order.marked_not_placed", order, actor=user, details={"comment": comment})
+        AuditEvent.record(
+            "order.marked_not_placed", order, actor=user, details={"comment": comment}
+        )
     return done
 
 

@@ -88,7 +88,9 @@ def check_spec(spec: OrderSpec) -> OrderSpec:
         raise PlacementRefused(f"Unknown order kind {spec.kind!r}.")
     energy = spec.energy if spec.kind == Kind.ENERGY else None
     period = spec.period if spec.kind == Kind.ENERGY else ""
-    return replace(spec, receive_address=address, to_address=to_address, energy=energy, period=period)
+    return replace(
+        spec, receive_address=address, to_address=to_address, energy=energy, period=period
+    )
 
 
 def estimate_cost(spec: OrderSpec, adapter: Adapter) -> tuple[int, base.Quote | None]:
@@ -230,7 +232,8 @@ def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str)
         logger.exception("unexpected error placing order %s", order.code)
         record_exchanges(order, adapter.exchanges, actor=actor, label=via)
         failure = ProviderError(
-            base.UNKNOWN, f"unexpected error after sending ({type(exc).__name__})",
+            base.UNKNOWN,
+            f"unexpected error after sending ({type(exc).__name__})",
             provider=spec.account.provider,
         )
         _placement_failed(order, failure, adapter, actor, via)
@@ -255,7 +258,11 @@ def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str)
 
 def _placed(order: Order, placed: PlacedOrder, actor: Any, via: str) -> None:
     now = timezone.now()
-    status = placed.status if placed.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED) else Status.SUBMITTED
+    status = (
+        placed.status
+        if placed.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
+        else Status.SUBMITTED
+    )
     fields: dict[str, Any] = {
         "provider_ref": placed.provider_ref,
         "raw_status": placed.raw_status[:40],
@@ -284,7 +291,9 @@ def _placement_failed(
     order: Order, exc: ProviderError, adapter: Adapter, actor: Any, via: str
 ) -> None:
     if exc.outcome in (base.REJECTED, base.UNAVAILABLE):
-        transition(order, Status.FAILED, message=str(exc), actor=actor, label=via, last_error=str(exc))
+        transition(
+            order, Status.FAILED, message=str(exc), actor=actor, label=via, last_error=str(exc)
+        )
         return
     transition(
         order,
@@ -330,11 +339,15 @@ def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | Non
         note(order, f"Reconciliation attempt failed, will retry: {exc}", label=label)
         return False
     record_exchanges(order, adapter.exchanges, label=label)
-    return apply_state(order, state, label=label, message="Reconciled: the provider has this order.")
+    return apply_state(
+        order, state, label=label, message="Reconciled: the provider has this order."
+    )
 
 
 def _not_found(order: Order, label: str, now: datetime) -> bool:
-    misses = order.events.filter(kind="note", message__startswith="Not found by reference").count() + 1
+    misses = (
+        order.events.filter(kind="note", message__startswith="Not found by reference").count() + 1
+    )
     settle_after = timedelta(seconds=settings.ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS)
     if misses >= 3 and now - order.created >= settle_after:
         return transition(
@@ -347,7 +360,11 @@ def _not_found(order: Order, label: str, now: datetime) -> bool:
                 "lookups: it was not placed and nothing was charged."
             ),
         )
-    note(order, f"Not found by reference {order.reference} (look {misses}); will look again.", label=label)
+    note(
+        order,
+        f"Not found by reference {order.reference} (look {misses}); will look again.",
+        label=label,
+    )
     return False
 
 

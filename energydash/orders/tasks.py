@@ -25,7 +25,9 @@ def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
         checked += result.checked
         changed += result.changed
         soon = timezone.now() + timezone.timedelta(seconds=IDLE_SLEEP_SECONDS * 5)
-        anything_due_soon = Order.objects.filter(status__in=POLLABLE, next_poll_at__lte=soon).exists()
+        anything_due_soon = Order.objects.filter(
+            status__in=POLLABLE, next_poll_at__lte=soon
+        ).exists()
         if not anything_due_soon or time.monotonic() + IDLE_SLEEP_SECONDS >= deadline:
             break
         time.sleep(IDLE_SLEEP_SECONDS)

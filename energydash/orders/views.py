@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,12 @@ from energydash.core.roles import can_operate
 from energydash.core.views import HtmxHttpRequest
 from energydash.lib.tron import format_trx
 from energydash.orders import quotes as quote_service
-from energydash.orders.forms import OrderRequestForm, PlaceOrderForm, ReviewDecisionForm, address_error
+from energydash.orders.forms import (
+    OrderRequestForm,
+    PlaceOrderForm,
+    ReviewDecisionForm,
+    address_error,
+)
 from energydash.orders.models import Order, Status
 from energydash.orders.review import mark_not_placed, mark_placed
 from energydash.orders.services import PlacementRefused, place_order
@@ -85,16 +91,24 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         messages.error(request, "This order is not waiting for review; nothing was changed.")
         return redirect("orders:detail", code=order.code)
     if not form.is_valid():
-        context = {"order": order, "events": order.events.select_related("actor"),
-                   "review_form": form, "can_operate": True}
+        context = {
+            "order": order,
+            "events": order.events.select_related("actor"),
+            "review_form": form,
+            "can_operate": True,
+        }
         return render(request, "orders/detail.html", context)
     data = form.cleaned_data
     if data["decision"] == "placed":
-        done = mark_placed(order, request.user, data["provider_ref"].strip(), data.get("cost_trx"), data["comment"])
+        done = mark_placed(
+            order, request.user, data["provider_ref"].strip(), data.get("cost_trx"), data["comment"]
+        )
     else:
         done = mark_not_placed(order, request.user, data["comment"])
     if done:
-        messages.success(request, f"Order {order.short_code} is now {order.get_status_display().lower()}.")
+        messages.success(
+            request, f"Order {order.short_code} is now {order.get_status_display().lower()}."
+        )
     else:
         messages.error(request, "Someone else changed this order first; nothing was changed.")
     return redirect("orders:detail", code=order.code)
@@ -110,8 +124,12 @@ def order_new(request: HtmxHttpRequest) -> HttpResponse:
     rows = []
     if form.is_bound and form.is_valid():
         rows = quote_service.compare([form.spec_for(a) for a in _accounts()])
-    context = {"form": form, "rows": rows, "can_operate": can_operate(request.user),
-               "has_accounts": ProviderAccount.objects.filter(enabled=True).exists()}
+    context = {
+        "form": form,
+        "rows": rows,
+        "can_operate": can_operate(request.user),
+        "has_accounts": ProviderAccount.objects.filter(enabled=True).exists(),
+    }
     if request.htmx and request.htmx.target == "quotes":
         return render(request, "orders/new.html#quotes", context)
     return render(request, "orders/new.html", context)
@@ -130,10 +148,20 @@ def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaceOrderForm(request.GET)
     if not form.is_valid():
         messages.error(request, "Choose a provider account from the quotes before reviewing.")
-        return render(request, "orders/new.html", {"form": OrderRequestForm(request.GET), "rows": [],
-                                                   "can_operate": True, "has_accounts": True})
+        return render(
+            request,
+            "orders/new.html",
+            {
+                "form": OrderRequestForm(request.GET),
+                "rows": [],
+                "can_operate": True,
+                "has_accounts": True,
+            },
+        )
     [row] = quote_service.compare([form.spec_for(form.cleaned_data["account"])])
-    return render(request, "orders/confirm.html", {"form": form, "row": row, "token": uuid.uuid4().hex})
+    return render(
+        request, "orders/confirm.html", {"form": form, "row": row, "token": uuid.uuid4().hex}
+    )
 
 
 @require_POST
@@ -141,7 +169,11 @@ def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
 def order_place(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaceOrderForm(request.POST)
     if not form.is_valid():
-        return render(request, "orders/confirm.html", {"form": form, "row": None, "token": request.POST.get("token", "")})
+        return render(
+            request,
+            "orders/confirm.html",
+            {"form": form, "row": None, "token": request.POST.get("token", "")},
+        )
     data = form.cleaned_data
     try:
         order = place_order(
@@ -153,8 +185,11 @@ def order_place(request: HtmxHttpRequest) -> HttpResponse:
         )
     except PlacementRefused as exc:
         [row] = quote_service.compare([form.spec_for(data["account"])])
-        return render(request, "orders/confirm.html",
-                      {"form": form, "row": row, "token": uuid.uuid4().hex, "refusal": str(exc)})
+        return render(
+            request,
+            "orders/confirm.html",
+            {"form": form, "row": row, "token": uuid.uuid4().hex, "refusal": str(exc)},
+        )
     _announce(request, order)
     return redirect("orders:detail", code=order.code)
 
@@ -163,10 +198,17 @@ def _announce(request: HtmxHttpRequest, order: Order) -> None:
     if order.status == Status.FAILED:
         messages.error(request, f"The order failed: {order.last_error}")
     elif order.status == Status.NEEDS_REVIEW:
-        messages.warning(request, "The provider's answer was lost and it cannot be looked up: "
-                         "this order needs review before anything else is sent.")
+        messages.warning(
+            request,
+            "The provider's answer was lost and it cannot be looked up: "
+            "this order needs review before anything else is sent.",
+        )
     elif order.status == Status.UNKNOWN:
-        messages.warning(request, f"The provider's answer was lost; reconciling. {order.last_error}")
+        messages.warning(
+            request, f"The provider's answer was lost; reconciling. {order.last_error}"
+        )
     else:
         cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
-        messages.success(request, f"Order placed with {order.account.name}: {format_trx(cost)} TRX.")
+        messages.success(
+            request, f"Order placed with {order.account.name}: {format_trx(cost)} TRX."
+        )

@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.views.decorators.debug import sensitive_post_parameters
 from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from energydash.core.models import AuditEvent
 from energydash.providers.audit import record_account_change, snapshot
@@ -19,20 +19,28 @@ class ProviderAccountForm(forms.ModelForm):
     """Secrets are write-only: typed into empty password inputs; blank keeps the stored value."""
 
     new_api_key = forms.CharField(
-        label="API key", required=False, strip=True, widget=SECRET_INPUT,
+        label="API key",
+        required=False,
+        strip=True,
+        widget=SECRET_INPUT,
         help_text="Leave blank to keep the current key.",
     )
     new_api_secret = forms.CharField(
-        label="API secret", required=False, strip=True, widget=SECRET_INPUT,
+        label="API secret",
+        required=False,
+        strip=True,
+        widget=SECRET_INPUT,
         help_text="Leave blank to keep the current secret. Not used by Netts.",
     )
-    clear_api_secret = forms.BooleanField(
-        label="Remove the stored API secret", required=False
-    )
+    clear_api_secret = forms.BooleanField(label="Remove the stored API secret", required=False)
 
     class Meta:
         model = ProviderAccount
-        exclude = ("api_key", "api_secret")
+        fields = (
+            "name", "provider", "enabled", "base_url", "egress_ip", "low_balance_threshold_sun",
+            "alert_emails", "max_order_sun", "daily_budget_sun", "timeout_seconds",
+            "connect_timeout_seconds",
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -44,9 +52,13 @@ class ProviderAccountForm(forms.ModelForm):
             bool(self.instance.pk and self.instance.api_secret) and not data.get("clear_api_secret")
         )
         if provider in ("itrx", "tronzap") and not secret_after:
-            self.add_error("new_api_secret", "This provider signs requests: an API secret is required.")
+            self.add_error(
+                "new_api_secret", "This provider signs requests: an API secret is required."
+            )
         if provider == "netts" and not data.get("egress_ip"):
-            self.add_error("egress_ip", "Netts checks X-Real-IP against its whitelist: enter the IP.")
+            self.add_error(
+                "egress_ip", "Netts checks X-Real-IP against its whitelist: enter the IP."
+            )
         return data
 
     def save(self, commit: bool = True) -> ProviderAccount:
@@ -73,11 +85,29 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "provider", "enabled", "code")}),
         (
             "Credentials (write-only)",
-            {"fields": ("masked_key", "new_api_key", "masked_secret", "new_api_secret",
-                        "clear_api_secret", "base_url", "egress_ip")},
+            {
+                "fields": (
+                    "masked_key",
+                    "new_api_key",
+                    "masked_secret",
+                    "new_api_secret",
+                    "clear_api_secret",
+                    "base_url",
+                    "egress_ip",
+                )
+            },
         ),
-        ("Limits and alerts", {"fields": ("low_balance_threshold_sun", "alert_emails",
-                                          "max_order_sun", "daily_budget_sun")}),
+        (
+            "Limits and alerts",
+            {
+                "fields": (
+                    "low_balance_threshold_sun",
+                    "alert_emails",
+                    "max_order_sun",
+                    "daily_budget_sun",
+                )
+            },
+        ),
         ("Network", {"fields": ("timeout_seconds", "connect_timeout_seconds")}),
         ("History", {"fields": ("created", "updated")}),
     )
@@ -98,7 +128,9 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return super().changeform_view(request, *args, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: ProviderAccount, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ProviderAccount, form: Any, change: bool
+    ) -> None:
         before = None
         if change:
             before = snapshot(ProviderAccount.objects.get(pk=obj.pk))

@@ -67,6 +67,4 @@ def record_account_change(
     if before is not None and not details["fields"] and not details.get("secrets_changed"):
         return None
     action = "provider_account.created" if before is None else "provider_account.changed"
-    return AuditEvent.record(
-        action, account, actor=actor, actor_label=actor_label, details=details
-    )
+    return AuditEvent.record(action, account, actor=actor, actor_label=actor_label, details=details)

@@ -78,4 +78,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter:
-            reporter.write_line(f"FAILED: {skipped} browser test(s) skipped; they must run.", red=True)
+            reporter.write_line(
+                f"FAILED: {skipped} browser test(s) skipped; they must run.", red=True
+            )

@@ -23,12 +23,19 @@ def sandbox_itrx(settings, live_server, transactional_db):
     settings.ENERGYDASH_SANDBOX = True
     settings.ROOT_URLCONF = "tests.sandbox.urls"
     SandboxAccount.objects.create(
-        provider="itrx", name="browser box", api_key="BROWSERITRXKEY000000000000000001",
-        api_secret="browser-itrx-secret", balance_sun=500 * SUN_PER_TRX, delegation_delay_seconds=1,
+        provider="itrx",
+        name="browser box",
+        api_key="BROWSERITRXKEY000000000000000001",
+        api_secret="browser-itrx-secret",
+        balance_sun=500 * SUN_PER_TRX,
+        delegation_delay_seconds=1,
     )
     return ProviderAccount.objects.create(
-        name="Sandbox itrx", provider="itrx", base_url=f"{live_server.url}/sandbox/itrx",
-        api_key="BROWSERITRXKEY000000000000000001", api_secret="browser-itrx-secret",
+        name="Sandbox itrx",
+        provider="itrx",
+        base_url=f"{live_server.url}/sandbox/itrx",
+        api_key="BROWSERITRXKEY000000000000000001",
+        api_secret="browser-itrx-secret",
     )
 
 

@@ -68,8 +68,10 @@ def test_changing_a_secret_in_admin_writes_an_audit_row_without_the_value(
     event = AuditEvent.objects.get(action="provider_account.changed")
     assert event.actor == admin_user
     assert event.details["secrets_changed"] == ["api_secret"]
-    dumped = str(event.details) + str(event) + "".join(
-        str(e.change_message) for e in LogEntry.objects.all()
+    dumped = (
+        str(event.details)
+        + str(event)
+        + "".join(str(e.change_message) for e in LogEntry.objects.all())
     )
     assert new_secret not in dumped and SECRET not in dumped
 

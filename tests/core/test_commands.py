@@ -26,8 +26,16 @@ def test_it_creates_an_account_from_environment_credentials(db, monkeypatch, no_
     monkeypatch.setenv("ENERGYDASH_API_KEY", "key-from-env-0001")
     monkeypatch.setenv("ENERGYDASH_API_SECRET", "secret-from-env-0001")
     output = run(
-        "--name", "itrx prod", "--provider", "itrx", "--low-balance-trx", "250.5",
-        "--alert-email", "ops@example.com", "--alert-email", "cfo@example.com",
+        "--name",
+        "itrx prod",
+        "--provider",
+        "itrx",
+        "--low-balance-trx",
+        "250.5",
+        "--alert-email",
+        "ops@example.com",
+        "--alert-email",
+        "cfo@example.com",
     )
     account = ProviderAccount.objects.get(name="itrx prod")
     assert account.api_secret.reveal() == "secret-from-env-0001"

@@ -9,9 +9,7 @@ def test_the_three_roles_exist(db):
 
 
 def test_the_admin_role_holds_the_vault_permissions(db):
-    perms = set(
-        Group.objects.get(name="admin").permissions.values_list("codename", flat=True)
-    )
+    perms = set(Group.objects.get(name="admin").permissions.values_list("codename", flat=True))
     assert {"change_provideraccount", "view_auditevent"} <= perms
 
 

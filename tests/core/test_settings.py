@@ -14,7 +14,11 @@ def run_python(code_or_args: list[str], **env: str) -> subprocess.CompletedProce
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ENERGYDASH_", "DJANGO_"))}
     base.update(env)
     return subprocess.run(
-        [sys.executable, *code_or_args], cwd=ROOT, env=base, capture_output=True, text=True,
+        [sys.executable, *code_or_args],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 
@@ -30,14 +34,19 @@ PRODUCTION = {
 def test_check_deploy_reports_no_errors_with_production_settings(tmp_path):
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        **PRODUCTION, ENERGYDASH_VAR_DIR=str(tmp_path), ENERGYDASH_FIELD_KEYS=Fernet.generate_key().decode(),
+        **PRODUCTION,
+        ENERGYDASH_VAR_DIR=str(tmp_path),
+        ENERGYDASH_FIELD_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_field_keys(tmp_path):
     result = run_python(
-        ["-c", "import energydash.wsgi"], **PRODUCTION, ENERGYDASH_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="energydash.settings"
+        ["-c", "import energydash.wsgi"],
+        **PRODUCTION,
+        ENERGYDASH_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="energydash.settings",
     )
     assert result.returncode != 0
     assert "energydash.E001" in result.stderr
@@ -57,7 +66,9 @@ def test_redis_url_switches_the_task_broker_to_redis():
         " s.Q_CLUSTER['retry'] > s.Q_CLUSTER['timeout'], s.Q_CLUSTER['catch_up'])"
     )
     with_redis = run_python(
-        ["-c", code], REDIS_URL="redis://127.0.0.1:6379/5", DJANGO_SETTINGS_MODULE="energydash.settings"
+        ["-c", code],
+        REDIS_URL="redis://127.0.0.1:6379/5",
+        DJANGO_SETTINGS_MODULE="energydash.settings",
     )
     without = run_python(["-c", code], DJANGO_SETTINGS_MODULE="energydash.settings")
     assert with_redis.stdout.split() == ["redis://127.0.0.1:6379/5", "None", "True", "False"]

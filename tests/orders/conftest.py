@@ -59,14 +59,22 @@ def http(wsgi_app) -> Iterator[httpx.Client]:  # noqa: F811
 
 def make_box(kind: str, base: str = "http://testserver", **sandbox) -> Box:
     key, secret = KEYS[kind]
-    defaults = {"balance_sun": 200 * SUN_PER_TRX, "delegation_delay_seconds": 5, "hang_seconds": 1.5,
-                "whitelist_ips": EGRESS_IP}
+    defaults = {
+        "balance_sun": 200 * SUN_PER_TRX,
+        "delegation_delay_seconds": 5,
+        "hang_seconds": 1.5,
+        "whitelist_ips": EGRESS_IP,
+    }
     box = SandboxAccount.objects.create(
         provider=kind, name=f"box {kind}", api_key=key, api_secret=secret, **{**defaults, **sandbox}
     )
     account = ProviderAccount.objects.create(
-        name=f"Sandbox {kind}", provider=kind, base_url=f"{base}/sandbox/{kind}",
-        api_key=key, api_secret=secret, egress_ip=EGRESS_IP if kind == "netts" else None,
+        name=f"Sandbox {kind}",
+        provider=kind,
+        base_url=f"{base}/sandbox/{kind}",
+        api_key=key,
+        api_secret=secret,
+        egress_ip=EGRESS_IP if kind == "netts" else None,
     )
     return Box(box, account)
 

@@ -14,8 +14,13 @@ ALICE = address("alice")
 
 
 def spec(box, **kw) -> OrderSpec:
-    values = {"account": box.account, "kind": "energy", "receive_address": ALICE, "energy": 65_000,
-              "period": "1H"}
+    values = {
+        "account": box.account,
+        "kind": "energy",
+        "receive_address": ALICE,
+        "energy": 65_000,
+        "period": "1H",
+    }
     values.update(kw)
     return OrderSpec(**values)
 
@@ -67,9 +72,14 @@ def test_an_unactivated_address_is_refused_by_itrx_unless_activation_is_asked(it
 
 def test_an_invalid_address_is_refused_before_any_provider_call(itrx):
     calls = []
-    client = httpx.Client(transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500)))
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
+    )
     with pytest.raises(PlacementRefused, match="checksum"):
-        place_order(spec(itrx, receive_address=ALICE[:-1] + ("a" if ALICE[-1] != "a" else "b")), client=client)
+        place_order(
+            spec(itrx, receive_address=ALICE[:-1] + ("a" if ALICE[-1] != "a" else "b")),
+            client=client,
+        )
     assert calls == [] and not Order.objects.exists()
 
 
@@ -91,7 +101,9 @@ def test_a_budget_refusal_makes_no_provider_call_when_the_cost_was_confirmed(itr
     itrx.account.daily_budget_sun = 5 * SUN_PER_TRX
     itrx.account.save()
     calls = []
-    client = httpx.Client(transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500)))
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
+    )
     with pytest.raises(PlacementRefused) as refused:
         place_order(spec(itrx), client=client, confirmed_cost_sun=6 * SUN_PER_TRX)
     assert "daily budget of 5.000000 TRX" in str(refused.value)
@@ -122,7 +134,9 @@ def test_a_price_rise_after_confirmation_is_refused(itrx, http):
 
 
 def test_a_collection_order_goes_to_itrx_collect_manual(itrx, http):
-    order = place_order(spec(itrx, kind="collection", energy=None, to_address=address("bob")), client=http)
+    order = place_order(
+        spec(itrx, kind="collection", energy=None, to_address=address("bob")), client=http
+    )
     assert order.status in (Status.SUBMITTED, Status.DELEGATING)
     assert order.events.filter(url__contains="collect-manual").exists()
 
@@ -135,6 +149,8 @@ def test_collection_and_activation_orders_are_refused_where_the_provider_has_non
 
 
 def test_tronzap_activation_order_is_placed(tronzap, http):
-    order = place_order(spec(tronzap, kind="activation", energy=None, receive_address=unactivated("a")), client=http)
+    order = place_order(
+        spec(tronzap, kind="activation", energy=None, receive_address=unactivated("a")), client=http
+    )
     assert order.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
     assert order.cost_sun > 0

@@ -20,8 +20,13 @@ def lossy_box(kind: str, base: str):
 
 
 def spec(box) -> OrderSpec:
-    return OrderSpec(account=box.account, kind="energy", receive_address=address("lost"),
-                     energy=65_000, period="1H")
+    return OrderSpec(
+        account=box.account,
+        kind="energy",
+        receive_address=address("lost"),
+        energy=65_000,
+        period="1H",
+    )
 
 
 @pytest.mark.parametrize("kind", ["itrx", "tronzap"])
@@ -49,8 +54,9 @@ def test_a_lost_netts_response_goes_to_review_and_is_never_resent(live_sandbox):
     assert "cannot look an order up by our reference" in order.events.last().message
     assert SandboxOrder.objects.count() == 1  # charged once; we did not try again
 
-    from energydash.orders.polling import poll_pass
     from django.utils import timezone
+
+    from energydash.orders.polling import poll_pass
 
     poll_pass(now=timezone.now() + timezone.timedelta(hours=1))
     assert SandboxOrder.objects.count() == 1
@@ -60,8 +66,9 @@ def test_a_lost_netts_response_goes_to_review_and_is_never_resent(live_sandbox):
 
 def test_an_order_the_provider_never_received_is_failed_after_repeated_lookups(itrx):
     """Timeout before the provider saw it: lookups by reference find nothing three times."""
-    from energydash.orders.polling import poll_pass
     from django.utils import timezone
+
+    from energydash.orders.polling import poll_pass
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
@@ -69,10 +76,20 @@ def test_an_order_the_provider_never_received_is_failed_after_repeated_lookups(i
         if request.url.path.endswith("/order/query"):
             return httpx.Response(200, json={"errno": 404, "message": "Order not found"})
         if request.url.path.endswith("/order/price"):
-            return httpx.Response(200, json={"period": "1H", "energy_amount": 65000, "price": 60,
-                                             "total_price": 3_900_000, "addition": 0})
-        return httpx.Response(200, json={"minimum_order_energy": 10000, "maximum_order_energy": 10**8,
-                                         "balance": 10**9})
+            return httpx.Response(
+                200,
+                json={
+                    "period": "1H",
+                    "energy_amount": 65000,
+                    "price": 60,
+                    "total_price": 3_900_000,
+                    "addition": 0,
+                },
+            )
+        return httpx.Response(
+            200,
+            json={"minimum_order_energy": 10000, "maximum_order_energy": 10**8, "balance": 10**9},
+        )
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
     order = place_order(spec(itrx), client=client)

@@ -21,8 +21,13 @@ from tests.orders.conftest import address, make_box
 
 
 def place(box, http, **kw) -> Order:
-    values = {"account": box.account, "kind": "energy", "receive_address": address("poll"),
-              "energy": 65_000, "period": "1H"}
+    values = {
+        "account": box.account,
+        "kind": "energy",
+        "receive_address": address("poll"),
+        "energy": 65_000,
+        "period": "1H",
+    }
     values.update(kw)
     return place_order(OrderSpec(**values), client=http)
 
@@ -60,7 +65,9 @@ def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
     order = place(itrx, http)
     itrx.sandbox.delegation_delay_seconds = 10_000
     itrx.sandbox.save()
-    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=settings.ENERGYDASH_ORDER_STUCK_MINUTES + 1)):
+    with time_machine.travel(
+        timezone.now() + timezone.timedelta(minutes=settings.ENERGYDASH_ORDER_STUCK_MINUTES + 1)
+    ):
         poll_pass(client=http)
     order.refresh_from_db()
     assert order.status == Status.NEEDS_REVIEW
@@ -69,8 +76,12 @@ def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
 
 def test_poll_orders_command_prints_how_many_changed(itrx, http, monkeypatch):
     place(itrx, http)
-    monkeypatch.setattr("energydash.orders.polling.adapter_for",
-                        lambda creds, client=None: __import__("energydash.providers.registry", fromlist=["x"]).adapter_for(creds, http))
+    monkeypatch.setattr(
+        "energydash.orders.polling.adapter_for",
+        lambda creds, client=None: __import__(
+            "energydash.providers.registry", fromlist=["x"]
+        ).adapter_for(creds, http),
+    )
     out = io.StringIO()
     with time_machine.travel(timezone.now() + timezone.timedelta(seconds=30)):
         call_command("poll_orders", stdout=out)
@@ -81,10 +92,17 @@ def test_poll_orders_command_prints_how_many_changed(itrx, http, monkeypatch):
 def test_two_concurrent_pollers_process_each_order_once():
     box = make_box("tronzap")
     orders = [
-        Order.objects.create(account=box.account, kind="energy", receive_address=address(f"c{i}"),
-                             energy=65_000, period="1H", status=Status.SUBMITTED,
-                             provider_ref=f"tz-{i}", burn_sun_per_energy=100,
-                             next_poll_at=timezone.now() - timezone.timedelta(seconds=1))
+        Order.objects.create(
+            account=box.account,
+            kind="energy",
+            receive_address=address(f"c{i}"),
+            energy=65_000,
+            period="1H",
+            status=Status.SUBMITTED,
+            provider_ref=f"tz-{i}",
+            burn_sun_per_energy=100,
+            next_poll_at=timezone.now() - timezone.timedelta(seconds=1),
+        )
         for i in range(12)
     ]
     seen: list[str] = []
@@ -95,9 +113,20 @@ def test_two_concurrent_pollers_process_each_order_once():
         with lock:
             seen.append(ref)
         time.sleep(0.02)  # keep both workers busy at once
-        return httpx.Response(200, json={"code": 0, "result": {
-            "id": ref, "external_id": "", "status": "success", "amount": "3.40", "hash": "ab" * 32,
-            "params": {"address": "x", "amount": 65000, "duration": 1}}})
+        return httpx.Response(
+            200,
+            json={
+                "code": 0,
+                "result": {
+                    "id": ref,
+                    "external_id": "",
+                    "status": "success",
+                    "amount": "3.40",
+                    "hash": "ab" * 32,
+                    "params": {"address": "x", "amount": 65000, "duration": 1},
+                },
+            },
+        )
 
     def worker() -> None:
         try:
@@ -120,16 +149,27 @@ def callback(client, account, payload: dict, *, ts: int | None = None, secret: s
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     signature = sign(secret or account.api_secret.reveal(), ts, body)
     return client.post(
-        reverse("itrx_callback", args=[account.code]), data=body, content_type="application/json",
+        reverse("itrx_callback", args=[account.code]),
+        data=body,
+        content_type="application/json",
         headers={"TIMESTAMP": str(ts), "SIGNATURE": signature},
     )
 
 
 def payload_for(order: Order, status: int = 40) -> dict:
-    return {"active_hash": "", "bandwidth_hash": "", "energy_amount": order.energy,
-            "out_trade_no": order.reference, "pay_amount": 65050.0, "serial": order.provider_ref,
-            "txid": "cd" * 32, "status": status, "type": "energy", "receive_address": order.receive_address,
-            "source": "api"}
+    return {
+        "active_hash": "",
+        "bandwidth_hash": "",
+        "energy_amount": order.energy,
+        "out_trade_no": order.reference,
+        "pay_amount": 65050.0,
+        "serial": order.provider_ref,
+        "txid": "cd" * 32,
+        "status": status,
+        "type": "energy",
+        "receive_address": order.receive_address,
+        "source": "api",
+    }
 
 
 def test_a_signed_itrx_callback_completes_the_order_and_retries_change_nothing(itrx, http, client):

@@ -24,9 +24,16 @@ def wsgi_clients(monkeypatch, http):
 
 
 def order_for(box, **kw) -> Order:
-    values = {"account": box.account, "kind": "energy", "receive_address": ALICE, "energy": 65_000,
-              "period": "1H", "status": Status.SUBMITTED, "burn_sun_per_energy": 100,
-              "quoted_cost_sun": 4_000_000}
+    values = {
+        "account": box.account,
+        "kind": "energy",
+        "receive_address": ALICE,
+        "energy": 65_000,
+        "period": "1H",
+        "status": Status.SUBMITTED,
+        "burn_sun_per_energy": 100,
+        "quoted_cost_sun": 4_000_000,
+    }
     values.update(kw)
     return Order.objects.create(**values)
 
@@ -37,7 +44,8 @@ def test_new_order_compares_live_prices_and_preselects_the_cheapest(
     operator_client, itrx, tronzap, netts, wsgi_clients
 ):
     response = operator_client.get(
-        reverse("orders:new"), {"kind": "energy", "receive_address": ALICE, "energy_preset": "131000", "period": "1H"}
+        reverse("orders:new"),
+        {"kind": "energy", "receive_address": ALICE, "energy_preset": "131000", "period": "1H"},
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -46,7 +54,10 @@ def test_new_order_compares_live_prices_and_preselects_the_cheapest(
     rows = response.context["rows"]
     assert sum(r.cheapest for r in rows) == 1
     cheapest = min((r for r in rows if r.available), key=lambda r: r.total_sun)
-    assert cheapest.cheapest and f'value="{cheapest.account.code}" id="acct-{cheapest.account.code}" checked' in html
+    assert (
+        cheapest.cheapest
+        and f'value="{cheapest.account.code}" id="acct-{cheapest.account.code}" checked' in html
+    )
     assert all(r.savings_sun == 131_000 * 100 - r.total_sun for r in rows if r.available)
 
 
@@ -54,7 +65,8 @@ def test_new_order_compares_live_prices_and_preselects_the_cheapest(
 @pytest.mark.django_db(transaction=True)
 def test_quotes_come_back_as_a_fragment_for_htmx(operator_client, itrx, wsgi_clients):
     response = operator_client.get(
-        reverse("orders:new"), {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000"},
+        reverse("orders:new"),
+        {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000"},
         headers={"HX-Request": "true", "HX-Target": "quotes"},
     )
     html = response.content.decode()
@@ -63,9 +75,12 @@ def test_quotes_come_back_as_a_fragment_for_htmx(operator_client, itrx, wsgi_cli
 
 # Quotes are fetched in worker threads, which only see committed rows.
 @pytest.mark.django_db(transaction=True)
-def test_a_provider_that_does_not_offer_the_period_says_so(operator_client, itrx, netts, wsgi_clients):
+def test_a_provider_that_does_not_offer_the_period_says_so(
+    operator_client, itrx, netts, wsgi_clients
+):
     response = operator_client.get(
-        reverse("orders:new"), {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000", "period": "1D"}
+        reverse("orders:new"),
+        {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000", "period": "1D"},
     )
     netts_row = next(r for r in response.context["rows"] if r.account == netts.account)
     assert "does not offer 1D" in netts_row.error and not netts_row.available
@@ -82,8 +97,13 @@ def test_the_address_is_validated_live_with_a_clear_message(viewer_client):
 def test_confirm_shows_the_exact_cost_then_placing_creates_one_order(
     operator_client, operator, itrx, wsgi_clients
 ):
-    params = {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000", "period": "1H",
-              "account": str(itrx.account.code)}
+    params = {
+        "kind": "energy",
+        "receive_address": ALICE,
+        "energy_preset": "65000",
+        "period": "1H",
+        "account": str(itrx.account.code),
+    }
     confirm = operator_client.get(reverse("orders:confirm"), params)
     row = confirm.context["row"]
     token = confirm.context["token"]
@@ -101,11 +121,20 @@ def test_confirm_shows_the_exact_cost_then_placing_creates_one_order(
 
 # Quotes are fetched in worker threads, which only see committed rows.
 @pytest.mark.django_db(transaction=True)
-def test_a_refused_placement_shows_the_reason_and_changes_nothing(operator_client, itrx, wsgi_clients):
+def test_a_refused_placement_shows_the_reason_and_changes_nothing(
+    operator_client, itrx, wsgi_clients
+):
     itrx.account.max_order_sun = 1
     itrx.account.save()
-    params = {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000", "period": "1H",
-              "account": str(itrx.account.code), "confirmed_cost_sun": 3_900_000, "token": "t1"}
+    params = {
+        "kind": "energy",
+        "receive_address": ALICE,
+        "energy_preset": "65000",
+        "period": "1H",
+        "account": str(itrx.account.code),
+        "confirmed_cost_sun": 3_900_000,
+        "token": "t1",
+    }
     response = operator_client.post(reverse("orders:place"), params)
     assert response.status_code == 200
     assert "maximum of 0.000001 TRX per order" in response.content.decode()
@@ -116,9 +145,19 @@ def test_viewers_see_orders_but_cannot_place_or_review(viewer_client, itrx):
     order = order_for(itrx, status=Status.NEEDS_REVIEW)
     assert viewer_client.get(reverse("orders:list")).status_code == 200
     assert viewer_client.get(reverse("orders:detail", args=[order.code])).status_code == 200
-    assert viewer_client.get(reverse("orders:confirm"), {"account": str(itrx.account.code)}).status_code == 403
+    assert (
+        viewer_client.get(
+            reverse("orders:confirm"), {"account": str(itrx.account.code)}
+        ).status_code
+        == 403
+    )
     assert viewer_client.post(reverse("orders:place"), {}).status_code == 403
-    assert viewer_client.post(reverse("orders:review", args=[order.code]), {"decision": "not_placed"}).status_code == 403
+    assert (
+        viewer_client.post(
+            reverse("orders:review", args=[order.code]), {"decision": "not_placed"}
+        ).status_code
+        == 403
+    )
     order.refresh_from_db()
     assert order.status == Status.NEEDS_REVIEW and not Order.objects.exclude(pk=order.pk).exists()
 
@@ -144,21 +183,32 @@ def test_open_rows_poll_and_final_rows_stop_polling(viewer_client, itrx):
     assert "Completed" in final.content.decode()
 
 
-def test_an_operator_marks_a_review_order_as_placed_and_it_is_audited(operator_client, operator, netts):
+def test_an_operator_marks_a_review_order_as_placed_and_it_is_audited(
+    operator_client, operator, netts
+):
     order = order_for(netts, status=Status.NEEDS_REVIEW)
     url = reverse("orders:review", args=[order.code])
     missing = operator_client.post(url, {"decision": "placed", "provider_ref": ""})
     assert "Enter the provider" in missing.content.decode()
-    response = operator_client.post(url, {"decision": "placed", "provider_ref": "1H777", "cost_trx": "2.23"})
+    response = operator_client.post(
+        url, {"decision": "placed", "provider_ref": "1H777", "cost_trx": "2.23"}
+    )
     order.refresh_from_db()
     assert response.status_code == 302
-    assert order.status == Status.SUBMITTED and order.provider_ref == "1H777" and order.cost_sun == 2_230_000
+    assert (
+        order.status == Status.SUBMITTED
+        and order.provider_ref == "1H777"
+        and order.cost_sun == 2_230_000
+    )
     assert AuditEvent.objects.get(action="order.marked_placed").actor == operator
 
 
 def test_an_operator_marks_a_review_order_as_not_placed(operator_client, netts):
     order = order_for(netts, status=Status.NEEDS_REVIEW)
-    operator_client.post(reverse("orders:review", args=[order.code]), {"decision": "not_placed", "comment": "not in dashboard"})
+    operator_client.post(
+        reverse("orders:review", args=[order.code]),
+        {"decision": "not_placed", "comment": "not in dashboard"},
+    )
     order.refresh_from_db()
     assert order.status == Status.FAILED
     assert "not in dashboard" in order.events.last().message

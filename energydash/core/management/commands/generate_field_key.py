@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Print a new Fernet key for ENERGYDASH_FIELD_KEYS (or write it to a file with --write)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--write", metavar="PATH", help="Create PATH (mode 600) if it does not exist.")
+        parser.add_argument(
+            "--write", metavar="PATH", help="Create PATH (mode 600) if it does not exist."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["write"]:

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--period", default="1H")
         parser.add_argument("--kind", choices=Kind.values, default=Kind.ENERGY)
         parser.add_argument("--to-address", default="", help="USDT destination (collection orders)")
-        parser.add_argument("--activate", action="store_true", help="Activate the address if needed")
+        parser.add_argument(
+            "--activate", action="store_true", help="Activate the address if needed"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

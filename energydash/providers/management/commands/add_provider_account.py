@@ -27,8 +27,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument("--provider", required=True, choices=Provider.values)
-        parser.add_argument("--base-url", default=None, help="Origin (+ optional prefix); default: the provider's own.")
-        parser.add_argument("--egress-ip", default=None, help="Netts: whitelisted IP sent as X-Real-IP.")
+        parser.add_argument(
+            "--base-url",
+            default=None,
+            help="Origin (+ optional prefix); default: the provider's own.",
+        )
+        parser.add_argument(
+            "--egress-ip", default=None, help="Netts: whitelisted IP sent as X-Real-IP."
+        )
         parser.add_argument("--low-balance-trx", default=None, help="Low-balance threshold in TRX.")
         parser.add_argument("--alert-email", action="append", default=None, dest="alert_emails")
         parser.add_argument("--disabled", action="store_true")
@@ -59,7 +65,9 @@ class Command(BaseCommand):
         try:
             account.full_clean()
         except ValidationError as exc:
-            messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
+            messages = "; ".join(
+                f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
+            )
             raise CommandError(f"invalid account: {messages}") from None
         if account.provider == "netts" and not account.egress_ip:
             raise CommandError("Netts needs --egress-ip (its whitelist checks X-Real-IP)")
@@ -71,7 +79,9 @@ class Command(BaseCommand):
                 account, before, actor_label="command:add_provider_account"
             )
         verb = "Created" if creating else ("Updated" if event else "Unchanged")
-        self.stdout.write(f"{verb} {account} (code {account.code}, key {account.masked_key or 'not set'})")
+        self.stdout.write(
+            f"{verb} {account} (code {account.code}, key {account.masked_key or 'not set'})"
+        )
 
     def _apply(self, account: ProviderAccount, options: dict[str, Any]) -> None:
         if options["base_url"] is not None:
@@ -92,18 +102,20 @@ class Command(BaseCommand):
                 try:
                     validate_email(address)
                 except ValidationError:
-                    raise CommandError(f"--alert-email {address!r} is not an e-mail address") from None
+                    raise CommandError(
+                        f"--alert-email {address!r} is not an e-mail address"
+                    ) from None
             account.alert_emails = "\n".join(options["alert_emails"])
         account.enabled = not options["disabled"]
 
     def _read_secret(self, env_name: str, label: str, *, required: bool) -> str:
         value = os.environ.get(env_name, "").strip()
         if not value and sys.stdin.isatty():
-            value = getpass.getpass(f"{label} (input hidden{'' if required else ', blank keeps current'}): ").strip()
+            value = getpass.getpass(
+                f"{label} (input hidden{'' if required else ', blank keeps current'}): "
+            ).strip()
         if required and not value:
             raise CommandError(
-                f"{label} missing: set {env_name} in the environment (or run on a terminal to be prompted)"
+                f"{label} missing: set {env_name} (or run on a terminal to be prompted)"
             )
         return value
-
-

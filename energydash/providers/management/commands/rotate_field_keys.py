@@ -50,7 +50,9 @@ class Command(BaseCommand):
                 actor_label="command:rotate_field_keys",
                 details={"accounts": rotated},
             )
-        self.stdout.write(f"Re-encrypted the credentials of {rotated} account(s) under the newest key.")
+        self.stdout.write(
+            f"Re-encrypted the credentials of {rotated} account(s) under the newest key."
+        )
 
     def _raw_rows(self, table: str) -> list[tuple]:
         qn = connection.ops.quote_name
