@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from energydash.balances import exports
+from energydash.orders.models import Status
+from tests.balances.factories import OTHER_ADDRESS, order
+
+ORDERS = reverse("balances:orders_csv")
+DAILY = reverse("balances:daily_cost_csv")
+
+
+def rows(response) -> list[dict[str, str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_the_orders_export_streams_every_order_oldest_first(viewer_client, itrx_account):
+    first = order(itrx_account, created=timezone.now() - timedelta(days=1))
+    second = order(itrx_account)
+    response = viewer_client.get(ORDERS)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="orders-')
+    exported = rows(response)
+    assert [r["code"] for r in exported] == [str(first.code), str(second.code)]
+    assert exported[0]["cost_sun"] == "3250000" and exported[0]["provider"] == "itrx"
+
+
+def test_the_orders_export_applies_the_lists_filters(viewer_client, itrx_account, tronzap_account):
+    wanted = order(itrx_account, status=Status.NEEDS_REVIEW, address=OTHER_ADDRESS)
+    order(itrx_account, status=Status.COMPLETED, address=OTHER_ADDRESS)
+    order(tronzap_account, status=Status.NEEDS_REVIEW, address=OTHER_ADDRESS)
+    params = {"status": "needs_review", "provider": "itrx", "address": OTHER_ADDRESS}
+    exported = rows(viewer_client.get(ORDERS, params))
+    assert [r["code"] for r in exported] == [str(wanted.code)]
+    listed = viewer_client.get(reverse("orders:list"), params)
+    assert [o.code for o in listed.context["page"]] == [wanted.code]
+
+
+def test_an_invalid_filter_refuses_the_export_instead_of_widening_it(viewer_client, itrx_account):
+    order(itrx_account)
+    response = viewer_client.get(ORDERS, {"account": "nope"})
+    assert response.status_code == 400
+    assert "account" in response.content.decode()
+
+
+def test_the_export_streams_from_a_chunked_cursor_not_a_list(itrx_account, monkeypatch):
+    for _ in range(5):
+        order(itrx_account)
+    chunk_sizes = []
+    original = QuerySet.iterator
+
+    def spy(self, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return original(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    lines = exports.order_rows({})
+    with CaptureQueriesContext(connection) as queries:
+        assert next(lines).startswith("created,code,")
+    assert len(queries) == 0  # the header goes out before the database is read
+    assert sum(1 for _ in lines) == 5
+    assert chunk_sizes == [exports.CHUNK]
+
+
+def test_spreadsheet_formulas_in_names_are_neutralised(viewer_client, itrx_account):
+    itrx_account.name = "=HYPERLINK(1)"
+    itrx_account.save()
+    order(itrx_account)
+    (row,) = rows(viewer_client.get(ORDERS))
+    assert row["account"] == "'=HYPERLINK(1)"
+
+
+def test_the_daily_cost_export_sums_spend_per_local_day_and_account(
+    viewer_client, settings, itrx_account, tronzap_account
+):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    tz = ZoneInfo("Asia/Shanghai")
+    order(
+        itrx_account,
+        cost_sun=1_000_000,
+        energy=10_000,
+        created=datetime(2026, 3, 1, 23, 30, tzinfo=tz),
+    )
+    order(
+        itrx_account,
+        cost_sun=2_000_000,
+        energy=20_000,
+        created=datetime(2026, 3, 1, 0, 30, tzinfo=tz),
+    )
+    order(itrx_account, cost_sun=4_000_000, created=datetime(2026, 3, 2, 0, 30, tzinfo=tz))
+    order(
+        itrx_account,
+        cost_sun=8_000_000,
+        status=Status.FAILED,
+        created=datetime(2026, 3, 2, 1, 0, tzinfo=tz),
+    )
+    order(tronzap_account, cost_sun=5_000_000, created=datetime(2026, 3, 2, 2, 0, tzinfo=tz))
+    exported = rows(viewer_client.get(DAILY, {"date_from": "2026-03-01"}))
+    summary = [
+        (r["date"], r["account"], r["orders"], r["energy"], r["cost_sun"], r["cost_trx"])
+        for r in exported
+    ]
+    assert summary == [
+        ("2026-03-01", "itrx main", "2", "30000", "3000000", "3.000000"),
+        ("2026-03-02", "itrx main", "1", "65000", "4000000", "4.000000"),
+        ("2026-03-02", "tronzap main", "1", "65000", "5000000", "5.000000"),
+    ]
+
+
+def test_the_daily_cost_export_applies_the_account_filter(
+    viewer_client, itrx_account, tronzap_account
+):
+    order(itrx_account)
+    order(tronzap_account)
+    exported = rows(viewer_client.get(DAILY, {"account": str(tronzap_account.code)}))
+    assert [r["account"] for r in exported] == ["tronzap main"]
+
+
+def test_anonymous_visitors_cannot_export(client, db):
+    assert client.get(ORDERS).status_code == 302
+    assert client.get(DAILY).status_code == 302
