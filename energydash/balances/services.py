@@ -41,9 +41,9 @@ def heartbeat() -> timedelta:
 
 def state_for(account: ProviderAccount, *, lock: bool = False) -> AccountBalanceState:
     """The account's state row, created on first use; locked for update inside a transaction."""
-    AccountBalanceState.objects.get_or_create(account=account)
-    rows = AccountBalanceState.objects.filter(account=account)
-    return (rows.select_for_update() if lock else rows).get()
+    rows = AccountBalanceState.objects.all()
+    state, _ = (rows.select_for_update() if lock else rows).get_or_create(account=account)
+    return state
 
 
 def record_balance(
@@ -91,9 +91,9 @@ def _write_snapshot(
     account: ProviderAccount, balance_sun: int, source: str, taken_at: datetime
 ) -> BalanceSnapshot:
     history = BalanceSnapshot.objects.filter(account=account)
-    last_two = list(history.filter(taken_at__lte=taken_at).order_by("-taken_at", "-id")[:2])
-    newer_exists = history.filter(taken_at__gt=taken_at).exists()
-    if not newer_exists and last_two and last_two[0].balance_sun == balance_sun:
+    last_two = list(history.order_by("-taken_at", "-id")[:2])
+    in_order = not last_two or last_two[0].taken_at <= taken_at  # a late reading is inserted
+    if in_order and last_two and last_two[0].balance_sun == balance_sun:
         newest = last_two[0]
         previous = last_two[1] if len(last_two) > 1 else None
         sliding = (
