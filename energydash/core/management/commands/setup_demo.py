@@ -37,6 +37,8 @@ class Command(BaseCommand):
         user.groups.add(Group.objects.get(name=ADMIN))
         if settings.ENERGYDASH_SANDBOX:
             call_command("sandbox_setup", base_url=options["base_url"], stdout=self.stdout)
+            # 30 days of generated sandbox history (once), so the first dashboard has charts.
+            call_command("seed_sandbox_history", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: username {DEMO_USERNAME!r}, password {password!r} "
