@@ -86,7 +86,8 @@ def time_scale(moment: datetime, start: datetime, end: datetime, rng: tuple[floa
 
 
 def time_ticks(start: datetime, end: datetime, tz: tzinfo, max_ticks: int = 8) -> list[datetime]:
-    """Round local times (whole hours, or local midnights for steps of a day or more)."""
+    """Round local times in [start, end): whole hours, or local midnights for steps of a day
+    or more. The end itself gets no tick; its label would hang off the plot."""
     if end <= start:
         return [start]
     span = end - start
@@ -96,7 +97,7 @@ def time_ticks(start: datetime, end: datetime, tz: tzinfo, max_ticks: int = 8) -
         first = local.replace(hour=0, minute=0, second=0, microsecond=0)
         days = step.days
         ticks, day = [], first
-        while day <= end:
+        while day < end:
             if day >= start:
                 ticks.append(day)
             day += timedelta(days=days)  # same tzinfo: wall-clock days, midnight stays midnight
@@ -105,7 +106,7 @@ def time_ticks(start: datetime, end: datetime, tz: tzinfo, max_ticks: int = 8) -
     first = local.replace(minute=0, second=0, microsecond=0)
     first += timedelta(hours=(-first.hour) % hours)
     ticks, moment = [], first
-    while moment <= end:
+    while moment < end:
         if moment >= start:
             ticks.append(moment)
         moment = moment + step
@@ -192,7 +193,7 @@ class Frame:
     height: int = 240
     left: int = 84
     right: int = 16
-    top: int = 14
+    top: int = 24  # room for the unit above the axis
     bottom: int = 30
 
     @property
