@@ -7,13 +7,10 @@ read the spec the same way, so demo and training runs exercise the real client c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from energydash.lib.crypto import Secret
 from energydash.lib.tron import SUN_PER_TRX, address_from_payload
@@ -21,6 +18,7 @@ from energydash.providers import base
 from energydash.providers.credentials import Credentials
 from energydash.providers.registry import adapter_for
 from energydash.sandbox.models import SandboxAccount
+from tests.sandbox.conftest import wsgi_app  # noqa: F401  (shared fixture)
 
 KEYS = {
     "itrx": ("SANDBOXITRXKEY000000000000000001", "sandbox-itrx-secret"),
@@ -35,17 +33,10 @@ def address(seed: str) -> str:
 
 
 @pytest.fixture
-def wsgi(db, settings) -> Iterator[WSGIHandler]:
+def wsgi(wsgi_app, settings) -> WSGIHandler:  # noqa: F811
     settings.ENERGYDASH_SANDBOX = True
-    settings.ROOT_URLCONF = "tests.providers.sandbox_urls"
-    # Like Django's test client: keep request signals from closing the test's connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield WSGIHandler()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    settings.ROOT_URLCONF = "tests.sandbox.urls"
+    return wsgi_app
 
 
 def sandbox_adapter(wsgi: WSGIHandler, kind: str, **account) -> base.Adapter:
