@@ -7,6 +7,8 @@ from energydash.providers.base import REJECTED, ProviderError
 AUTH_FAILED = "authentication failed"
 NOT_WHITELISTED = "IP not whitelisted"
 UNAVAILABLE = "provider unavailable"
+CREDENTIALS_UNREADABLE = "stored credentials cannot be decrypted"
+INTERNAL = "refresh failed (internal error; see the server log)"
 
 
 def describe_error(error: ProviderError) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from energydash.balances.errors import INTERNAL
 from energydash.balances.models import REFRESH
-from energydash.balances.services import refresh_account, state_for
+from energydash.balances.services import record_refresh_failure, refresh_account, state_for
 from energydash.lib.tron import format_trx
 from energydash.providers.models import ProviderAccount
+
+logger = logging.getLogger("energydash.balances")
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,13 @@ class RefreshResult:
 
 
 def refresh(account: ProviderAccount, *, source: str = REFRESH) -> RefreshResult:
-    snapshot = refresh_account(account, source=source)
+    """Refresh one account; an unexpected failure is recorded on it and does not stop a pass."""
+    try:
+        snapshot = refresh_account(account, source=source)
+    except Exception as exc:
+        logger.exception("balance refresh of %s crashed", account.name)
+        record_refresh_failure(account, INTERNAL, f"{type(exc).__name__}: {exc}")
+        return RefreshResult(account, None, INTERNAL)
     if snapshot is None:
         return RefreshResult(account, None, state_for(account).last_error or "refresh failed")
     return RefreshResult(account, snapshot.balance_sun, "")

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from energydash.balances.errors import describe_error
+from energydash.balances.errors import CREDENTIALS_UNREADABLE, describe_error
 from energydash.balances.models import (
     MANUAL,
     ORDER,
@@ -27,6 +27,7 @@ from energydash.balances.models import (
     AccountBalanceState,
     BalanceSnapshot,
 )
+from energydash.lib.crypto import DecryptionError
 from energydash.providers.base import ProviderError
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
@@ -112,12 +113,18 @@ def _write_snapshot(
 
 def record_refresh_error(account: ProviderAccount, error: ProviderError) -> AccountBalanceState:
     """Keep the failure in words on the account; the balance and history stay untouched."""
+    return record_refresh_failure(account, describe_error(error), str(error))
+
+
+def record_refresh_failure(
+    account: ProviderAccount, words: str, detail: str
+) -> AccountBalanceState:
     now = timezone.now()
     with transaction.atomic():
         state = state_for(account, lock=True)
         state.last_attempt_at = now
-        state.last_error = describe_error(error)[:300]
-        state.last_error_detail = str(error)
+        state.last_error = words[:300]
+        state.last_error_detail = detail
         state.error_since = state.error_since or now
         state.save(
             update_fields=["last_attempt_at", "last_error", "last_error_detail", "error_since"]
@@ -135,5 +142,9 @@ def refresh_account(
     except ProviderError as exc:
         record_refresh_error(account, exc)
         logger.warning("balance refresh of %s failed: %s", account.name, exc)
+        return None
+    except DecryptionError as exc:
+        record_refresh_failure(account, CREDENTIALS_UNREADABLE, str(exc))
+        logger.error("balance refresh of %s: credentials cannot be decrypted", account.name)
         return None
     return record_balance(account, balance.balance_sun, source=source)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from django_q.tasks import async_task
 
 from energydash.balances import alerts, passes
 
+logger = logging.getLogger("energydash.balances")
 CHECK_TASK = "energydash.balances.tasks.check_balances"
+
+
+def queue_alert_pass(reason: str) -> None:
+    """Queue one alert pass; a broker hiccup is logged, never allowed to undo a refresh."""
+    try:
+        async_task(CHECK_TASK, task_name=f"balances: check after {reason}")
+    except Exception:
+        logger.exception("could not queue the alert pass after %s", reason)
 
 
 def refresh_balances() -> str:
     """Refresh every enabled account's balance, then queue one alert pass."""
     results = passes.refresh_all()
-    async_task(CHECK_TASK, task_name="balances: check after refresh")
+    queue_alert_pass("refresh")
     return passes.summarise_refresh(results)
 
 

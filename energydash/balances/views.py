@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
 from energydash.balances import chartdata, dashboard, exports, passes
 from energydash.balances.models import MANUAL, Alert
-from energydash.balances.ranges import parse_range
-from energydash.balances.tasks import CHECK_TASK
+from energydash.balances.ranges import Range, parse_range
+from energydash.balances.tasks import queue_alert_pass
 from energydash.core.roles import can_operate
 from energydash.core.views import HtmxHttpRequest
 from energydash.providers.models import ProviderAccount
@@ -46,7 +46,7 @@ def refresh_view(request: HtmxHttpRequest) -> HttpResponse:
     if code:
         accounts = accounts.filter(code=code)
     results = [passes.refresh(a, source=MANUAL) for a in accounts]
-    async_task(CHECK_TASK, task_name="balances: check after manual refresh")
+    queue_alert_pass("manual refresh")
     if _partial(request):
         context = {"rows": dashboard.account_rows(), "can_refresh": True, "results": results}
         return render(request, "balances/dashboard.html#accounts", context)
@@ -76,7 +76,9 @@ def balance_chart_view(request: HtmxHttpRequest, code: uuid.UUID) -> HttpRespons
     return _render_chart(request, view, chart_range)
 
 
-def _render_chart(request: HtmxHttpRequest, view: chartdata.ChartView, chart_range) -> HttpResponse:
+def _render_chart(
+    request: HtmxHttpRequest, view: chartdata.ChartView, chart_range: Range
+) -> HttpResponse:
     context = {
         "view": view,
         "range": chart_range,
@@ -94,7 +96,9 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "balances/alerts.html", {"page": page})
 
 
-def _csv(request: HtmxHttpRequest, rows_for, filename: str) -> HttpResponse:
+def _csv(
+    request: HtmxHttpRequest, rows_for: Callable[[QueryDict], Iterator[str]], filename: str
+) -> HttpResponse:
     try:
         lines = rows_for(request.GET)
     except exports.InvalidFilters as exc:

@@ -71,3 +71,31 @@ def test_the_error_keeps_its_first_time_until_a_refresh_succeeds(itrx_account):
     refresh_account(itrx_account, client=providers.itrx_balance(1))
     state = state_for(itrx_account)
     assert (state.last_error, state.error_since, state.balance_sun) == ("", None, 1)
+
+
+def test_undecryptable_credentials_are_an_error_in_words_not_a_crash(itrx_account, settings):
+    from cryptography.fernet import Fernet
+
+    settings.ENERGYDASH_FIELD_KEYS = [Fernet.generate_key().decode()]  # the old key is gone
+    from energydash.providers.models import ProviderAccount
+
+    account = ProviderAccount.objects.only("id", "name").get(pk=itrx_account.pk)
+    assert refresh_account(account, client=providers.itrx_balance(1)) is None
+    assert state_for(account).last_error == "stored credentials cannot be decrypted"
+
+
+def test_a_crash_in_one_account_does_not_stop_the_pass(itrx_account, tronzap_account, monkeypatch):
+    from energydash.balances import passes
+
+    def refresh_account(account, *, source="refresh", client=None):
+        if account.provider == "itrx":
+            raise KeyError("balance")
+        from energydash.balances.services import record_balance
+
+        return record_balance(account, 5, source=source)
+
+    monkeypatch.setattr(passes, "refresh_account", refresh_account)
+    results = {r.account.name: r for r in passes.refresh_all()}
+    assert results["itrx main"].error.startswith("refresh failed (internal error")
+    assert results["tronzap main"].balance_sun == 5
+    assert "KeyError" in state_for(itrx_account).last_error_detail
