@@ -130,3 +130,16 @@ def test_a_mailer_failure_is_recorded_on_the_alert(account, monkeypatch):
     alert = Alert.objects.get()
     assert "smtp down" in alert.delivery_error
     assert not alert.delivered
+
+
+def test_the_email_links_to_the_public_dashboard_and_keeps_names_unescaped(account, settings):
+    settings.ENERGYDASH_PUBLIC_URL = "https://energy.example.com"
+    account.name = "Ops & Treasury"
+    account.save()
+    poll(account, 1)
+    message = mail.outbox[0]
+    assert message.subject.startswith("Low balance: Ops & Treasury has 1.00 TRX")
+    assert "Dashboard: https://energy.example.com/" in message.body
+    html = message.alternatives[0].content
+    assert '<a href="https://energy.example.com/">' in html
+    assert "Ops &amp; Treasury" in html
