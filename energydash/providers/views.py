@@ -10,5 +10,5 @@ from energydash.providers.models import ProviderAccount
 
 @require_GET
 def account_list(request: HtmxHttpRequest) -> HttpResponse:
-    accounts = ProviderAccount.objects.all()
+    accounts = ProviderAccount.objects.select_related("balance_state")
     return render(request, "providers/list.html", {"accounts": accounts})

@@ -49,3 +49,11 @@ def test_logout_is_a_post(viewer_client):
     response = viewer_client.post(reverse("logout"))
     assert response.status_code == 302
     assert viewer_client.get(reverse("providers")).status_code == 302
+
+
+def test_the_providers_page_shows_the_last_known_balance_once_fetched(viewer_client, itrx_account):
+    from energydash.balances.services import record_balance
+
+    record_balance(itrx_account, 813_900_029_257, source="refresh")
+    html = viewer_client.get(reverse("providers")).content.decode()
+    assert "813,900.029257 TRX" in html and "not fetched yet" not in html

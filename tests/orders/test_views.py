@@ -218,3 +218,8 @@ def test_an_operator_marks_a_review_order_as_not_placed(operator_client, netts):
 def test_anonymous_users_are_sent_to_login(client, db):
     assert client.get(reverse("orders:list")).status_code == 302
     assert client.get(reverse("orders:new")).status_code == 302
+
+
+def test_the_list_links_to_the_csv_export_with_the_same_filters(viewer_client, itrx):
+    html = viewer_client.get(reverse("orders:list"), {"provider": "itrx"}).content.decode()
+    assert f'href="{reverse("balances:orders_csv")}?provider=itrx"' in html
