@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Group
@@ -85,3 +87,16 @@ def netts_account(db):
     return ProviderAccount.objects.create(
         name="netts main", provider="netts", api_key="a" * 32, egress_ip="203.0.113.7"
     )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Django deletes the file-based SQLite test database but not its WAL side files."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.remove(name + suffix)
+            except FileNotFoundError:
+                pass

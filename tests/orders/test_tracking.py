@@ -75,12 +75,12 @@ def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
 
 
 def test_poll_orders_command_prints_how_many_changed(itrx, http, monkeypatch):
+    from energydash.providers import registry
+
     place(itrx, http)
     monkeypatch.setattr(
         "energydash.orders.polling.adapter_for",
-        lambda creds, client=None: __import__(
-            "energydash.providers.registry", fromlist=["x"]
-        ).adapter_for(creds, http),
+        lambda creds, client=None: registry.adapter_for(creds, http),
     )
     out = io.StringIO()
     with time_machine.travel(timezone.now() + timezone.timedelta(seconds=30)):
@@ -222,3 +222,18 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules", stdout=io.StringIO())
     names = list(Schedule.objects.values_list("name", flat=True))
     assert names.count("orders: poll open orders") == 1
+
+
+def test_the_poll_task_reports_its_passes_and_stops_when_nothing_is_due(itrx, http, monkeypatch):
+    from energydash.orders import tasks
+    from energydash.providers import registry
+
+    place(itrx, http)
+    monkeypatch.setattr(
+        "energydash.orders.polling.adapter_for",
+        lambda creds, client=None: registry.adapter_for(creds, http),
+    )
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=30)):
+        summary = tasks.poll_orders(run_for=0)
+    assert summary == "1 pass(es), 1 order(s) checked, 1 changed"
+    assert Order.objects.get().status == Status.COMPLETED
