@@ -24,7 +24,7 @@ venv: $(STAMP)
 run: venv
 	scripts/run
 
-test: test-unit test-browser
+test: lint test-unit test-browser
 
 test-unit: venv
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
@@ -34,3 +34,4 @@ test-browser: venv
 
 lint: venv
 	$(VENV)/bin/ruff check energydash tests
+	$(VENV)/bin/ruff format --check energydash tests

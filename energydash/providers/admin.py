@@ -37,8 +37,16 @@ class ProviderAccountForm(forms.ModelForm):
     class Meta:
         model = ProviderAccount
         fields = (
-            "name", "provider", "enabled", "base_url", "egress_ip", "low_balance_threshold_sun",
-            "alert_emails", "max_order_sun", "daily_budget_sun", "timeout_seconds",
+            "name",
+            "provider",
+            "enabled",
+            "base_url",
+            "egress_ip",
+            "low_balance_threshold_sun",
+            "alert_emails",
+            "max_order_sun",
+            "daily_budget_sun",
+            "timeout_seconds",
             "connect_timeout_seconds",
         )
 
