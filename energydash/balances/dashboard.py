@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from energydash.balances import chartdata, stats
@@ -77,11 +77,7 @@ def includes_seed() -> bool:
 
 
 def orders_url(status: str) -> str:
-    try:
-        base = reverse("orders:list")
-    except NoReverseMatch:  # the orders list is mounted by the orders app
-        base = "/orders/"
-    return f"{base}?status={status}"
+    return f"{reverse('orders:list')}?status={status}"
 
 
 def chart_context(chart_range: Range, now: datetime | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -46,8 +47,6 @@ def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list:
 
 
 def _file_is_explicit() -> bool:
-    import os
-
     return bool(os.environ.get("ENERGYDASH_FIELD_KEYS_FILE"))
 
 

@@ -27,7 +27,7 @@ from energydash.orders.transitions import note, record_exchanges, transition
 from energydash.providers import base
 from energydash.providers.base import Adapter, OrderState, PlacedOrder, ProviderError
 from energydash.providers.models import ProviderAccount
-from energydash.providers.registry import adapter_for
+from energydash.providers.registry import ADAPTERS, adapter_for
 
 logger = logging.getLogger("energydash.orders")
 
@@ -52,8 +52,6 @@ class OrderSpec:
 
 
 def adapter_class(account: ProviderAccount) -> type[Adapter]:
-    from energydash.providers.registry import ADAPTERS
-
     return ADAPTERS[account.provider]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
         passes += 1
         checked += result.checked
         changed += result.changed
-        soon = timezone.now() + timezone.timedelta(seconds=IDLE_SLEEP_SECONDS * 5)
+        soon = timezone.now() + timedelta(seconds=IDLE_SLEEP_SECONDS * 5)
         anything_due_soon = Order.objects.filter(
             status__in=POLLABLE, next_poll_at__lte=soon
         ).exists()

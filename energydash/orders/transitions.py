@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from energydash.orders.models import FINAL, Order, OrderEvent, Status
+from energydash.orders.models import FINAL, Order, OrderEvent
 from energydash.providers.base import Exchange
 
 
@@ -82,6 +82,3 @@ def transition(
 
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-__all__ = ["Status", "note", "record_exchanges", "transition"]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -114,21 +115,18 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     return redirect("orders:detail", code=order.code)
 
 
-def _accounts() -> list[ProviderAccount]:
-    return list(ProviderAccount.objects.filter(enabled=True))
-
-
 @require_GET
 def order_new(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderRequestForm(request.GET or None)
+    accounts = list(ProviderAccount.objects.filter(enabled=True))
     rows = []
     if form.is_bound and form.is_valid():
-        rows = quote_service.compare([form.spec_for(a) for a in _accounts()])
+        rows = quote_service.compare([form.spec_for(a) for a in accounts])
     context = {
         "form": form,
         "rows": rows,
         "can_operate": can_operate(request.user),
-        "has_accounts": ProviderAccount.objects.filter(enabled=True).exists(),
+        "has_accounts": bool(accounts),
     }
     if request.htmx and request.htmx.target == "quotes":
         return render(request, "orders/new.html#quotes", context)
@@ -148,16 +146,7 @@ def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaceOrderForm(request.GET)
     if not form.is_valid():
         messages.error(request, "Choose a provider account from the quotes before reviewing.")
-        return render(
-            request,
-            "orders/new.html",
-            {
-                "form": OrderRequestForm(request.GET),
-                "rows": [],
-                "can_operate": True,
-                "has_accounts": True,
-            },
-        )
+        return redirect(f"{reverse('orders:new')}?{request.GET.urlencode()}")
     [row] = quote_service.compare([form.spec_for(form.cleaned_data["account"])])
     return render(
         request, "orders/confirm.html", {"form": form, "row": row, "token": uuid.uuid4().hex}

@@ -9,7 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from energydash.core.models import AuditEvent
-from energydash.providers.audit import record_account_change, snapshot
+from energydash.providers.audit import TRACKED_FIELDS, record_account_change, snapshot
 from energydash.providers.models import ProviderAccount
 
 SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
@@ -36,19 +36,7 @@ class ProviderAccountForm(forms.ModelForm):
 
     class Meta:
         model = ProviderAccount
-        fields = (
-            "name",
-            "provider",
-            "enabled",
-            "base_url",
-            "egress_ip",
-            "low_balance_threshold_sun",
-            "alert_emails",
-            "max_order_sun",
-            "daily_budget_sun",
-            "timeout_seconds",
-            "connect_timeout_seconds",
-        )
+        fields = TRACKED_FIELDS  # everything but the write-only secrets
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from energydash.lib.tron import SUN_PER_TRX, address_from_payload
+from energydash.lib.tron import SUN_PER_TRX
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox import faults
-from energydash.sandbox.models import SandboxAccount, SandboxAddress
+from energydash.sandbox.models import SandboxAccount
 from tests.sandbox.conftest import live_sandbox, wsgi_app  # noqa: F401  (shared fixtures)
+from tests.sandbox.helpers import address, unactivated  # noqa: F401  (re-exported for tests)
 
 KEYS = {
     "itrx": ("ORDERSITRXKEY00000000000000000001", "orders-itrx-secret-0001"),
@@ -19,16 +19,6 @@ KEYS = {
     "netts": ("c" * 32, ""),
 }
 EGRESS_IP = "203.0.113.7"
-
-
-def address(seed: str) -> str:
-    return address_from_payload(hashlib.sha256(seed.encode()).digest()[:20])
-
-
-def unactivated(seed: str) -> str:
-    addr = address(seed)
-    SandboxAddress.objects.create(address=addr, activated=False)
-    return addr
 
 
 @dataclass

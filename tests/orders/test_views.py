@@ -223,3 +223,11 @@ def test_anonymous_users_are_sent_to_login(client, db):
 def test_the_list_links_to_the_csv_export_with_the_same_filters(viewer_client, itrx):
     html = viewer_client.get(reverse("orders:list"), {"provider": "itrx"}).content.decode()
     assert f'href="{reverse("balances:orders_csv")}?provider=itrx"' in html
+
+
+def test_review_without_a_chosen_account_goes_back_to_the_quotes(operator_client, itrx):
+    params = {"kind": "energy", "receive_address": ALICE, "energy_preset": "65000"}
+    response = operator_client.get(reverse("orders:confirm"), params)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("orders:new") + "?kind=energy")
+    assert not Order.objects.exists()

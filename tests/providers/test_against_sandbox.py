@@ -6,19 +6,18 @@ read the spec the same way, so demo and training runs exercise the real client c
 
 from __future__ import annotations
 
-import hashlib
-
 import httpx
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from energydash.lib.crypto import Secret
-from energydash.lib.tron import SUN_PER_TRX, address_from_payload
+from energydash.lib.tron import SUN_PER_TRX
 from energydash.providers import base
 from energydash.providers.credentials import Credentials
 from energydash.providers.registry import adapter_for
 from energydash.sandbox.models import SandboxAccount
 from tests.sandbox.conftest import wsgi_app  # noqa: F401  (shared fixture)
+from tests.sandbox.helpers import address
 
 KEYS = {
     "itrx": ("SANDBOXITRXKEY000000000000000001", "sandbox-itrx-secret"),
@@ -26,10 +25,6 @@ KEYS = {
     "netts": ("b" * 32, ""),
 }
 EGRESS_IP = "203.0.113.7"
-
-
-def address(seed: str) -> str:
-    return address_from_payload(hashlib.sha256(seed.encode()).digest()[:20])
 
 
 @pytest.fixture
