@@ -101,6 +101,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                     "alert_emails",
                     "max_order_sun",
                     "daily_budget_sun",
+                    "priority",
                 )
             },
         ),

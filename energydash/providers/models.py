@@ -67,6 +67,11 @@ class ProviderAccount(models.Model):
         verbose_name="daily budget (sun)",
         help_text="Refuse an order that would take today's spend on this account above this.",
     )
+    priority = models.SmallIntegerField(
+        default=0,
+        help_text="Best-price routing: among accounts quoting the same price, the higher "
+        "priority is tried first.",
+    )
     timeout_seconds = models.PositiveSmallIntegerField(
         default=20, validators=[MinValueValidator(1)], help_text="Whole-request timeout."
     )
