@@ -1,0 +1,318 @@
+"""The ledger: every change of an account's balance explained by its orders, or flagged.
+
+Intervals. An interval is two consecutive balance readings of one account, (t0, b0) and (t1, b1)
+(BalanceSnapshot rows ordered by taken_at, id). Its balance change b1 - b0 must equal
+refunds - charges of that account's orders that fall in (t0, t1]. What is left over is the
+*unexplained* change: positive is a *top-up* (money came in that no order explains, normally a
+deposit), negative is a *discrepancy* (money left that no order accounts for).
+
+Which timestamp places money in an interval (the rule the README repeats):
+
+- A charge is placed at the order's ``submitted_at``: the moment energydash recorded that the
+  provider accepted the order (or that the send ended in doubt). itrx answers an order with the
+  balance after it, and that balance is recorded (``orders.services._record_balance``) right after
+  ``submitted_at`` is written, so the charge lands in the interval that ends at that order
+  snapshot. The amount is ``cost_sun`` (the provider's figure), else ``quoted_cost_sun``.
+- Charged: orders submitted, delegating, completed or refunded, and failed orders that the
+  provider had accepted (they carry a provider order id). Failed orders without a provider id
+  (refused, or concluded "not placed") and drafts charge nothing.
+- A refund is placed at ``finished_at``, when energydash recorded the final state that carries
+  it. The amount is ``refund_sun``; a refunded order without a figure, or a failed order the
+  provider had accepted, is assumed refunded in full (so a provider that keeps the money of a
+  failed order shows as a discrepancy, which is what the operator should see).
+- *Possible charges*: orders in ``unknown`` or ``needs_review`` at ``submitted_at``, at their
+  cost or quoted cost. They are shown apart. In the ledger a decrease no larger than the
+  possible charges of its interval is "possibly charged", not a discrepancy (the order's own
+  review settles it). ``unexplained_decrease_sun`` does NOT let them explain anything: it
+  answers "did money leave that no confirmed order accounts for?", and the order being decided
+  must not explain its own charge.
+
+Timing. The provider moves money slightly before energydash records it: a refresh can read a
+balance after the provider charged but before ``submitted_at`` is written, or after the provider
+refunded but before the poll recorded it. That shows as two adjacent intervals whose unexplained
+changes cancel exactly (a discrepancy and a top-up of the same sun). Such a pair is classified
+*explained (timing)* and never alerts.
+
+Compaction. Balance history keeps change points and slides a heartbeat row forward over a flat
+run (``services.record_balance``); deleting or sliding flat rows merges intervals, and sums over
+merged intervals stay exact, so the ledger is unaffected by how many flat readings are kept.
+
+Efficiency. Every figure is computed in SQL, one row per reading, with correlated aggregates over
+the account's orders bounded by that interval's two timestamps (indexes on account + taken_at,
+account + submitted_at, account + finished_at); nothing scans a whole table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from energydash.balances.models import BalanceSnapshot
+from energydash.orders.models import Order, Status
+from energydash.providers.models import ProviderAccount
+
+EXPLAINED = "explained"
+TIMING = "timing"
+POSSIBLE = "possible"
+TOPUP = "topup"
+DISCREPANCY = "discrepancy"
+KIND_LABELS = {
+    EXPLAINED: "Explained",
+    TIMING: "Explained (timing)",
+    POSSIBLE: "Possibly charged (unresolved orders)",
+    TOPUP: "Top-up",
+    DISCREPANCY: "Discrepancy",
+}
+
+CHARGED_STATUSES = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
+POSSIBLE_STATUSES = (Status.UNKNOWN, Status.NEEDS_REVIEW)
+ACCEPTED_FAILED = Q(status=Status.FAILED) & ~Q(provider_ref="")
+CHARGED = Q(status__in=CHARGED_STATUSES) | ACCEPTED_FAILED
+
+
+def _cost() -> Coalesce:
+    return Coalesce(F("cost_sun"), F("quoted_cost_sun"), Value(0), output_field=BigIntegerField())
+
+
+def _refund() -> Case:
+    full = Coalesce(F("refund_sun"), _cost(), output_field=BigIntegerField())
+    return Case(
+        When(status=Status.REFUNDED, then=full),
+        When(ACCEPTED_FAILED, then=full),
+        default=Coalesce(F("refund_sun"), Value(0), output_field=BigIntegerField()),
+        output_field=BigIntegerField(),
+    )
+
+
+def _sum(rows: QuerySet, expression: Any) -> Coalesce:
+    """A correlated SUM over orders as a scalar subquery (0 when there are none)."""
+    total = rows.order_by().values("account").annotate(total=Sum(expression)).values("total")
+    return Coalesce(Subquery(total[:1]), Value(0), output_field=BigIntegerField())
+
+
+def _count(rows: QuerySet) -> Coalesce:
+    counted = rows.order_by().values("account").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), Value(0), output_field=IntegerField())
+
+
+def _placed_in_interval(field_name: str) -> Q:
+    """Orders whose `field_name` time lies in (previous reading, this reading]."""
+    return Q(
+        **{
+            "account": OuterRef("account"),
+            f"{field_name}__gt": OuterRef("prev_at"),
+            f"{field_name}__lte": OuterRef("taken_at"),
+        }
+    )
+
+
+def annotated_readings(account: ProviderAccount) -> QuerySet:
+    """The account's readings, each with the previous reading and the order sums in between.
+
+    Each row is the END of an interval; rows without a previous reading have prev_at None.
+    Callers must bound the queryset by taken_at: every annotation is a correlated subquery.
+    """
+    previous = BalanceSnapshot.objects.filter(account=OuterRef("account")).filter(
+        Q(taken_at__lt=OuterRef("taken_at"))
+        | Q(taken_at=OuterRef("taken_at"), id__lt=OuterRef("id"))
+    )
+    previous = previous.order_by("-taken_at", "-id")
+    orders = Order.objects.all()
+    charged = orders.filter(_placed_in_interval("submitted_at")).filter(CHARGED)
+    possible = orders.filter(_placed_in_interval("submitted_at"), status__in=POSSIBLE_STATUSES)
+    refunded = orders.filter(_placed_in_interval("finished_at"))
+    return (
+        BalanceSnapshot.objects.filter(account=account)
+        .annotate(
+            prev_at=Subquery(previous.values("taken_at")[:1]),
+            prev_balance=Subquery(previous.values("balance_sun")[:1]),
+            prev_id=Subquery(previous.values("id")[:1]),
+        )
+        .annotate(
+            charges_sun=_sum(charged, _cost()),
+            charged_count=_count(charged),
+            possible_sun=_sum(possible, _cost()),
+            possible_count=_count(possible),
+            refunds_sun=_sum(refunded, _refund()),
+        )
+        .annotate(
+            residual_sun=F("balance_sun") - F("prev_balance") + F("charges_sun") - F("refunds_sun")
+        )
+    )
+
+
+def _end_bound(account: ProviderAccount, until: datetime) -> datetime | None:
+    """taken_at of the first reading at or after `until` (the end of the interval holding it)."""
+    first = (
+        BalanceSnapshot.objects.filter(account=account, taken_at__gte=until)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    return first
+
+
+def unexplained_decrease_sun(
+    account: ProviderAccount, since: datetime, until: datetime | None = None
+) -> int | None:
+    """Sun that left the account since `since` (to `until`) that no confirmed order explains.
+
+    Sums the unexplained decreases (never netted against top-ups) of every interval between
+    consecutive readings that overlaps [since, until], including the interval that straddles
+    `since`. Possible charges (unknown / needs_review orders) explain nothing here, so an order
+    whose fate is being decided cannot explain its own charge. Decreases cancelled by an equal
+    top-up in the adjacent interval (the timing case in the module docstring) are not counted.
+
+    None when there is no reading after `since`: there is no evidence either way.
+    """
+    readings = BalanceSnapshot.objects.filter(account=account, taken_at__gt=since)
+    if until is not None:
+        end = _end_bound(account, until)
+        if end is not None:
+            readings = readings.filter(taken_at__lte=end)
+    if not readings.exists():
+        return None
+    intervals = build_intervals(account, readings.values_list("taken_at", flat=True))
+    return sum(iv.decrease_sun for iv in intervals if iv.overlaps(since, until))
+
+
+@dataclass
+class Interval:
+    """Two consecutive readings and what the orders between them explain."""
+
+    start_id: int
+    started_at: datetime
+    start_balance_sun: int
+    end_id: int
+    ended_at: datetime
+    end_balance_sun: int
+    end_source: str
+    charges_sun: int
+    charged_count: int
+    possible_sun: int
+    possible_count: int
+    refunds_sun: int
+    residual_sun: int
+    timing: bool = False
+    orders: list[Order] = field(default_factory=list)
+
+    @property
+    def change_sun(self) -> int:
+        return self.end_balance_sun - self.start_balance_sun
+
+    @property
+    def explained_sun(self) -> int:
+        """The change the confirmed orders account for (refunds minus charges)."""
+        return self.refunds_sun - self.charges_sun
+
+    @property
+    def kind(self) -> str:
+        if self.residual_sun == 0:
+            return EXPLAINED
+        if self.timing:
+            return TIMING
+        if self.residual_sun > 0:
+            return TOPUP
+        if -self.residual_sun <= self.possible_sun:
+            return POSSIBLE
+        return DISCREPANCY
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def decrease_sun(self) -> int:
+        """Unexplained decrease counting confirmed orders only (0 for timing pairs)."""
+        return -self.residual_sun if self.residual_sun < 0 and not self.timing else 0
+
+    @property
+    def topup_sun(self) -> int:
+        return self.residual_sun if self.kind == TOPUP else 0
+
+    @property
+    def discrepancy_sun(self) -> int:
+        """Money gone beyond what confirmed and possible charges can account for."""
+        if self.kind != DISCREPANCY:
+            return 0
+        return -self.residual_sun - self.possible_sun
+
+    def overlaps(self, since: datetime, until: datetime | None) -> bool:
+        return self.ended_at > since and (until is None or self.started_at < until)
+
+
+def _interval(row: BalanceSnapshot) -> Interval:
+    return Interval(
+        start_id=row.prev_id,
+        started_at=row.prev_at,
+        start_balance_sun=row.prev_balance,
+        end_id=row.pk,
+        ended_at=row.taken_at,
+        end_balance_sun=row.balance_sun,
+        end_source=row.source,
+        charges_sun=row.charges_sun,
+        charged_count=row.charged_count,
+        possible_sun=row.possible_sun,
+        possible_count=row.possible_count,
+        refunds_sun=row.refunds_sun,
+        residual_sun=row.residual_sun,
+    )
+
+
+def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
+    """Intervals ending at the given readings' times, oldest first, timing pairs marked.
+
+    One SQL query. The neighbours needed to recognise a timing pair at the edges are fetched too
+    (one reading either side), then dropped.
+    """
+    times = list(end_times) if not isinstance(end_times, QuerySet) else None
+    if times is None:
+        bounds = end_times.order_by().values_list("taken_at", flat=True)
+        times = list(bounds)
+    if not times:
+        return []
+    first, last = min(times), max(times)
+    before = (
+        BalanceSnapshot.objects.filter(account=account, taken_at__lt=first)
+        .order_by("-taken_at", "-id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    after = (
+        BalanceSnapshot.objects.filter(account=account, taken_at__gt=last)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    lo = before or first
+    hi = after or last
+    rows = annotated_readings(account).filter(taken_at__gte=lo, taken_at__lte=hi)
+    intervals = [_interval(r) for r in rows.order_by("taken_at", "id") if r.prev_at is not None]
+    mark_timing(intervals)
+    return [iv for iv in intervals if first <= iv.ended_at <= last]
+
+
+def mark_timing(intervals: list[Interval]) -> None:
+    """Mark adjacent intervals whose unexplained changes cancel exactly (see module docstring)."""
+    for left, right in zip(intervals, intervals[1:], strict=False):
+        if left.timing or right.timing or left.end_id != right.start_id:
+            continue
+        if left.residual_sun and left.residual_sun + right.residual_sun == 0:
+            left.timing = right.timing = True
