@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "energydash.core.context_processors.account_notice",
             ],
         },
     },
@@ -110,6 +111,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# One timestamp format (with the zone) in the console and in admin: energydash/formats/en.
+FORMAT_MODULE_PATH = ["energydash.formats"]
 USE_I18N = True
 USE_TZ = True
 

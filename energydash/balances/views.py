@@ -8,7 +8,13 @@ from collections.abc import Callable, Iterator
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -62,7 +68,7 @@ CHARTS = {"cost": chartdata.cost_chart, "price": chartdata.price_chart}
 @require_GET
 def chart_view(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     if kind not in CHARTS:
-        return HttpResponse(status=404)
+        raise Http404(f"There is no chart called {kind!r}.")
     chart_range = parse_range(request.GET.get("range"))
     view = CHARTS[kind](chart_range, timezone.now())
     return _render_chart(request, view, chart_range)

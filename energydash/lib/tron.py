@@ -94,8 +94,63 @@ def sun_to_trx(sun: int) -> Decimal:
 
 
 def format_trx(sun: int | None, places: int = 6) -> str:
-    """'12.345678 TRX'-style text for templates and commands; '—' for unknown."""
+    """'1,234.345678'-style TRX text for templates and commands; '—' for unknown.
+
+    Always grouped in thousands; 2 places in tables, 6 where the exact amount matters.
+    """
     if sun is None:
         return "—"
     quant = Decimal(1).scaleb(-places)
-    return f"{sun_to_trx(sun).quantize(quant):,}"
+    return f"{sun_to_trx(sun).quantize(quant, rounding=ROUND_HALF_UP):,}"
+
+
+def format_energy(energy: int | None) -> str:
+    """Energy (or any whole count, such as sun) grouped in thousands: 50,000,000; '—' unknown."""
+    if energy is None or energy == "":
+        return "—"
+    return f"{int(energy):,}"
+
+
+def format_unit_price(sun_per_energy: object) -> str:
+    """Sun per energy with a fixed two places (65.00), so columns of prices line up."""
+    if sun_per_energy is None or sun_per_energy == "":
+        return "—"
+    try:
+        value = Decimal(str(sun_per_energy))
+    except InvalidOperation:
+        return "—"
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
+MAX_TRX_INPUT = Decimal(10) ** 12  # far above any real prepaid balance, far below BigInteger
+
+
+def parse_trx(text: object) -> int:
+    """TRX typed by a person ('1,000.5', '0.000001') to integer sun, refusing anything inexact.
+
+    Unlike trx_to_sun (for provider answers) nothing is rounded: a seventh decimal place,
+    a negative amount or text that is not a number raises ValueError with words for the
+    operator. Thousands separators (',', '_', spaces) are accepted.
+    """
+    raw = str(text if text is not None else "").strip()
+    cleaned = raw.replace(",", "").replace("_", "").replace(" ", "").removesuffix("TRX")
+    cleaned = cleaned.strip()
+    if not cleaned:
+        raise ValueError("Enter an amount in TRX.")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not an amount in TRX (for example 500 or 12.5).") from None
+    if not amount.is_finite():
+        raise ValueError(f"{raw!r} is not an amount in TRX (for example 500 or 12.5).")
+    if amount < 0:
+        raise ValueError("The amount cannot be negative.")
+    if amount >= MAX_TRX_INPUT:
+        raise ValueError(f"{raw} TRX is more than this console accepts.")
+    sun = amount * SUN_PER_TRX
+    if sun != sun.to_integral_value():
+        raise ValueError(
+            "TRX has at most 6 decimal places (1 sun = 0.000001 TRX); "
+            f"{raw} has more. Round it to whole sun."
+        )
+    return int(sun)

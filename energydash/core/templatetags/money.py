@@ -1,13 +1,46 @@
+"""Template filters that show money, energy and time the same way on every console page."""
+
 from __future__ import annotations
 
-from django import template
+from datetime import datetime
 
-from energydash.lib.tron import format_trx
+from django import template
+from django.utils import formats, timezone
+
+from energydash.lib.tron import format_energy, format_trx, format_unit_price
 
 register = template.Library()
 
 
 @register.filter
 def trx(sun: int | None, places: int = 6) -> str:
-    """Integer sun as TRX text: {{ order.cost_sun|trx }} -> '3.120000'; '—' when unknown."""
+    """Integer sun as grouped TRX text: {{ cost|trx }} -> '3,120.000000', {{ cost|trx:2 }}."""
     return format_trx(sun, int(places))
+
+
+@register.filter
+def energy(value: int | None) -> str:
+    """Energy grouped in thousands: 50,000,000; '—' when unknown."""
+    return format_energy(value)
+
+
+@register.filter
+def sun(value: int | None) -> str:
+    """A whole number of sun, grouped: 3,250,000,000."""
+    return format_energy(value)
+
+
+@register.filter
+def unit_price(value: object) -> str:
+    """Sun per energy with a fixed two places."""
+    return format_unit_price(value)
+
+
+@register.filter
+def ts(value: datetime | None) -> str:
+    """A timestamp in the console's zone, zone named, as admin shows it (DATETIME_FORMAT)."""
+    if not value:
+        return "—"
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "DATETIME_FORMAT")

@@ -1,0 +1,33 @@
+"""Context every console page needs: the account notice at the top and the console's zone."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.http import HttpRequest
+
+
+def account_notice(request: HttpRequest) -> dict[str, object]:
+    """Names of enabled accounts that are low or whose balance refresh is failing.
+
+    One small query per page (one row per troubled account), only for a signed-in user, so an
+    operator on any page learns that an account cannot pay before an order fails on it. The
+    rule is the dashboard's: a refresh error wins; otherwise balance below threshold is low.
+    """
+    context: dict[str, object] = {"console_time_zone": settings.TIME_ZONE}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    from energydash.balances.models import AccountBalanceState
+
+    rows = (
+        AccountBalanceState.objects.filter(account__enabled=True)
+        .filter(~Q(last_error="") | Q(balance_sun__lt=F("account__low_balance_threshold_sun")))
+        .order_by("account__name")
+        .values_list("account__name", "last_error")
+    )
+    failing = [name for name, error in rows if error]
+    low = [name for name, error in rows if not error]
+    if failing or low:
+        context["account_notice"] = {"failing": failing, "low": low}
+    return context
