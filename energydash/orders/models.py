@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from energydash.providers.models import ProviderAccount
@@ -90,9 +91,38 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
-            models.Index(fields=["status", "-created"], name="order_status_created"),
-            models.Index(fields=["account", "-created"], name="order_account_created"),
+            # The orders list (newest first, keyset on (created, id)) and its filters: every
+            # selective filter leads an index; common values walk order_created_id.
+            models.Index(fields=["-created", "-id"], name="order_created_id"),
+            models.Index(fields=["status", "-created", "-id"], name="order_status_created"),
+            models.Index(fields=["account", "-created", "-id"], name="order_account_created"),
+            models.Index(
+                fields=["account", "status", "-created", "-id"], name="order_account_status"
+            ),
+            models.Index(fields=["kind", "-created", "-id"], name="order_kind_created"),
             models.Index(fields=["receive_address", "-created"], name="order_address_created"),
+            # Prefix search on the address (PostgreSQL; SQLite compares binary, see orders.paging).
+            models.Index(
+                fields=["receive_address"],
+                name="order_address_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            # Sorting by cost / energy, keyset on (value, id).
+            models.Index(
+                Coalesce("cost_sun", "quoted_cost_sun", Value(0)).desc(),
+                F("id").desc(),
+                name="order_cost_id",
+            ),
+            models.Index(Coalesce("energy", Value(0)).desc(), F("id").desc(), name="order_energy_id"),
+            # Dashboard counts of open / unknown / needs-review orders read only this small index.
+            models.Index(fields=["status"], name="order_open_status", condition=Q(status__in=OPEN)),
+            # "Includes generated sandbox history": one probe of a tiny index.
+            models.Index(
+                fields=["placed_via"], name="order_sandbox_seed", condition=Q(placed_via="sandbox-seed")
+            ),
+            # The ledger sums an account's charges and refunds between two balance readings.
+            models.Index(fields=["account", "submitted_at"], name="order_account_submitted"),
+            models.Index(fields=["account", "finished_at"], name="order_account_finished"),
             models.Index(
                 fields=["next_poll_at"],
                 name="order_open_next_poll",
