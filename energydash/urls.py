@@ -21,6 +21,8 @@ urlpatterns = [
     path("orders/", include("energydash.orders.urls")),
     path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("energydash.api.urls")),
+    path("batches/", include("energydash.batches.urls")),
 ]
 
 if settings.ENERGYDASH_SANDBOX:

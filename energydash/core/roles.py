@@ -20,7 +20,7 @@ ROLES = (VIEWER, OPERATOR, ADMIN)
 RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 # Django-admin permissions the admin group holds: the vault and the read-only audit trail.
-ADMIN_APP_LABELS = ("providers", "core", "sandbox", "django_q")
+ADMIN_APP_LABELS = ("providers", "core", "sandbox", "django_q", "api", "batches")
 
 
 def role_of(user: Any) -> str | None:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from energydash.orders.models import FINAL, Order, OrderEvent
+from energydash.orders.signals import send_settled
 from energydash.providers.base import Exchange
 
 
@@ -77,6 +78,9 @@ def transition(
             )
     for name, value in values.items():
         setattr(order, name, value)
+    if to_status != from_status and (to_status in FINAL or to_status == "needs_review"):
+        # Subscribers (API webhooks) hear of a settled order once the change is committed.
+        transaction.on_commit(lambda: send_settled(order, to_status))
     return True
 
 

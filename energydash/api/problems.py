@@ -1,0 +1,128 @@
+"""RFC 9457 problem details: every API error is application/problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+logger = logging.getLogger("energydash.api")
+CONTENT_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Request refused",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Unavailable",
+}
+
+
+class Problem(Exception):
+    """Raise from an endpoint to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> HttpResponse:
+    body = {
+        "type": f"https://energydash.invalid/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.path,
+        **extra,
+    }
+    response = JsonResponse(body, status=status, content_type=CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        errors.append({"field": ".".join(loc), "message": str(error.get("msg", ""))})
+    return errors
+
+
+def install(api: NinjaAPI) -> None:
+    """Route every error the API can raise through problem_response."""
+
+    @api.exception_handler(Problem)
+    def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+        return problem_response(
+            request, exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra
+        )
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = _validation_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in errors if e["field"]})) or "the request"
+        return problem_response(
+            request,
+            422,
+            "invalid_request",
+            f"Check {fields}: see `errors` for what each field needs.",
+            errors=errors,
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return problem_response(
+            request,
+            401,
+            "unauthenticated",
+            "Send an API token as 'Authorization: Bearer <token>'. Tokens are created in admin "
+            "or with `manage.py create_api_token`.",
+            headers={"WWW-Authenticate": 'Bearer realm="energydash"'},
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem_response(request, 404, "not_found", str(exc) or "No such object.")
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return problem_response(request, exc.status_code, f"http_{exc.status_code}", str(exc))
+
+    @api.exception_handler(Exception)
+    def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("API error on %s %s", request.method, request.path)
+        return problem_response(
+            request,
+            500,
+            "internal_error",
+            "energydash failed to handle this request; the error is in the server log. "
+            "For POST orders, retry with the same Idempotency-Key: nothing is sent twice.",
+        )

@@ -1,0 +1,149 @@
+"""Typed request and response bodies; these are what /api/v1/openapi.json describes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from ninja import Field, Schema
+
+Period = Literal["1H", "1D", "3D", "30D"]
+MAX_ENERGY = 100_000_000
+
+
+class OrderIn(Schema):
+    address: str = Field(min_length=1, max_length=64, description="Receive address (T…).")
+    energy: int = Field(ge=1, le=MAX_ENERGY)
+    period: Period = "1H"
+    account: str | None = Field(
+        None,
+        max_length=100,
+        description="Account name or id. Omit to route to the cheapest eligible account.",
+    )
+    max_cost_trx: Decimal | None = Field(
+        None, ge=0, le=1_000_000_000, description="Refuse accounts quoting more than this."
+    )
+    activate: bool = False
+
+
+class AttemptOut(Schema):
+    number: int
+    account: str
+    provider: str
+    price_sun: int | None
+    price_trx: str | None
+    outcome: str = Field(
+        description="accepted, not_sent, rejected, unavailable (these three fail over), "
+        "unknown (stops: reconcile first) or failed."
+    )
+    message: str
+    order_id: str | None
+
+
+class OrderOut(Schema):
+    id: str
+    status: str
+    final: bool
+    kind: str
+    address: str
+    energy: int | None
+    period: str
+    activate: bool
+    account: str
+    account_id: str
+    provider: str
+    reference: str
+    provider_ref: str
+    quoted_cost_sun: int | None
+    quoted_cost_trx: str | None
+    cost_sun: int | None
+    cost_trx: str | None
+    refund_sun: int | None
+    energy_delivered: int | None
+    tx_hashes: list[str]
+    last_error: str
+    placed_via: str
+    created: str
+    finished_at: str | None
+
+
+class OrderDetail(OrderOut):
+    route_status: str | None
+    attempts: list[AttemptOut]
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class QuoteOut(Schema):
+    account: str
+    account_id: str
+    provider: str
+    priority: int
+    total_sun: int | None
+    total_trx: str | None
+    eligible: bool
+    reason: str
+    best: bool
+
+
+class BalanceOut(Schema):
+    account: str
+    account_id: str
+    provider: str
+    enabled: bool
+    balance_sun: int | None
+    balance_trx: str | None
+    as_of: str | None
+    refresh_error: str
+    low_balance_threshold_sun: int
+
+
+class HealthOut(Schema):
+    status: Literal["ok", "degraded"]
+    database: str
+    worker: str
+    worker_last_seen: str | None
+
+
+class BatchLineIn(Schema):
+    address: str = Field(min_length=1, max_length=64)
+    energy: int | None = Field(None, ge=1, le=MAX_ENERGY)
+
+
+class BatchIn(Schema):
+    lines: list[BatchLineIn] = Field(min_length=1, max_length=5000)
+    energy: int = Field(65_000, ge=1, le=MAX_ENERGY, description="For lines without energy.")
+    period: Period = "1H"
+    max_cost_trx: Decimal | None = Field(None, ge=0, le=1_000_000_000)
+    activate: bool = False
+
+
+class BatchLineOut(Schema):
+    number: int
+    address: str
+    energy: int
+    status: str
+    planned_account: str | None
+    planned_price_sun: int | None
+    order_id: str | None
+    order_status: str | None
+    error: str
+
+
+class BatchOut(Schema):
+    id: str
+    status: str
+    total: int
+    placed: int
+    failed: int
+    review: int
+    cancelled: int
+    remaining: int
+    spent_sun: int
+    spent_trx: str
+    planned_total_sun: int
+    planned_total_trx: str
+    lines: list[BatchLineOut]

@@ -1,0 +1,77 @@
+"""Order, route and balance JSON shared by the API responses and the webhooks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from energydash.api.models import Route, RouteAttempt
+from energydash.lib.tron import sun_to_trx
+from energydash.orders.models import Order
+
+
+def trx(sun: int | None) -> str | None:
+    """Integer sun as an exact TRX string ("1.500000"); None stays None."""
+    if sun is None:
+        return None
+    return str(sun_to_trx(sun).quantize(Decimal("0.000001")))
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    cost = order.cost_sun
+    return {
+        "id": str(order.code),
+        "status": order.status,
+        "final": order.is_final,
+        "kind": order.kind,
+        "address": order.receive_address,
+        "energy": order.energy,
+        "period": order.period,
+        "activate": order.activate,
+        "account": order.account.name,
+        "account_id": str(order.account.code),
+        "provider": order.account.provider,
+        "reference": order.reference,
+        "provider_ref": order.provider_ref,
+        "quoted_cost_sun": order.quoted_cost_sun,
+        "quoted_cost_trx": trx(order.quoted_cost_sun),
+        "cost_sun": cost,
+        "cost_trx": trx(cost),
+        "refund_sun": order.refund_sun,
+        "energy_delivered": order.energy_delivered,
+        "tx_hashes": list(order.tx_hashes or []),
+        "last_error": order.last_error,
+        "placed_via": order.placed_via,
+        "created": order.created.isoformat(),
+        "finished_at": order.finished_at.isoformat() if order.finished_at else None,
+    }
+
+
+def attempt_json(attempt: RouteAttempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "account": attempt.account.name,
+        "provider": attempt.account.provider,
+        "price_sun": attempt.price_sun,
+        "price_trx": trx(attempt.price_sun),
+        "outcome": attempt.outcome,
+        "message": attempt.message,
+        "order_id": str(attempt.order.code) if attempt.order_id and attempt.order else None,
+    }
+
+
+def route_attempts(route: Route) -> list[dict[str, Any]]:
+    return [attempt_json(a) for a in route.attempts.select_related("account", "order")]
+
+
+def detail_json(order: Order) -> dict[str, Any]:
+    """An order with the routing attempts that led to it (empty for orders placed directly)."""
+    from energydash.orders.routing import attempts_for_order
+
+    attempts = attempts_for_order(order)
+    route = attempts[0].route if attempts else None
+    return {
+        **order_json(order),
+        "route_status": route.status if route else None,
+        "attempts": [attempt_json(a) for a in attempts],
+    }

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from energydash.api.admin import ReadOnly
+from energydash.batches.models import Batch, BatchLine
+
+
+class LineInline(admin.TabularInline):
+    model = BatchLine
+    extra = 0
+    fields = (
+        "number",
+        "address",
+        "energy",
+        "status",
+        "plan_account",
+        "plan_price_sun",
+        "order",
+        "error",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnly):
+    list_display = ("created", "via", "status", "planned_total_sun")
+    list_filter = ("status",)
+    inlines = [LineInline]

@@ -1,0 +1,129 @@
+"""Console pages for bulk orders: paste or upload, check, plan, confirm, watch, download."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from energydash.batches import services
+from energydash.batches.forms import BatchForm
+from energydash.batches.models import Batch
+from energydash.core.roles import can_operate
+from energydash.core.views import HtmxHttpRequest
+from energydash.orders.views import operator_required
+
+
+@require_GET
+def batch_list(request: HtmxHttpRequest) -> HttpResponse:
+    page = Paginator(Batch.objects.select_related("created_by", "token"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "batches/list.html", {"page": page, "can_operate": can_operate(request.user)}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@operator_required
+def batch_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = BatchForm(request.POST or None, request.FILES or None)
+    errors: list[services.LineError] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        lines, errors = services.parse(data["text"], data["energy"])
+        if not errors and lines:
+            batch = services.create_batch(
+                lines,
+                period=data["period"],
+                activate=data["activate"],
+                max_cost_sun=data["max_cost_trx"],
+                via="console:batch",
+                actor=request.user,
+            )
+            services.plan(batch)
+            return redirect("batches:detail", code=batch.code)
+        if not lines and not errors:
+            form.add_error("addresses", "No addresses found.")
+    return render(request, "batches/new.html", {"form": form, "line_errors": errors})
+
+
+def _context(request: HtmxHttpRequest, batch: Batch) -> dict:
+    return {
+        "batch": batch,
+        "progress": services.progress(batch),
+        "can_operate": can_operate(request.user),
+    }
+
+
+@require_GET
+def batch_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(Batch, code=code)
+    context = _context(request, batch)
+    context["lines"] = batch.lines.select_related("plan_account", "order__account")
+    return render(request, "batches/detail.html", context)
+
+
+@require_GET
+def batch_progress(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(Batch, code=code)
+    response = render(request, "batches/detail.html#progress", _context(request, batch))
+    if not batch.active and batch.status != Batch.Status.PLANNED:
+        return HttpResponseStopPolling(response.content)  # 286: htmx stops polling, swaps this
+    return response
+
+
+@require_POST
+@operator_required
+def batch_start(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(Batch, code=code)
+    if services.start(batch):
+        messages.success(
+            request, f"Batch {batch.short_code} is queued: {batch.lines.count()} orders."
+        )
+    else:
+        messages.error(request, "This batch is already running or finished; nothing was changed.")
+    return redirect("batches:detail", code=batch.code)
+
+
+@require_POST
+@operator_required
+def batch_cancel(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(Batch, code=code)
+    if services.cancel(batch):
+        messages.success(
+            request,
+            "Cancelling: orders already placed stay placed; the rest will not be sent. "
+            "Start it again to place the remaining lines.",
+        )
+    else:
+        messages.error(request, "This batch is not running; nothing was changed.")
+    return redirect("batches:detail", code=batch.code)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def batch_results(request: HtmxHttpRequest, code: uuid.UUID) -> StreamingHttpResponse:
+    batch = get_object_or_404(Batch, code=code)
+    writer = csv.writer(_Echo())
+    rows = [services.RESULT_COLUMNS, *services.result_rows(batch)]
+    response = StreamingHttpResponse(
+        (writer.writerow([_safe(c) for c in row]) for row in rows), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.short_code}.csv"'
+    return response
+
+
+def _safe(cell: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell

@@ -1,0 +1,417 @@
+"""Best-price routing with failover, shared by the API, the console's "best price" and batches.
+
+Rules: without a pinned account, the request goes to the cheapest enabled account that can
+serve it (kind and period offered, within the provider's min/max energy, within the account's
+spend limits, with the balance to pay where a balance is known, within max_cost); equal prices
+go to the higher priority. A refusal (rejected, unavailable, or refused before sending: nothing
+charged) moves on to the next cheapest, up to ENERGYDASH_ROUTING_MAX_ATTEMPTS accounts. An
+unknown outcome stops routing: that order may have been charged and is reconciled first.
+
+Each attempt places through orders.services.place_order with its own idempotency key derived
+from the route's key, so every attempt is sent at most once, and a route interrupted half way
+can be resumed without sending any attempt twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from energydash.api.models import Route, RouteAttempt
+from energydash.lib.tron import format_trx
+from energydash.orders.limits import limit_violation
+from energydash.orders.models import Kind, Order, Status
+from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, place_order
+from energydash.providers.models import ProviderAccount
+from energydash.providers.registry import adapter_for
+
+# A route is claimed for this long; a claim left by a crashed process can then be taken over.
+CLAIM_SECONDS = 300
+ACCEPTED = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What to buy, without (or with a pinned) account."""
+
+    receive_address: str
+    energy: int | None
+    period: str = "1H"
+    activate: bool = False
+    kind: str = Kind.ENERGY
+    account: ProviderAccount | None = None
+    max_cost_sun: int | None = None
+
+    def spec(self, account: ProviderAccount) -> OrderSpec:
+        return OrderSpec(
+            account=account,
+            kind=self.kind,
+            receive_address=self.receive_address,
+            energy=self.energy,
+            period=self.period,
+            activate=self.activate,
+        )
+
+
+@dataclass
+class Candidate:
+    """An account's price for the request, or why it cannot take it."""
+
+    account: ProviderAccount
+    price_sun: int | None = None
+    reason: str = ""
+
+    @property
+    def eligible(self) -> bool:
+        return self.price_sun is not None and not self.reason
+
+
+def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, str]:
+    """The account's all-in price for spec (a read), or the reason it cannot serve it."""
+    from energydash.orders.services import estimate_cost
+
+    try:
+        spec = check_spec(spec)
+    except PlacementRefused as exc:
+        return None, str(exc)
+    credentials = spec.account.credentials()
+    own = client is None
+    if own:
+        limit = min(credentials.timeout, float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS))
+        client = httpx.Client(
+            timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit)),
+            follow_redirects=False,
+        )
+    try:
+        adapter = adapter_for(credentials, client, read_retries=0)
+        total, _quote = estimate_cost(spec, adapter)
+        return total, ""
+    except PlacementRefused as exc:
+        return None, str(exc).removeprefix("Could not get a price before placing: ")
+    finally:
+        if own:
+            client.close()
+
+
+def _balances(accounts: list[ProviderAccount]) -> dict[int, int]:
+    from energydash.balances.models import AccountBalanceState
+
+    rows = AccountBalanceState.objects.filter(
+        account__in=accounts, balance_sun__isnull=False
+    ).values_list("account_id", "balance_sun")
+    return dict(rows)
+
+
+def candidates(
+    request: RouteRequest,
+    *,
+    exclude: set[int] | frozenset[int] = frozenset(),
+    client: httpx.Client | None = None,
+) -> list[Candidate]:
+    """Every enabled account (or the pinned one) priced and judged; eligible cheapest first."""
+    if request.account is not None:
+        accounts = [request.account]
+    else:
+        accounts = list(ProviderAccount.objects.filter(enabled=True))
+    accounts = [a for a in accounts if a.pk not in exclude]
+    specs = [request.spec(a) for a in accounts]
+    if client is not None or len(specs) < 2:
+        prices = [_price(s, client) for s in specs]
+    else:  # quotes are reads over HTTP: ask every provider at once
+        with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
+            prices = list(pool.map(lambda s: _price(s, None), specs))
+    balances = _balances(accounts)
+    result = []
+    for account, (price, reason) in zip(accounts, prices, strict=True):
+        row = Candidate(account=account, price_sun=price, reason=reason)
+        if price is not None and not reason:
+            row.reason = _ineligible(account, price, request.max_cost_sun, balances)
+        result.append(row)
+    result.sort(
+        key=lambda c: (
+            not c.eligible,
+            c.price_sun if c.price_sun is not None else 0,
+            -c.account.priority,
+            c.account.name,
+        )
+    )
+    return result
+
+
+def _ineligible(
+    account: ProviderAccount, price: int, max_cost: int | None, balances: dict[int, int]
+) -> str:
+    if max_cost is not None and price > max_cost:
+        return (
+            f"{account.name} quotes {format_trx(price)} TRX, above the maximum cost of "
+            f"{format_trx(max_cost)} TRX."
+        )
+    violation = limit_violation(account, price)
+    if violation:
+        return violation
+    balance = balances.get(account.pk)
+    if balance is not None and balance < price:
+        return (
+            f"{account.name}'s last known balance of {format_trx(balance)} TRX cannot pay "
+            f"{format_trx(price)} TRX."
+        )
+    return ""
+
+
+def best(request: RouteRequest, *, client: httpx.Client | None = None) -> Candidate | None:
+    """The account routing would try first, or None (used by batch plans)."""
+    rows = candidates(request, client=client)
+    return rows[0] if rows and rows[0].eligible else None
+
+
+def no_route_problem(rows: list[Candidate]) -> str:
+    if not rows:
+        return "No enabled provider account: add one in admin."
+    reasons = "; ".join(f"{c.account.name}: {c.reason}" for c in rows if c.reason)
+    return f"No account can take this order. {reasons}"
+
+
+# Routes ---------------------------------------------------------------------------------------
+
+
+def body_hash(payload: dict[str, Any]) -> str:
+    import json
+
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def attempt_key(route: Route, number: int) -> str:
+    """The order idempotency key of attempt `number`: distinct per attempt, stable per route."""
+    return f"rt-{hashlib.sha256(route.key.encode()).hexdigest()[:40]}-{number}"
+
+
+def open_route(
+    key: str,
+    digest: str,
+    request: RouteRequest,
+    *,
+    via: str,
+    token: Any = None,
+) -> tuple[Route, bool]:
+    """Create the route for key (claimed by the caller), or return the existing one."""
+    try:
+        with transaction.atomic():
+            route = Route.objects.create(
+                key=key,
+                body_hash=digest,
+                token=token,
+                via=via,
+                kind=request.kind,
+                receive_address=request.receive_address,
+                energy=request.energy,
+                period=request.period,
+                activate=request.activate,
+                account=request.account,
+                max_cost_sun=request.max_cost_sun,
+                claimed_until=timezone.now() + timedelta(seconds=CLAIM_SECONDS),
+            )
+        return route, True
+    except IntegrityError:
+        return Route.objects.get(key=key), False
+
+
+def claim(route: Route) -> bool:
+    """Take over a pending route whose claim has lapsed (its process died). One winner."""
+    now = timezone.now()
+    taken = Route.objects.filter(
+        pk=route.pk, status=Route.Status.PENDING, claimed_until__lt=now
+    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    return bool(taken)
+
+
+def wait_for(route: Route, seconds: float) -> Route:
+    """Poll until another request finishes routing, or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while route.status == Route.Status.PENDING and time.monotonic() < deadline:
+        time.sleep(0.05)
+        route.refresh_from_db()
+    return route
+
+
+def request_of(route: Route) -> RouteRequest:
+    return RouteRequest(
+        receive_address=route.receive_address,
+        energy=route.energy,
+        period=route.period,
+        activate=route.activate,
+        kind=route.kind,
+        account=route.account,
+        max_cost_sun=route.max_cost_sun,
+    )
+
+
+def classify(order: Order) -> str:
+    """What an attempt's order tells routing. Only refusals may fail over."""
+    if order.status in ACCEPTED:
+        return RouteAttempt.Outcome.ACCEPTED
+    if order.status == Status.FAILED and order.submitted_at is None:
+        # Refused on placing (nothing charged): rejected, or the provider was unavailable.
+        if " is unavailable" in order.last_error:
+            return RouteAttempt.Outcome.UNAVAILABLE
+        return RouteAttempt.Outcome.REJECTED
+    if order.status == Status.FAILED:
+        return RouteAttempt.Outcome.FAILED
+    return RouteAttempt.Outcome.UNKNOWN  # unknown, needs_review, or a draft left by a crash
+
+
+REFUSALS = (
+    RouteAttempt.Outcome.NOT_SENT,
+    RouteAttempt.Outcome.REJECTED,
+    RouteAttempt.Outcome.UNAVAILABLE,
+)
+
+
+def run_route(
+    route: Route,
+    *,
+    actor: Any = None,
+    client: httpx.Client | None = None,
+    max_attempts: int | None = None,
+) -> Route:
+    """Route (or resume routing) a claimed route until accepted, unknown, or out of accounts."""
+    limit = max_attempts or settings.ENERGYDASH_ROUTING_MAX_ATTEMPTS
+    request = request_of(route)
+    attempts = list(route.attempts.select_related("order"))
+    tried = {a.account_id for a in attempts}
+    last = attempts[-1] if attempts else None
+    problem = ""
+    while last is None or last.outcome in REFUSALS:
+        if len(attempts) >= limit:
+            problem = f"Refused by {len(attempts)} account(s), the most routing tries."
+            break
+        rows = candidates(request, exclude=tried, client=client)
+        choice = rows[0] if rows and rows[0].eligible else None
+        if choice is None:
+            problem = no_route_problem(rows) if not attempts else "No other account can take it."
+            break
+        last = _attempt(route, len(attempts) + 1, choice, request, actor, client)
+        attempts.append(last)
+        tried.add(choice.account.pk)
+    return _finish(route, attempts, problem)
+
+
+def _attempt(
+    route: Route,
+    number: int,
+    choice: Candidate,
+    request: RouteRequest,
+    actor: Any,
+    client: httpx.Client | None,
+) -> RouteAttempt:
+    # The quote routing chose on is what place_order may spend: if the price rose meanwhile,
+    # it refuses before sending and routing moves on to the next account.
+    confirmed = choice.price_sun
+    try:
+        order = place_order(
+            request.spec(choice.account),
+            actor=actor,
+            via=route.via,
+            idempotency_key=attempt_key(route, number),
+            confirmed_cost_sun=confirmed,
+            client=client,
+        )
+    except PlacementRefused as exc:
+        outcome, message, order = RouteAttempt.Outcome.NOT_SENT, str(exc), None
+    else:
+        outcome = classify(order)
+        message = order.last_error if outcome != RouteAttempt.Outcome.ACCEPTED else ""
+    account = order.account if order is not None else choice.account
+    attempt, _ = RouteAttempt.objects.update_or_create(
+        route=route,
+        number=number,
+        defaults={
+            "account": account,
+            "price_sun": order.quoted_cost_sun if order is not None else choice.price_sun,
+            "order": order,
+            "outcome": outcome,
+            "message": message,
+        },
+    )
+    return attempt
+
+
+def _finish(route: Route, attempts: list[RouteAttempt], problem: str) -> Route:
+    last = attempts[-1] if attempts else None
+    if last is not None and last.outcome == RouteAttempt.Outcome.ACCEPTED:
+        status, problem = Route.Status.PLACED, ""
+    elif last is not None and last.outcome in (
+        RouteAttempt.Outcome.UNKNOWN,
+        RouteAttempt.Outcome.FAILED,
+    ):
+        status = (
+            Route.Status.UNKNOWN
+            if last.outcome == RouteAttempt.Outcome.UNKNOWN
+            else Route.Status.FAILED
+        )
+        problem = last.message
+    else:
+        status = Route.Status.FAILED
+    orders = [a.order for a in attempts if a.order_id]
+    Route.objects.filter(pk=route.pk).update(
+        status=status,
+        order=orders[-1] if orders else None,
+        problem=problem,
+        claimed_until=None,
+        finished_at=timezone.now(),
+    )
+    route.refresh_from_db()
+    return route
+
+
+def route_order(
+    key: str,
+    request: RouteRequest,
+    *,
+    via: str,
+    actor: Any = None,
+    token: Any = None,
+    digest: str | None = None,
+    client: httpx.Client | None = None,
+    wait_seconds: float = 0,
+) -> tuple[Route, bool]:
+    """Route `request` once per key. Returns (route, same_body).
+
+    A second call with the same key returns the first call's route (waiting up to wait_seconds
+    while it is still routing); same_body is False when the key came with a different request,
+    and then nothing is sent.
+    """
+    digest = digest or body_hash(
+        {
+            "kind": request.kind,
+            "address": request.receive_address,
+            "energy": request.energy,
+            "period": request.period,
+            "activate": request.activate,
+            "account": request.account.pk if request.account else None,
+            "max_cost_sun": request.max_cost_sun,
+        }
+    )
+    route, created = open_route(key, digest, request, via=via, token=token)
+    if not created and route.body_hash != digest:
+        return route, False
+    if created or (route.status == Route.Status.PENDING and claim(route)):
+        return run_route(route, actor=actor, client=client), True
+    return wait_for(route, wait_seconds), True
+
+
+def attempts_for_order(order: Order) -> list[RouteAttempt]:
+    """Every attempt of the route this order belongs to (for the order page)."""
+    route_ids = RouteAttempt.objects.filter(order=order).values("route_id")
+    return list(
+        RouteAttempt.objects.filter(route_id__in=route_ids).select_related("account", "order")
+    )
