@@ -32,6 +32,10 @@ test-unit: venv
 test-browser: venv
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
+# Deployment smoke test: gunicorn + two qcluster on PostgreSQL and Redis (both must be running).
+smoke: venv
+	$(PY) scripts/smoke
+
 lint: venv
 	$(VENV)/bin/ruff check energydash tests
 	$(VENV)/bin/ruff format --check energydash tests

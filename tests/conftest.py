@@ -6,6 +6,7 @@ import os
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from energydash.providers.models import ProviderAccount
 
@@ -19,6 +20,13 @@ def _field_keys(settings):
     settings.ENERGYDASH_FIELD_KEYS_SOURCE = "environment"
     # Tests speak plain HTTP to the test client; production keeps the HTTPS redirect.
     settings.SECURE_SSL_REDIRECT = False
+    # The hashed-manifest storage needs `collectstatic` first; tests use the plain one.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
 
 
 def _user(django_user_model, username: str, role: str | None, **extra):

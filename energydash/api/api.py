@@ -182,7 +182,7 @@ def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
 def list_orders(
     request: HttpRequest,
     status: str | None = Query(None, description="An order status, or 'open'."),
-    since: datetime | None = Query(None, description="Only orders created at or after this."),  # noqa: B008
+    since: datetime | None = Query(None, description="Only orders created at or after this."),
     cursor: str | None = Query(None, max_length=200, description="The last next_cursor."),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict:

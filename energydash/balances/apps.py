@@ -13,6 +13,9 @@ class BalancesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_schedules, sender=self)
+        from energydash.balances.rollups import connect_signals
+
+        connect_signals()
 
 
 def _ensure_schedules(sender: Any, **kwargs: Any) -> None:

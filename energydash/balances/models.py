@@ -67,6 +67,8 @@ class AccountBalanceState(models.Model):
 class AlertKind(models.TextChoices):
     LOW_BALANCE = "low_balance", "Low balance"
     REFRESH_FAILING = "refresh_failing", "Balance refresh failing"
+    LEDGER_DISCREPANCY = "ledger_discrepancy", "Ledger discrepancy"
+    SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
 
 
 class Alert(models.Model):
@@ -92,3 +94,90 @@ class Alert(models.Model):
     @property
     def delivered(self) -> bool:
         return bool(self.recipients) and not self.delivery_error
+
+
+class RollupFigures(models.Model):
+    """What one rollup row adds up: every order of one account, status and kind in one bucket.
+
+    cost_sun is the final cost or, while that is unknown, the quoted cost (as stats.COST); energy
+    and burn_sun are the ordered energy and what burning TRX for it would have cost. Which statuses
+    count as spend is decided when reading, so a state change only moves an order between rows.
+    """
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # calendar day in settings.TIME_ZONE (rebuild after changing it)
+    status = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16)
+    orders = models.PositiveIntegerField(default=0)
+    cost_sun = models.BigIntegerField(default=0)
+    energy = models.BigIntegerField(default=0)
+    burn_sun = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HourlyOrderRollup(RollupFigures):
+    """Orders per local hour (hour_start is that hour's first instant), account, status and kind."""
+
+    hour_start = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "hour_start", "status", "kind"], name="rollup_hour_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["hour_start"], name="rollup_hour_start")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.hour_start:%Y-%m-%d %H:%M} {self.status} {self.kind}"
+
+
+class DailyOrderRollup(RollupFigures):
+    """The hourly rows of one local day added up: what the dashboard, charts and totals read."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "status", "kind"], name="rollup_day_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "status"], name="rollup_day_status")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.status} {self.kind}"
+
+
+class LedgerFlag(models.Model):
+    """A ledger finding that was reported, once: the unique key is the hysteresis.
+
+    A discrepancy is keyed by the reading that starts its interval (change points never move,
+    see services.record_balance), an itrx summary mismatch by the provider's day. Claiming the
+    row (INSERT under the unique constraint) decides who sends the one e-mail.
+    """
+
+    class Kind(models.TextChoices):
+        DISCREPANCY = "discrepancy", "Discrepancy"
+        SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    amount_sun = models.BigIntegerField()
+    details = models.JSONField(default=dict, blank=True)
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="ledger_flags"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "key"], name="ledger_flag_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.key}"

@@ -1,20 +1,26 @@
 """Money figures, aggregated in SQL: spend totals, order counts, daily cost and price per provider.
 
+Everything over days reads the order rollups (balances/rollups.py), never the orders table, so a
+dashboard costs the same at ten thousand orders as at a million.
+
 Spend counts the orders whose money is (or may be) gone (orders.models.SPENDING), at their final
 cost or, while that is unknown, at the quoted cost. Days are calendar days in settings.TIME_ZONE.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncHour
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from energydash.balances.ranges import Range, local_midnight, local_tz, today
+from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
+from energydash.balances.ranges import Range, local_tz, today
+from energydash.balances.rollups import bucket_of
 from energydash.orders.models import OPEN, SPENDING, Kind, Order, Status
 from energydash.providers.models import Provider
 
@@ -65,27 +71,28 @@ class Totals:
 
 
 def spend_totals(now: datetime | None = None) -> Totals:
-    """Spend today / 7 days / 30 days, energy, price and savings per provider: one query."""
+    """Spend today / 7 days / 30 days, energy, price and savings per provider: one query over
+    the daily rollups (about 30 days x accounts x statuses rows, whatever the number of orders)."""
     day = today() if now is None else now.astimezone(local_tz()).date()
-    starts = {n: local_midnight(day - timedelta(days=n - 1)) for n in (1, 7, 30)}
-    energy_orders = Q(kind=Kind.ENERGY, energy__isnull=False, created__gte=starts[30])
+    starts = {n: day - timedelta(days=n - 1) for n in (1, 7, 30)}
+    energy_rows = Q(kind=Kind.ENERGY)
     rows = (
-        spending()
-        .filter(created__gte=starts[30])
+        DailyOrderRollup.objects.filter(day__gte=starts[30], status__in=SPENDING)
         .values("account__provider")
         .annotate(
-            today_sun=sum_or_zero(COST, Q(created__gte=starts[1])),
-            week_sun=sum_or_zero(COST, Q(created__gte=starts[7])),
-            month_sun=sum_or_zero(COST),
-            energy_bought=sum_or_zero("energy", energy_orders),
-            energy_cost_sun=sum_or_zero(COST, energy_orders),
-            burn_sun=sum_or_zero(BURN, energy_orders),
+            today_sun=sum_or_zero("cost_sun", Q(day__gte=starts[1])),
+            week_sun=sum_or_zero("cost_sun", Q(day__gte=starts[7])),
+            month_sun=sum_or_zero("cost_sun"),
+            energy_bought=sum_or_zero("energy", energy_rows),
+            energy_cost_sun=sum_or_zero("cost_sun", energy_rows),
+            burn_total=sum_or_zero("burn_sun", energy_rows),
         )
+        .order_by()
     )
-    # "energy_bought", not "energy": an annotation named like a field would shadow it in BURN.
     by_provider = {row.pop("account__provider"): row for row in rows}
     for row in by_provider.values():
         row["energy"] = row.pop("energy_bought")
+        row["burn_sun"] = row.pop("burn_total")
     totals = Totals()
     for value, label in Provider.choices:
         line = ProviderTotals(value, label, **by_provider.get(value, {}))
@@ -102,21 +109,48 @@ class OrderCounts:
 
 
 def order_counts() -> OrderCounts:
-    counts = Order.objects.aggregate(
-        open=Count("id", filter=Q(status__in=OPEN)),
-        unknown=Count("id", filter=Q(status=Status.UNKNOWN)),
-        needs_review=Count("id", filter=Q(status=Status.NEEDS_REVIEW)),
+    """Open / unknown / needs-review counts from the small partial index on open statuses."""
+    rows = (
+        Order.objects.filter(status__in=OPEN)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "n")
     )
-    return OrderCounts(**counts)
+    by_status = dict(rows)
+    return OrderCounts(
+        open=sum(by_status.values()),
+        unknown=by_status.get(Status.UNKNOWN, 0),
+        needs_review=by_status.get(Status.NEEDS_REVIEW, 0),
+    )
 
 
 def daily_spend_by_account(now: datetime | None = None) -> dict[int, Decimal]:
-    """Average spend per day over the trailing 7 x 24 hours, per account id (one query)."""
+    """Average spend per day over the trailing 7 x 24 hours, per account id.
+
+    Whole local hours come from the hourly rollups; the part of an hour at the window's start
+    from the orders themselves (at most one hour of them, through the created index).
+    """
     since = (now or timezone.now()) - timedelta(days=RUNWAY_WINDOW_DAYS)
-    rows = (
-        spending().filter(created__gte=since).values("account_id").annotate(total=sum_or_zero(COST))
+    hour_start, _ = bucket_of(since)
+    first_full = hour_start if hour_start == since else hour_start + timedelta(hours=1)
+    totals: dict[int, int] = defaultdict(int)
+    rollups = (
+        HourlyOrderRollup.objects.filter(hour_start__gte=first_full, status__in=SPENDING)
+        .values("account_id")
+        .annotate(total=sum_or_zero("cost_sun"))
+        .order_by()
     )
-    return {row["account_id"]: Decimal(row["total"]) / RUNWAY_WINDOW_DAYS for row in rows}
+    edge = (
+        spending()
+        .filter(created__gte=since, created__lt=first_full)
+        .values("account_id")
+        .annotate(total=sum_or_zero(COST))
+        .order_by()
+    )
+    for row in [*rollups, *edge]:
+        totals[row["account_id"]] += row["total"]
+    return {pk: Decimal(total) / RUNWAY_WINDOW_DAYS for pk, total in totals.items()}
 
 
 def runway_days(balance_sun: int | None, daily_spend_sun: Decimal | None) -> Decimal | None:
@@ -127,15 +161,24 @@ def runway_days(balance_sun: int | None, daily_spend_sun: Decimal | None) -> Dec
     return days.quantize(Decimal("0.1"))
 
 
-def _bucket(chart_range: Range) -> TruncHour | TruncDate:
+@dataclass
+class Series:
+    buckets: list[datetime]
+    values: dict[str, list[int | Decimal | None]]  # provider label -> one value per bucket
+
+
+def _rollup_rows(chart_range: Range, buckets: list[datetime], **filters: object) -> QuerySet:
+    """Rollup rows of the range, grouped by bucket (local hour or local day) and provider."""
     if chart_range.hourly:
-        return TruncHour("created", tzinfo=local_tz())
-    return TruncDate("created", tzinfo=local_tz())
+        rows = HourlyOrderRollup.objects.filter(hour_start__gte=buckets[0], **filters)
+        return rows.values("hour_start", "account__provider").order_by()
+    first_day = buckets[0].astimezone(local_tz()).date()
+    rows = DailyOrderRollup.objects.filter(day__gte=first_day, **filters)
+    return rows.values("day", "account__provider").order_by()
 
 
-def _bucket_key(value: object) -> object:
-    """SQL buckets are dates (daily) or aware datetimes (hourly); compare hourly ones as UTC."""
-    return value.timestamp() if isinstance(value, datetime) else value
+def _key(chart_range: Range, row: dict) -> object:
+    return row["hour_start"].timestamp() if chart_range.hourly else row["day"]
 
 
 def _keys(chart_range: Range, now: datetime | None) -> tuple[list[datetime], list[object]]:
@@ -144,23 +187,13 @@ def _keys(chart_range: Range, now: datetime | None) -> tuple[list[datetime], lis
     return buckets, keys
 
 
-@dataclass
-class Series:
-    buckets: list[datetime]
-    values: dict[str, list[int | Decimal | None]]  # provider label -> one value per bucket
-
-
 def cost_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
-    """Spend per day (per hour for 24 h) and provider: one SQL query grouped by both."""
+    """Spend per day (per hour for 24 h) and provider: one query over the rollups."""
     buckets, keys = _keys(chart_range, now)
-    rows = (
-        spending()
-        .filter(created__gte=buckets[0])
-        .annotate(bucket=_bucket(chart_range))
-        .values("bucket", "account__provider")
-        .annotate(total=sum_or_zero(COST))
+    rows = _rollup_rows(chart_range, buckets, status__in=SPENDING).annotate(
+        total=sum_or_zero("cost_sun")
     )
-    found = {(_bucket_key(r["bucket"]), r["account__provider"]): r["total"] for r in rows}
+    found = {(_key(chart_range, r), r["account__provider"]): r["total"] for r in rows}
     values = {
         label: [found.get((key, value), 0) for key in keys] for value, label in Provider.choices
     }
@@ -170,15 +203,11 @@ def cost_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
 def price_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
     """Average sun per energy per day (hour) and provider; None where nothing was bought."""
     buckets, keys = _keys(chart_range, now)
-    rows = (
-        spending()
-        .filter(created__gte=buckets[0], kind=Kind.ENERGY, energy__gt=0)
-        .annotate(bucket=_bucket(chart_range))
-        .values("bucket", "account__provider")
-        .annotate(cost_total=sum_or_zero(COST), energy_total=sum_or_zero("energy"))
+    rows = _rollup_rows(chart_range, buckets, status__in=SPENDING, kind=Kind.ENERGY).annotate(
+        cost_total=sum_or_zero("cost_sun"), energy_total=sum_or_zero("energy")
     )
     found = {
-        (_bucket_key(r["bucket"]), r["account__provider"]): (
+        (_key(chart_range, r), r["account__provider"]): (
             (Decimal(r["cost_total"]) / r["energy_total"]).quantize(Decimal("0.001"))
             if r["energy_total"]
             else None

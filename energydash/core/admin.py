@@ -3,9 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from energydash.core.models import AuditEvent
+from energydash.core.roles import ROLES
 
 
 @admin.register(AuditEvent)
@@ -24,3 +28,88 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Users and roles: the admin role manages both from Django admin without being a superuser.
+# Guard rails so that role cannot make itself (or anyone) more than an admin: only superusers
+# see or set is_superuser and direct user permissions, touch superuser accounts, or edit groups;
+# everyone else assigns the three role groups only.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class ConsoleUserAdmin(UserAdmin):
+    list_display = ("username", "email", "roles", "is_staff", "is_active", "last_login")
+    list_filter = ("groups", "is_staff", "is_active")
+
+    @admin.display(description="roles")
+    def roles(self, obj: Any) -> str:
+        return ", ".join(sorted(g.name for g in obj.groups.all())) or "none"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or obj is None:
+            return fieldsets
+        hidden = {"is_superuser", "user_permissions"}
+        return tuple(
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f not in hidden)})
+            for name, opts in fieldsets
+        )
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=ROLES).order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _touches_superuser(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is not None and obj.is_superuser and not request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self._touches_superuser(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self._touches_superuser(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not request.user.is_superuser:
+            if obj.is_superuser:
+                raise PermissionDenied("Only a superuser can make a superuser.")
+            if change and obj.pk and User.objects.filter(pk=obj.pk, is_superuser=True).exists():
+                raise PermissionDenied("Only a superuser can change a superuser.")
+        super().save_model(request, obj, form, change)
+        AuditEvent.record(
+            "user.changed" if change else "user.created",
+            obj,
+            actor=request.user,
+            details={"fields": sorted(form.changed_data)} if form is not None else {},
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        roles = sorted(form.instance.groups.values_list("name", flat=True))
+        if "groups" in form.changed_data:
+            AuditEvent.record(
+                "user.roles_changed", form.instance, actor=request.user, details={"roles": roles}
+            )
+
+
+@admin.register(Group)
+class ConsoleGroupAdmin(GroupAdmin):
+    """Groups are the roles; their permissions are set by migrations, so only superusers edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser

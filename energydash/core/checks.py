@@ -65,13 +65,25 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list:
 
 @register(Tags.security, deploy=False)
 def check_sandbox(app_configs: Any = None, **kwargs: Any) -> list:
-    if settings.ENERGYDASH_SANDBOX and not settings.DEBUG:
+    """With DEBUG off the sandbox is an error (the server refuses to start) unless the operator
+    said ENERGYDASH_SANDBOX_IN_PRODUCTION=1 on purpose; then it stays a warning."""
+    if not settings.ENERGYDASH_SANDBOX or settings.DEBUG:
+        return []
+    if not settings.ENERGYDASH_SANDBOX_IN_PRODUCTION:
         return [
-            Warning(
+            Error(
                 "The provider sandbox is enabled with DEBUG off.",
-                hint="The sandbox simulates providers with fake balances; set "
-                "ENERGYDASH_SANDBOX=0 in production.",
-                id="energydash.W001",
+                hint="The sandbox simulates providers with fake balances. Set "
+                "ENERGYDASH_SANDBOX=0 in production, or ENERGYDASH_SANDBOX_IN_PRODUCTION=1 if "
+                "this server is meant to serve it (staging, the deployment smoke test).",
+                id="energydash.E004",
             )
         ]
-    return []
+    return [
+        Warning(
+            "The provider sandbox is enabled with DEBUG off (ENERGYDASH_SANDBOX_IN_PRODUCTION).",
+            hint="The sandbox simulates providers with fake balances; its APIs answer only "
+            "requests with a sandbox account's credentials.",
+            id="energydash.W001",
+        )
+    ]

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from energydash.balances.forms import OrderFilterForm
-from energydash.core.roles import can_operate
+from energydash.core.ratelimit import quote_refusal
+from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.core.views import HtmxHttpRequest
 from energydash.lib.tron import format_trx
 from energydash.orders import quotes as quote_service
@@ -120,17 +121,21 @@ def order_new(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderRequestForm(request.GET or None)
     accounts = list(ProviderAccount.objects.filter(enabled=True))
     rows = []
+    refusal = ""
     if form.is_bound and form.is_valid():
-        rows = quote_service.compare([form.spec_for(a) for a in accounts])
+        refusal = quote_refusal(request.user)  # per-user limit: each fetch calls every provider
+        if not refusal:
+            rows = quote_service.compare([form.spec_for(a) for a in accounts])
     context = {
         "form": form,
         "rows": rows,
+        "quote_refusal": refusal,
         "can_operate": can_operate(request.user),
         "has_accounts": bool(accounts),
     }
     if request.htmx and request.htmx.target == "quotes":
-        return render(request, "orders/new.html#quotes", context)
-    return render(request, "orders/new.html", context)
+        return render(request, "orders/new.html#quotes", context)  # 200: htmx swaps only 2xx
+    return render(request, "orders/new.html", context, status=429 if refusal else 200)
 
 
 @require_GET

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -37,6 +39,25 @@ class ProviderAccountForm(forms.ModelForm):
     class Meta:
         model = ProviderAccount
         fields = TRACKED_FIELDS  # everything but the write-only secrets
+
+    def clean_alert_emails(self) -> str:
+        """Each recipient must be an e-mail address, as add_provider_account requires: the list
+        goes into a To: header. Stored one per line, in the order given."""
+        raw = self.cleaned_data.get("alert_emails") or ""
+        addresses = [a.strip() for a in raw.replace(",", "\n").splitlines() if a.strip()]
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError(
+                "Not an e-mail address: %(bad)s. Give one address per line (or comma-separated).",
+                params={"bad": ", ".join(bad)},
+                code="invalid_alert_email",
+            )
+        return "\n".join(addresses)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

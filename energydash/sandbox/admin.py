@@ -2,13 +2,75 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
+from energydash.lib.crypto import mask
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
+
+SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+class SandboxAccountForm(forms.ModelForm):
+    """Key and secret are write-only, as for real accounts: typed into empty password inputs,
+    shown afterwards only masked; blank keeps the stored value."""
+
+    new_api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=SECRET_INPUT,
+        help_text="itrx API-KEY, TronZap token, Netts key. Leave blank to keep the current key.",
+    )
+    new_api_secret = forms.CharField(
+        label="API secret",
+        required=False,
+        strip=True,
+        widget=SECRET_INPUT,
+        help_text="Leave blank to keep the current secret. Not used by Netts.",
+    )
+
+    class Meta:
+        model = SandboxAccount
+        # Every field but the write-only credentials (and their lookup digest).
+        fields = [
+            f.name
+            for f in SandboxAccount._meta.fields
+            if f.editable and f.name not in ("id", "api_key", "api_secret", "created")
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("new_api_key") and not (self.instance.pk and self.instance.api_key):
+            self.add_error("new_api_key", "An API key is required.")
+        key = data.get("new_api_key")
+        provider = data.get("provider") or self.instance.provider
+        if key and provider:
+            other = SandboxAccount.for_key(provider, key)
+            if other is not None and other.pk != self.instance.pk:
+                self.add_error("new_api_key", "Another sandbox account of this provider uses it.")
+        return data
+
+    def save(self, commit: bool = True) -> SandboxAccount:
+        account = super().save(commit=False)
+        if self.cleaned_data.get("new_api_key"):
+            account.api_key = self.cleaned_data["new_api_key"]
+        if self.cleaned_data.get("new_api_secret"):
+            account.api_secret = self.cleaned_data["new_api_secret"]
+        if commit:
+            account.save()
+        return account
 
 
 @admin.register(SandboxAccount)
 class SandboxAccountAdmin(admin.ModelAdmin):
+    form = SandboxAccountForm
+    readonly_fields = ("masked_key", "masked_secret")
     list_display = (
         "name",
         "provider",
@@ -27,8 +89,10 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                 "fields": (
                     "provider",
                     "name",
-                    "api_key",
-                    "api_secret",
+                    "masked_key",
+                    "new_api_key",
+                    "masked_secret",
+                    "new_api_secret",
                     "whitelist_ips",
                     "deposit_address",
                     "balance_sun",
@@ -62,6 +126,18 @@ class SandboxAccountAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    @admin.display(description="stored API key")
+    def masked_key(self, obj: SandboxAccount) -> str:
+        return mask(obj.api_key.reveal()) if obj.api_key else "not set"
+
+    @admin.display(description="stored API secret")
+    def masked_secret(self, obj: SandboxAccount) -> str:
+        return mask(obj.secret) or "not set"
+
+    @method_decorator(sensitive_post_parameters("new_api_key", "new_api_secret"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return super().changeform_view(request, *args, **kwargs)
 
 
 @admin.register(SandboxAddress)

@@ -28,10 +28,7 @@ def sign(secret: str, timestamp: str, body: str | bytes) -> str:
 
 
 def account_for(request: HttpRequest) -> SandboxAccount | None:
-    key = request.headers.get("API-KEY", "").strip()
-    if not key:
-        return None
-    return SandboxAccount.objects.filter(provider=ITRX, api_key=key).first()
+    return SandboxAccount.for_key(ITRX, request.headers.get("API-KEY", "").strip())
 
 
 def detail(message: str, status: int) -> HttpResponse:
@@ -57,7 +54,7 @@ def verify_signed_body(
     if abs(time.time() - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
         return None, forbidden("Request expired: TIMESTAMP too far from server time.")
     given = request.headers.get("SIGNATURE", "").strip().lower()
-    if not hmac.compare_digest(sign(account.api_secret, timestamp, request.body), given):
+    if not hmac.compare_digest(sign(account.secret, timestamp, request.body), given):
         return None, forbidden("Signature verification failed.")
     try:
         data = parse_json(request.body)

@@ -10,10 +10,16 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from energydash.lib.crypto import EncryptedTextField
 from energydash.providers.models import Provider
 from energydash.sandbox.defaults import ITRX_DAY_PRICES_SUN, PROVIDER_DEFAULTS
 
 RATE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+def key_digest(key: str) -> str:
+    """What account lookups compare: the SHA-256 of the key (the key itself is encrypted)."""
+    return hashlib.sha256(key.encode()).hexdigest() if key else ""
 
 
 def _day_prices() -> dict[str, int]:
@@ -23,16 +29,17 @@ def _day_prices() -> dict[str, int]:
 class SandboxAccount(models.Model):
     """One fake prepaid account at a simulated provider.
 
-    Credentials are stored in plain text on purpose: they are fake, known to anyone reading the
-    demo set-up, and the sandbox is only mounted when ENERGYDASH_SANDBOX is on (never in
-    production; check energydash.W001 warns about it). Real keys live in ProviderAccount,
-    encrypted.
+    The key and secret are encrypted with the field keys like a real ProviderAccount's (a
+    sandbox may run on a staging server, and its keys open it). Requests name an account by its
+    key, and Fernet ciphertext cannot be searched, so api_key_digest (SHA-256 of the key, set
+    on save) is what lookups filter on.
     """
 
     provider = models.CharField(max_length=16, choices=Provider.choices)
     name = models.CharField(max_length=100, unique=True)
-    api_key = models.CharField(max_length=128, help_text="itrx API-KEY, TronZap token, Netts key.")
-    api_secret = models.CharField(max_length=128, blank=True, help_text="Not used by Netts.")
+    api_key = EncryptedTextField(help_text="itrx API-KEY, TronZap token, Netts key.")
+    api_secret = EncryptedTextField(blank=True, help_text="Not used by Netts.")
+    api_key_digest = models.CharField(max_length=64, editable=False, default="")
     balance_sun = models.BigIntegerField(default=0, verbose_name="balance (sun)")
     whitelist_ips = models.TextField(
         blank=True, help_text="Netts: X-Real-IP values accepted, one per line or comma-separated."
@@ -90,7 +97,7 @@ class SandboxAccount(models.Model):
         ordering = ["provider", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "api_key"], name="sandbox_account_key_unique"
+                fields=["provider", "api_key_digest"], name="sandbox_account_key_digest_unique"
             )
         ]
 
@@ -101,7 +108,23 @@ class SandboxAccount(models.Model):
         for field, value in PROVIDER_DEFAULTS.get(self.provider, {}).items():
             if getattr(self, field) is None:
                 setattr(self, field, value)
+        self.api_key_digest = key_digest(self.api_key.reveal() if self.api_key else "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "api_key" in update_fields:  # type: ignore[operator]
+            kwargs["update_fields"] = [*update_fields, "api_key_digest"]  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_key(cls, provider: str, key: str) -> SandboxAccount | None:
+        """The account of `provider` whose key is exactly `key`, or None."""
+        if not key:
+            return None
+        return cls.objects.filter(provider=provider, api_key_digest=key_digest(key)).first()
+
+    @property
+    def secret(self) -> str:
+        """The API secret in clear, for signing; never put it anywhere it could be shown."""
+        return self.api_secret.reveal() if self.api_secret else ""
 
     @property
     def whitelist(self) -> set[str]:

@@ -47,9 +47,7 @@ def netts(method: str, *, ip_required: bool = True) -> Callable[[Handler], Any]:
         @endpoint(method, _not_allowed)
         def wrapper(request: HttpRequest) -> HttpResponse:
             key = request.headers.get("X-API-KEY", "").strip()
-            account = (
-                SandboxAccount.objects.filter(provider=NETTS, api_key=key).first() if key else None
-            )
+            account = SandboxAccount.for_key(NETTS, key)
             ip = request.headers.get("X-Real-IP", "").strip()
             if account is None or (ip_required or ip) and ip not in account.whitelist:
                 return _unauthorized()

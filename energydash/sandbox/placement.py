@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from energydash.sandbox.callbacks import refusal
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
 
 
@@ -21,7 +22,12 @@ def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> San
             account=account, provider=account.provider, cost_sun=cost_sun, **fields
         )
         if order.callback_url:
+            # A URL outside this console's own callback endpoint is recorded, never called.
+            refused = refusal(order.callback_url)
             SandboxCallback.objects.create(
-                order=order, url=order.callback_url, next_attempt_at=order.delegated_at()
+                order=order,
+                url=order.callback_url,
+                next_attempt_at=None if refused else order.delegated_at(),
+                last_error=refused,
             )
     return order

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from energydash.lib.crypto import Secret
 from energydash.lib.tron import address_from_payload
 from energydash.providers.credentials import ITRX, NETTS, TRONZAP
 from energydash.providers.models import ProviderAccount
@@ -53,6 +54,11 @@ def setup_sandbox(base_url: str, *, reset_balances: bool = False) -> list[str]:
     return report
 
 
+def _plain(value: object) -> object:
+    """A stored credential in clear (the sandbox's are encrypted too), other values as they are."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
 def _sandbox_account(demo: Demo, reset_balances: bool) -> str:
     account = SandboxAccount.objects.filter(name=demo.name).first()
     if account is None:
@@ -67,7 +73,7 @@ def _sandbox_account(demo: Demo, reset_balances: bool) -> str:
         )
         return f"sandbox account {demo.name!r}: created with 5,000 TRX"
     wanted = {"provider": demo.provider, "api_key": demo.api_key, "api_secret": demo.api_secret}
-    changed = [field for field, value in wanted.items() if getattr(account, field) != value]
+    changed = [field for field, value in wanted.items() if _plain(getattr(account, field)) != value]
     if demo.provider == NETTS and LOCAL_IP not in account.whitelist:
         account.whitelist_ips = "\n".join([*sorted(account.whitelist), LOCAL_IP])
         changed.append("whitelist_ips")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from energydash.sandbox.callbacks import (
     DELIVERY_TIMEOUT_SECONDS,
     next_attempt_after,
+    refusal,
     signed_request,
 )
 from energydash.sandbox.models import SandboxCallback
@@ -45,6 +46,11 @@ def _claim(callback: SandboxCallback, now: datetime) -> bool:
 
 
 def _attempt(callback: SandboxCallback, now: datetime, http: httpx.Client) -> None:
+    refused = refusal(callback.url)  # checked again at send time: the setting may have changed
+    if refused:
+        callback.last_status, callback.last_error, callback.next_attempt_at = None, refused, None
+        callback.save(update_fields=["last_status", "last_error", "next_attempt_at"])
+        return
     body, headers = signed_request(callback.order, now)
     status, error = None, ""
     try:

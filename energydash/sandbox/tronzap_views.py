@@ -52,16 +52,12 @@ def tronzap(view: Any) -> Any:
     def wrapper(request: HttpRequest) -> HttpResponse:
         auth = request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else ""
-        account = (
-            SandboxAccount.objects.filter(provider=TRONZAP, api_key=token).first()
-            if token
-            else None
-        )
+        account = SandboxAccount.for_key(TRONZAP, token)
         if account is None:
             return _error(1, "auth", "Incorrect token or signature")
         if failed := faults.before_handling(account, _server_error):
             return failed
-        expected = hashlib.sha256(request.body + account.api_secret.encode()).hexdigest()
+        expected = hashlib.sha256(request.body + account.secret.encode()).hexdigest()
         if not hmac.compare_digest(
             expected, request.headers.get("X-Signature", "").strip().lower()
         ):
