@@ -113,12 +113,16 @@ class Order(models.Model):
                 F("id").desc(),
                 name="order_cost_id",
             ),
-            models.Index(Coalesce("energy", Value(0)).desc(), F("id").desc(), name="order_energy_id"),
+            models.Index(
+                Coalesce("energy", Value(0)).desc(), F("id").desc(), name="order_energy_id"
+            ),
             # Dashboard counts of open / unknown / needs-review orders read only this small index.
             models.Index(fields=["status"], name="order_open_status", condition=Q(status__in=OPEN)),
             # "Includes generated sandbox history": one probe of a tiny index.
             models.Index(
-                fields=["placed_via"], name="order_sandbox_seed", condition=Q(placed_via="sandbox-seed")
+                fields=["placed_via"],
+                name="order_sandbox_seed",
+                condition=Q(placed_via="sandbox-seed"),
             ),
             # The ledger sums an account's charges and refunds between two balance readings.
             models.Index(fields=["account", "submitted_at"], name="order_account_submitted"),
