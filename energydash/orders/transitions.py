@@ -66,6 +66,8 @@ def transition(
         changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
         if not changed:
             return False
+        # Same transaction, under a per-(account, day) lock: see balances/rollups.py.
+        refresh_bucket(order.account_id, order.created)
         if to_status != from_status or message:
             OrderEvent.objects.create(
                 order=order,
@@ -82,6 +84,13 @@ def transition(
         # Subscribers (API webhooks) hear of a settled order once the change is committed.
         transaction.on_commit(lambda: send_settled(order, to_status))
     return True
+
+
+def refresh_bucket(account_id: int, created: Any) -> None:
+    """Keep the per-hour/day order rollups right (owned by balances; imported late: app order)."""
+    from energydash.balances.rollups import refresh_bucket as refresh
+
+    refresh(account_id, created)
 
 
 def _user(actor: Any) -> Any:
