@@ -316,3 +316,156 @@ def mark_timing(intervals: list[Interval]) -> None:
             continue
         if left.residual_sun and left.residual_sun + right.residual_sun == 0:
             left.timing = right.timing = True
+
+
+# --- pages, daily summary and findings ------------------------------------------------------
+
+PAGE_SIZE = 50
+ORDERS_PER_INTERVAL = 10
+
+
+def intervals_page(account: ProviderAccount, page_number: object) -> tuple[Any, list[Interval]]:
+    """One page of the account's intervals, newest first, with the orders placed in each.
+
+    Pagination runs over the account's readings (index account + taken_at); the intervals of a
+    page are one annotated query, and their orders one more, bounded by the page's time span.
+    """
+    from django.core.paginator import Paginator
+
+    readings = BalanceSnapshot.objects.filter(account=account).order_by("-taken_at", "-id")
+    page = Paginator(readings.values_list("taken_at", flat=True), PAGE_SIZE).get_page(page_number)
+    intervals = build_intervals(account, list(page.object_list))
+    attach_orders(account, intervals)
+    intervals.reverse()
+    return page, intervals
+
+
+def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
+    """Put each interval's orders (charged, possibly charged or refunded in it) on it."""
+    if not intervals:
+        return
+    lo = min(iv.started_at for iv in intervals)
+    hi = max(iv.ended_at for iv in intervals)
+    in_span = Q(submitted_at__gt=lo, submitted_at__lte=hi) | Q(
+        finished_at__gt=lo, finished_at__lte=hi
+    )
+    rows = (
+        Order.objects.filter(account=account)
+        .filter(in_span)
+        .filter(CHARGED | Q(status__in=POSSIBLE_STATUSES) | Q(refund_sun__gt=0))
+        .order_by("submitted_at", "id")[: ORDERS_PER_INTERVAL * len(intervals) * 2]
+    )
+    for o in rows:
+        for iv in intervals:
+            hit = any(
+                when is not None and iv.started_at < when <= iv.ended_at
+                for when in (o.submitted_at, o.finished_at)
+            )
+            if hit and len(iv.orders) < ORDERS_PER_INTERVAL:
+                iv.orders.append(o)
+
+
+@dataclass
+class Day:
+    """One local day of the ledger: opening and closing balance and what moved it."""
+
+    day: Any
+    opening_sun: int | None = None
+    closing_sun: int | None = None
+    charges_sun: int = 0
+    possible_sun: int = 0
+    refunds_sun: int = 0
+    topups_sun: int = 0
+    discrepancies_sun: int = 0
+    timing_sun: int = 0
+    intervals: int = 0
+
+    @property
+    def change_sun(self) -> int | None:
+        if self.opening_sun is None or self.closing_sun is None:
+            return None
+        return self.closing_sun - self.opening_sun
+
+
+def daily_summary(account: ProviderAccount, days: int, now: datetime | None = None) -> list[Day]:
+    """The last `days` local days (settings.TIME_ZONE), newest first.
+
+    An interval belongs to the day its closing reading was taken, so a day's opening balance is
+    the last reading at or before its midnight and closing - opening equals the sum of its
+    intervals' changes: refunds - charges + top-ups - discrepancies (possibly charged and timing
+    amounts are shown apart).
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first_day = today - timedelta(days=days - 1)
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
+    result = {
+        first_day + timedelta(days=i): Day(first_day + timedelta(days=i)) for i in range(days)
+    }
+    ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=start, taken_at__lte=now)
+    intervals = build_intervals(account, ends.values_list("taken_at", flat=True))
+    opening = (
+        BalanceSnapshot.objects.filter(account=account, taken_at__lte=start)
+        .order_by("-taken_at", "-id")
+        .values_list("balance_sun", flat=True)
+        .first()
+    )
+    for iv in intervals:
+        day = result.get(timezone.localdate(iv.ended_at))
+        if day is None:
+            continue
+        if day.opening_sun is None:
+            day.opening_sun = iv.start_balance_sun
+        day.closing_sun = iv.end_balance_sun
+        day.intervals += 1
+        day.charges_sun += iv.charges_sun
+        day.possible_sun += iv.possible_sun
+        day.refunds_sun += iv.refunds_sun
+        day.topups_sun += iv.topup_sun
+        day.discrepancies_sun += iv.discrepancy_sun
+        if iv.kind == TIMING:
+            day.timing_sun += iv.residual_sun
+    balance = opening
+    for day in sorted(result):  # a day without intervals: its balance from its neighbours
+        entry = result[day]
+        if entry.intervals == 0:
+            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+            straddling = next((iv for iv in intervals if iv.ended_at > end), None)
+            entry.opening_sun = balance
+            if straddling is not None and straddling.started_at <= end:
+                entry.closing_sun = straddling.start_balance_sun
+            else:
+                entry.closing_sun = balance
+        balance = entry.closing_sun
+    return [result[d] for d in sorted(result, reverse=True)]
+
+
+def settled_discrepancies(
+    account: ProviderAccount, since: datetime, now: datetime, grace_seconds: int = 600
+) -> list[Interval]:
+    """Discrepancy intervals ending after `since` that can no longer turn out to be timing.
+
+    The newest interval could still be cancelled by the next reading (see the timing case), so
+    it only counts once it has been the newest for longer than the grace period.
+    """
+    from datetime import timedelta
+
+    ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=since, taken_at__lte=now)
+    intervals = build_intervals(account, ends.values_list("taken_at", flat=True))
+    newest = (
+        BalanceSnapshot.objects.filter(account=account)
+        .order_by("-taken_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    grace = timedelta(seconds=grace_seconds)
+    return [
+        iv
+        for iv in intervals
+        if iv.kind == DISCREPANCY and (iv.end_id != newest or now - iv.ended_at >= grace)
+    ]

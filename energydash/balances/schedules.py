@@ -20,4 +20,6 @@ def ensure_schedules() -> list[str]:
             "repeats": -1,
         },
     )
-    return [REFRESH_BALANCES]
+    from energydash.balances.ledger_checks import ensure_ledger_schedules
+
+    return [REFRESH_BALANCES, *ensure_ledger_schedules()]

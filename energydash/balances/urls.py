@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.balances import views
+from energydash.balances import ledger_views, views
 
 app_name = "balances"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("charts/balance/<uuid:code>/", views.balance_chart_view, name="balance_chart"),
     path("charts/<slug:kind>/", views.chart_view, name="chart"),
     path("alerts/", views.alert_list, name="alerts"),
+    path("ledger/<uuid:code>/", ledger_views.ledger_view, name="ledger"),
+    path("ledger/<uuid:code>/daily/", ledger_views.ledger_daily_view, name="ledger_daily"),
     path("exports/orders.csv", views.orders_csv, name="orders_csv"),
     path("exports/daily-cost.csv", views.daily_cost_csv, name="daily_cost_csv"),
 ]

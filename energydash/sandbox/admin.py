@@ -120,6 +120,8 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                     "error_rate",
                     "timeout_rate",
                     "lose_response_rate",
+                    "charge_without_order_rate",
+                    "charge_without_order_once",
                     "hang_seconds",
                     "delegation_delay_seconds",
                 )

@@ -52,3 +52,18 @@ def hold_if_lost(account: SandboxAccount) -> None:
     client times out and cannot know the outcome."""
     if roll(account.lose_response_rate):
         time.sleep(account.hang_seconds)
+
+
+def charges_without_order(account: SandboxAccount) -> bool:
+    """Whether this placing request takes the money and creates no order (one-shot or share).
+
+    The one-shot switch is claimed with a conditional UPDATE, so exactly one request fires it.
+    """
+    if account.charge_without_order_once:
+        claimed = SandboxAccount.objects.filter(
+            pk=account.pk, charge_without_order_once=True
+        ).update(charge_without_order_once=False)
+        account.charge_without_order_once = False
+        if claimed:
+            return True
+    return roll(account.charge_without_order_rate)

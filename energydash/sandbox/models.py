@@ -87,6 +87,18 @@ class SandboxAccount(models.Model):
         help_text="Share of placing requests that create and charge the order, then hold the "
         "response for hang_seconds.",
     )
+    charge_without_order_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of placing requests that deduct the order's cost from the balance but "
+        "create no order and answer the insufficient-funds refusal: money gone, no order "
+        "(the console's ledger shows a discrepancy).",
+    )
+    charge_without_order_once = models.BooleanField(
+        default=False,
+        help_text="The next placing request charges without an order (as above), then this "
+        "switches itself off.",
+    )
     hang_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.0)])
     delegation_delay_seconds = models.PositiveIntegerField(
         default=6, help_text="Time from order to delegation (status, hashes, callback)."

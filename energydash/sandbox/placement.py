@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from energydash.sandbox import faults
 from energydash.sandbox.callbacks import refusal
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
 
@@ -13,6 +14,11 @@ from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCal
 def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> SandboxOrder | None:
     """The new order, or None when the balance does not cover cost_sun (nothing changed then;
     account.balance_sun holds the balance seen)."""
+    if faults.charges_without_order(account):
+        # Fault "charge without an order": the money leaves, no order is recorded, and the
+        # caller answers the insufficient-funds refusal as for any None.
+        account.charge(cost_sun)
+        return None
     with transaction.atomic():
         if not account.charge(cost_sun):
             return None

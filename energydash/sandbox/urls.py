@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from energydash.sandbox import itrx_summary
 from energydash.sandbox import itrx_views as itrx
 from energydash.sandbox import netts_views as netts
 from energydash.sandbox import tronzap_views as tronzap
@@ -23,6 +24,7 @@ urlpatterns = [
     path(ITRX + "order/collect-manual", itrx.collect_manual, name="sandbox-itrx-collect"),
     path(ITRX + "order/query", itrx.order_query, name="sandbox-itrx-order-query"),
     path(ITRX + "order/reclaim", itrx.order_reclaim, name="sandbox-itrx-order-reclaim"),
+    path(ITRX + "userapi/summary", itrx_summary.summary, name="sandbox-itrx-summary"),
     path(TRONZAP + "services", tronzap.services, name="sandbox-tronzap-services"),
     path(TRONZAP + "balance", tronzap.balance, name="sandbox-tronzap-balance"),
     path(TRONZAP + "calculate", tronzap.calculate, name="sandbox-tronzap-calculate"),

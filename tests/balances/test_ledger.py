@@ -103,3 +103,172 @@ def test_other_accounts_do_not_count(itrx_account, tronzap_account):
     placed(tronzap_account, 3, 4)
     reading(itrx_account, 10, 96)
     assert ledger.unexplained_decrease_sun(itrx_account, at(1)) == 4 * TRX
+
+
+# --- interval classification --------------------------------------------------------------
+
+
+def test_an_order_snapshot_explains_its_charge(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4)
+    reading(itrx_account, 3.001, 96, source="order")  # recorded right after submitted_at
+    reading(itrx_account, 10, 96)
+    assert kinds(itrx_account) == [("explained", 0), ("explained", 0)]
+
+
+def test_a_deposit_is_a_top_up(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4)
+    reading(itrx_account, 10, 596)  # 500 in, 4 out
+    (iv,) = ledger.build_intervals(itrx_account, [at(10)])
+    assert (iv.kind, iv.topup_sun, iv.charges_sun, iv.explained_sun) == (
+        "topup",
+        500 * TRX,
+        4 * TRX,
+        -4 * TRX,
+    )
+
+
+def test_money_gone_without_an_order_is_a_discrepancy(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4)
+    reading(itrx_account, 10, 90)  # 6 TRX more than the order
+    (iv,) = ledger.build_intervals(itrx_account, [at(10)])
+    assert (iv.kind, iv.discrepancy_sun, iv.decrease_sun) == ("discrepancy", 6 * TRX, 6 * TRX)
+
+
+def test_unknown_orders_are_possible_charges_shown_apart(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.UNKNOWN)
+    placed(itrx_account, 4, 2, status=Status.NEEDS_REVIEW)
+    reading(itrx_account, 10, 96)  # one of them (4 TRX) was charged
+    (iv,) = ledger.build_intervals(itrx_account, [at(10)])
+    assert (iv.kind, iv.possible_sun, iv.possible_count, iv.charges_sun) == (
+        "possible",
+        6 * TRX,
+        2,
+        0,
+    )
+    assert iv.discrepancy_sun == 0 and iv.decrease_sun == 4 * TRX
+
+
+def test_a_decrease_beyond_the_possible_charges_is_a_discrepancy(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.UNKNOWN)
+    reading(itrx_account, 10, 90)
+    (iv,) = ledger.build_intervals(itrx_account, [at(10)])
+    assert (iv.kind, iv.discrepancy_sun) == ("discrepancy", 6 * TRX)
+
+
+def test_failed_orders_the_provider_refused_charge_nothing(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.FAILED)  # no provider id: refused / not placed
+    reading(itrx_account, 10, 100)
+    assert kinds(itrx_account) == [("explained", 0)]
+
+
+def test_a_refund_counts_when_recorded(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.REFUNDED, refund_sun=4 * TRX, finished_at=at(15))
+    reading(itrx_account, 10, 96)
+    reading(itrx_account, 20, 100)
+    assert kinds(itrx_account) == [("explained", 0), ("explained", 0)]
+
+
+def test_an_accepted_then_failed_order_is_assumed_refunded(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.FAILED, provider_ref="abc", finished_at=at(15))
+    reading(itrx_account, 10, 96)
+    reading(itrx_account, 20, 100)
+    assert kinds(itrx_account) == [("explained", 0), ("explained", 0)]
+
+
+def test_a_refund_read_before_it_was_recorded_is_timing_not_a_discrepancy(itrx_account):
+    reading(itrx_account, 0, 100)
+    placed(itrx_account, 3, 4, status=Status.REFUNDED, refund_sun=4 * TRX, finished_at=at(25))
+    reading(itrx_account, 10, 96)
+    reading(itrx_account, 20, 100)  # the provider refunded; the poll records it at 25
+    reading(itrx_account, 30, 100)
+    assert kinds(itrx_account) == [
+        ("explained", 0),
+        ("timing", 4 * TRX),
+        ("timing", -4 * TRX),
+    ]
+    assert ledger.unexplained_decrease_sun(itrx_account, at(1)) == 0
+
+
+def test_a_flat_heartbeat_row_does_not_change_the_verdicts(itrx_account):
+    from energydash.balances.services import record_balance
+
+    record_balance(itrx_account, 100 * TRX, source="refresh", taken_at=at(0))
+    placed(itrx_account, 3, 4)
+    record_balance(itrx_account, 96 * TRX, source="order", taken_at=at(3.001))
+    for minute in (5, 10, 15, 20):  # flat readings: the newest row slides forward
+        record_balance(itrx_account, 96 * TRX, source="refresh", taken_at=at(minute))
+    assert BalanceSnapshot.objects.filter(account=itrx_account).count() == 3
+    assert [k for k, _ in kinds(itrx_account)] == ["explained", "explained"]
+
+
+# --- daily summary -------------------------------------------------------------------------
+
+
+def test_the_daily_summary_adds_up_per_local_day(itrx_account, settings):
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "UTC"
+    timezone.activate("UTC")
+    reading(itrx_account, -60 * 24, 50)  # the day before: opening of the first day
+    reading(itrx_account, 0, 100)  # +50 top-up on the 10th
+    placed(itrx_account, 3, 4)
+    reading(itrx_account, 10, 96)
+    reading(itrx_account, 20, 93)  # 3 TRX discrepancy
+    placed(itrx_account, 60 * 24 + 5, 2, status=Status.UNKNOWN)
+    reading(itrx_account, 60 * 24 + 10, 91)  # the 11th: possibly charged
+    days = ledger.daily_summary(itrx_account, 3, now=at(60 * 24 + 30))
+    by_day = {d.day.isoformat(): d for d in days}
+    assert list(by_day) == ["2026-03-11", "2026-03-10", "2026-03-09"]
+    tenth = by_day["2026-03-10"]
+    assert (tenth.opening_sun, tenth.closing_sun) == (50 * TRX, 93 * TRX)
+    assert (tenth.charges_sun, tenth.refunds_sun) == (4 * TRX, 0)
+    assert (tenth.topups_sun, tenth.discrepancies_sun, tenth.intervals) == (50 * TRX, 3 * TRX, 3)
+    eleventh = by_day["2026-03-11"]
+    assert (eleventh.opening_sun, eleventh.closing_sun) == (93 * TRX, 91 * TRX)
+    assert (eleventh.possible_sun, eleventh.discrepancies_sun) == (2 * TRX, 0)
+    ninth = by_day["2026-03-09"]
+    assert (ninth.opening_sun, ninth.closing_sun, ninth.intervals) == (None, 50 * TRX, 0)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def test_the_ledger_page_shows_each_verdict_with_orders_linked(viewer_client, itrx_account):
+    reading(itrx_account, 0, 100)
+    o = placed(itrx_account, 3, 4)
+    reading(itrx_account, 10, 96)
+    reading(itrx_account, 20, 596)
+    reading(itrx_account, 30, 590)
+    html = viewer_client.get(f"/ledger/{itrx_account.code}/").content.decode()
+    assert html.count('data-kind="explained"') == 1
+    assert html.count('data-kind="topup"') == 1
+    assert html.count('data-kind="discrepancy"') == 1
+    assert f"/orders/{o.code}/" in html
+    assert "6.000000 TRX unaccounted for" in html
+    # newest first
+    assert html.index('data-kind="discrepancy"') < html.index('data-kind="explained"')
+
+
+def test_the_daily_page_and_links(viewer_client, itrx_account):
+    reading(itrx_account, 0, 100)
+    reading(itrx_account, 10, 96)
+    response = viewer_client.get(f"/ledger/{itrx_account.code}/daily/?days=31")
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr data-day=") == 31
+    assert viewer_client.get(f"/ledger/{itrx_account.code}/daily/?days=x").status_code == 200
+    ledger_link = f"/ledger/{itrx_account.code}/"
+    assert ledger_link in viewer_client.get("/").content.decode()
+    assert ledger_link in viewer_client.get("/providers/").content.decode()
+
+
+def test_the_ledger_needs_a_login(client, itrx_account):
+    response = client.get(f"/ledger/{itrx_account.code}/")
+    assert response.status_code == 302
