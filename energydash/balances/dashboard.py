@@ -39,6 +39,8 @@ class AccountRow:
 
     @property
     def error(self) -> str:
+        if self.account.credentials_problem:  # known without asking the provider
+            return self.account.credentials_problem
         return self.state.last_error if self.state else ""
 
     @property

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from energydash.providers.base import REJECTED, ProviderError
+from energydash.providers.credentials import UNREADABLE
 
 AUTH_FAILED = "authentication failed"
 NOT_WHITELISTED = "IP not whitelisted"
 UNAVAILABLE = "provider unavailable"
-CREDENTIALS_UNREADABLE = "stored credentials cannot be decrypted"
+CREDENTIALS_UNREADABLE = UNREADABLE  # "credentials cannot be decrypted — re-enter them"
 INTERNAL = "refresh failed (internal error; see the server log)"
 
 

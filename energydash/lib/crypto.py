@@ -4,6 +4,11 @@ Values are Fernet tokens under a MultiFernet built from ENERGYDASH_FIELD_KEYS (n
 key set independent of SECRET_KEY so either can be rotated alone. Decrypted values are wrapped in
 Secret, whose str() and repr() are masked: a secret that reaches a template, a log line, an
 exception or a debug page shows as "••••3f9a", and code must call .reveal() on purpose.
+
+Decryption is lazy: a value loaded from the database holds its ciphertext and is decrypted on the
+first .reveal(). Loading a row therefore never fails, so one unreadable secret (a removed field
+key, a corrupted token) breaks only the code that actually uses that secret, which can say so,
+and never every page that merely lists the account.
 """
 
 from __future__ import annotations
@@ -26,26 +31,66 @@ class DecryptionError(Exception):
 
 
 class Secret:
-    __slots__ = ("_value",)
+    """A secret string, masked when printed. Built from plaintext, or from ciphertext
+    (Secret.encrypted) which is decrypted on the first reveal() and never before."""
+
+    __slots__ = ("_token", "_value")
 
     def __init__(self, value: str) -> None:
-        self._value = value
+        self._value: str | None = value
+        self._token = ""
+
+    @classmethod
+    def encrypted(cls, token: str) -> Secret:
+        secret = cls("")
+        secret._value, secret._token = None, token
+        return secret
 
     def reveal(self) -> str:
+        """The plaintext; raises DecryptionError when the stored token cannot be opened."""
+        if self._value is None:
+            self._value = decrypt(self._token)
         return self._value
 
     @property
+    def readable(self) -> bool:
+        """Whether reveal() would succeed (decrypts once; the result is kept)."""
+        try:
+            self.reveal()
+        except DecryptionError:
+            return False
+        return True
+
+    @property
+    def stored_token(self) -> str | None:
+        """The ciphertext this value was loaded from, while it has not been replaced."""
+        return self._token or None
+
+    @property
     def masked(self) -> str:
-        return mask(self._value)
+        try:
+            return mask(self.reveal())
+        except DecryptionError:
+            return MASK  # never the token, never an exception from str()
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(self._token) if self._value is None else bool(self._value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        if not isinstance(other, Secret):
+            return False
+        if self._token and self._token == other._token:
+            return True
+        try:
+            return other.reveal() == self.reveal()
+        except DecryptionError:
+            return False
 
     def __hash__(self) -> int:
-        return hash(("Secret", self._value))
+        try:
+            return hash(("Secret", self.reveal()))
+        except DecryptionError:
+            return hash(("Secret token", self._token))
 
     def __str__(self) -> str:
         return self.masked
@@ -143,7 +188,7 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Secret | None:
         if value is None:
             return None
-        return Secret(decrypt(value) if value else "")
+        return Secret.encrypted(value) if value else Secret("")
 
     def to_python(self, value: Any) -> Secret | None:
         if value is None or isinstance(value, Secret):
@@ -153,6 +198,10 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value: Any) -> str | None:
         if value is None:
             return None
+        if isinstance(value, Secret) and value.stored_token:
+            # Unchanged since it was loaded: store the same token, without decrypting it, so
+            # saving other fields of an account whose secret is unreadable does not fail.
+            return value.stored_token
         plaintext = value.reveal() if isinstance(value, Secret) else str(value)
         return encrypt(plaintext) if plaintext else ""
 

@@ -60,6 +60,8 @@ def check_spec(spec: OrderSpec) -> OrderSpec:
     account = spec.account
     if not account.enabled:
         raise PlacementRefused(f"{account.name} is disabled.")
+    if account.credentials_problem:  # unreadable key/secret: refuse before any request
+        raise PlacementRefused(f"{account.name}: {account.credentials_problem}.")
     cls = adapter_class(account)
     try:
         address = validate_address(spec.receive_address)

@@ -11,7 +11,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from energydash.core.models import AuditEvent
+from energydash.lib.money_fields import TrxField
 from energydash.providers.audit import TRACKED_FIELDS, record_account_change, snapshot
+from energydash.providers.credentials import UNREADABLE
 from energydash.providers.models import ProviderAccount
 
 SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
@@ -35,6 +37,29 @@ class ProviderAccountForm(forms.ModelForm):
         help_text="Leave blank to keep the current secret. Not used by Netts.",
     )
     clear_api_secret = forms.BooleanField(label="Remove the stored API secret", required=False)
+    # Money is typed and shown in TRX here; the model keeps integer sun.
+    low_balance_threshold_sun = TrxField(
+        label="Low-balance threshold (TRX)",
+        help_text="Alert (and flag on every page) when the balance is below this.",
+    )
+    max_order_sun = TrxField(
+        label="Maximum cost per order (TRX)",
+        required=False,
+        min_sun=1,
+        help_text="Orders quoted above this are refused before the provider is called.",
+    )
+    daily_budget_sun = TrxField(
+        label="Daily budget (TRX)",
+        required=False,
+        min_sun=1,
+        help_text="Refuse an order that would take today's spend on this account above this.",
+    )
+    large_order_sun = TrxField(
+        label="Warn on orders above (TRX)",
+        required=False,
+        min_sun=1,
+        help_text="The new-order page asks for a second look above this (not a limit).",
+    )
 
     class Meta:
         model = ProviderAccount
@@ -72,11 +97,25 @@ class ProviderAccountForm(forms.ModelForm):
             self.add_error(
                 "new_api_secret", "This provider signs requests: an API secret is required."
             )
+        self._require_unreadable_again(data)
         if provider == "netts" and not data.get("egress_ip"):
             self.add_error(
                 "egress_ip", "Netts checks X-Real-IP against its whitelist: enter the IP."
             )
         return data
+
+    def _require_unreadable_again(self, data: dict[str, Any]) -> None:
+        """A stored value that cannot be decrypted cannot be kept: it must be typed again (or,
+        for the secret, removed), so saving this form always leaves a usable account."""
+        if not self.instance.pk:
+            return
+        if self.instance.api_key and not self.instance.api_key.readable:
+            if not data.get("new_api_key"):
+                self.add_error("new_api_key", f"The stored key: {UNREADABLE}.")
+        secret = self.instance.api_secret
+        if secret and not secret.readable:
+            if not data.get("new_api_secret") and not data.get("clear_api_secret"):
+                self.add_error("new_api_secret", f"The stored secret: {UNREADABLE}.")
 
     def save(self, commit: bool = True) -> ProviderAccount:
         account = super().save(commit=False)
@@ -94,7 +133,15 @@ class ProviderAccountForm(forms.ModelForm):
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(admin.ModelAdmin):
     form = ProviderAccountForm
-    list_display = ("name", "provider", "masked_key", "enabled", "effective_base_url", "updated")
+    list_display = (
+        "name",
+        "provider",
+        "masked_key",
+        "credentials_status",
+        "enabled",
+        "effective_base_url",
+        "updated",
+    )
     list_filter = ("provider", "enabled")
     search_fields = ("name",)
     readonly_fields = ("code", "masked_key", "masked_secret", "created", "updated")
@@ -122,6 +169,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                     "alert_emails",
                     "max_order_sun",
                     "daily_budget_sun",
+                    "large_order_sun",
                     "priority",
                 )
             },
@@ -137,6 +185,10 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     @admin.display(description="stored API secret")
     def masked_secret(self, obj: ProviderAccount) -> str:
         return obj.masked_secret or "not set"
+
+    @admin.display(description="credentials")
+    def credentials_status(self, obj: ProviderAccount) -> str:
+        return obj.credentials_problem or "readable"
 
     @admin.display(description="endpoint")
     def effective_base_url(self, obj: ProviderAccount) -> str:

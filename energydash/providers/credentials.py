@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from energydash.lib.crypto import Secret
+from energydash.lib.crypto import DecryptionError, Secret
 
 ITRX = "itrx"
 TRONZAP = "tronzap"
@@ -15,6 +15,22 @@ DEFAULT_BASE_URLS = {
     TRONZAP: "https://api.tronzap.com",
     NETTS: "https://netts.io",
 }
+
+
+UNREADABLE = "credentials cannot be decrypted — re-enter them"
+
+
+class CredentialsUnreadable(DecryptionError):
+    """An account's stored key or secret cannot be decrypted with the configured field keys.
+
+    Raised when the credentials are about to be used, never when the account is merely loaded.
+    The message names the account only: no ciphertext, no key material.
+    """
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        where = f"{label}: " if label else ""
+        super().__init__(f"{where}{UNREADABLE}")
 
 
 @dataclass(frozen=True)

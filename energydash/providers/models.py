@@ -5,14 +5,16 @@ import uuid
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from energydash.lib.crypto import EncryptedTextField, Secret, mask
+from energydash.lib.crypto import EncryptedTextField, Secret
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.providers.credentials import (
     DEFAULT_BASE_URLS,
     ITRX,
     NETTS,
     TRONZAP,
+    UNREADABLE,
     Credentials,
+    CredentialsUnreadable,
 )
 
 
@@ -67,6 +69,14 @@ class ProviderAccount(models.Model):
         verbose_name="daily budget (sun)",
         help_text="Refuse an order that would take today's spend on this account above this.",
     )
+    large_order_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="large-order warning (sun)",
+        help_text="The new-order page asks for a second look at orders quoted above this "
+        "(a warning, not a limit).",
+    )
     priority = models.SmallIntegerField(
         default=0,
         help_text="Best-price routing: among accounts quoting the same price, the higher "
@@ -93,11 +103,21 @@ class ProviderAccount(models.Model):
 
     @property
     def masked_key(self) -> str:
-        return mask(self.api_key.reveal()) if self.api_key else ""
+        return _masked(self.api_key)
 
     @property
     def masked_secret(self) -> str:
-        return mask(self.api_secret.reveal()) if self.api_secret else ""
+        return _masked(self.api_secret)
+
+    @property
+    def credentials_readable(self) -> bool:
+        """Whether the stored key and secret decrypt (one Fernet decryption each, no I/O)."""
+        return all(secret.readable for secret in (self.api_key, self.api_secret) if secret)
+
+    @property
+    def credentials_problem(self) -> str:
+        """What stops this account's credentials from being used, in words; "" when nothing."""
+        return "" if self.credentials_readable else UNREADABLE
 
     @property
     def alert_recipients(self) -> list[str]:
@@ -105,6 +125,13 @@ class ProviderAccount(models.Model):
         return [line.strip() for line in raw.splitlines() if line.strip()]
 
     def credentials(self) -> Credentials:
+        """Decrypts the key and secret now, for use; CredentialsUnreadable if either cannot be.
+
+        Everything that talks to a provider goes through here, so an unreadable account is
+        refused in one place and in words, before any request is built.
+        """
+        if not self.credentials_readable:
+            raise CredentialsUnreadable(self.name)
         return Credentials(
             provider=self.provider,
             base_url=self.effective_base_url,
@@ -115,3 +142,10 @@ class ProviderAccount(models.Model):
             connect_timeout=float(self.connect_timeout_seconds),
             label=self.name,
         )
+
+
+def _masked(secret: Secret | None) -> str:
+    """The mask (••••3f9a), "" when not set, or the problem in words when it cannot be read."""
+    if not secret:
+        return ""
+    return secret.masked if secret.readable else UNREADABLE

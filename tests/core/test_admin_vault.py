@@ -4,6 +4,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from energydash.core.models import AuditEvent
+from energydash.lib.money_fields import plain_trx
 from energydash.providers.models import ProviderAccount
 
 SECRET = "0285A2741D0E76E2E187260EB23E51851D48403A756333E7D0CF845406ABF3E8"
@@ -19,12 +20,13 @@ def form_data(account: ProviderAccount, **overrides) -> dict:
         "new_api_secret": "",
         "base_url": account.base_url,
         "egress_ip": account.egress_ip or "",
-        "low_balance_threshold_sun": account.low_balance_threshold_sun,
+        "low_balance_threshold_sun": plain_trx(account.low_balance_threshold_sun),  # typed in TRX
         "alert_emails": account.alert_emails,
         "max_order_sun": "",
         "daily_budget_sun": "",
         "timeout_seconds": account.timeout_seconds,
         "connect_timeout_seconds": account.connect_timeout_seconds,
+        "priority": account.priority,
     }
     data.update(overrides)
     return data
@@ -54,7 +56,7 @@ def test_a_blank_secret_field_keeps_the_stored_value(admin_client_, itrx_account
     account = ProviderAccount.objects.get(pk=itrx_account.pk)
     assert account.api_secret.reveal() == SECRET
     assert account.api_key.reveal() == KEY
-    assert account.low_balance_threshold_sun == 5
+    assert account.low_balance_threshold_sun == 5_000_000  # 5 TRX, typed in TRX
 
 
 def test_changing_a_secret_in_admin_writes_an_audit_row_without_the_value(

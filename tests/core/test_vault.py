@@ -6,9 +6,22 @@ from django.core.management import call_command
 from django.db import connection
 
 from energydash.lib import crypto
+from energydash.providers.credentials import CredentialsUnreadable
 from energydash.providers.models import ProviderAccount
 
 SECRET = "0285A2741D0E76E2E187260EB23E51851D48403A756333E7D0CF845406ABF3E8"
+
+
+def corrupt(account: ProviderAccount, field: str) -> None:
+    """Damage one stored token in place (a flipped character in the middle: bad HMAC)."""
+    token = raw_row(account)[0 if field == "api_key" else 1]
+    middle = len(token) // 2
+    broken = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE providers_provideraccount SET {field} = %s WHERE id = %s",
+            [broken, account.pk],
+        )
 
 
 def raw_row(account: ProviderAccount) -> tuple[str, str]:
@@ -35,12 +48,60 @@ def test_reading_back_gives_a_masked_secret_that_reveals_on_purpose(itrx_account
     assert SECRET not in repr(account.credentials())
 
 
-def test_a_wrong_key_raises_instead_of_returning_ciphertext(itrx_account, settings):
+def test_a_wrong_key_loads_the_row_but_refuses_to_reveal_and_never_shows_ciphertext(
+    itrx_account, settings
+):
     settings.ENERGYDASH_FIELD_KEYS = [Fernet.generate_key().decode()]
+    account = ProviderAccount.objects.get(pk=itrx_account.pk)  # loading does not decrypt
     with pytest.raises(crypto.DecryptionError) as excinfo:
-        ProviderAccount.objects.get(pk=itrx_account.pk)
+        account.api_secret.reveal()
     assert "gAAAA" not in str(excinfo.value)
     assert SECRET not in str(excinfo.value)
+    assert str(account.api_secret) == "••••"  # printing never raises, never shows the token
+    assert "gAAAA" not in repr(account.api_secret)
+    assert account.api_secret  # still "set": there is a stored value, it is just unreadable
+    assert not account.credentials_readable
+
+
+def test_credentials_raise_a_typed_error_naming_the_account_only(itrx_account, settings):
+    settings.ENERGYDASH_FIELD_KEYS = [Fernet.generate_key().decode()]
+    account = ProviderAccount.objects.get(pk=itrx_account.pk)
+    with pytest.raises(CredentialsUnreadable) as excinfo:
+        account.credentials()
+    message = str(excinfo.value)
+    assert message == "itrx main: credentials cannot be decrypted — re-enter them"
+    assert isinstance(excinfo.value, crypto.DecryptionError)
+    assert account.credentials_problem == "credentials cannot be decrypted — re-enter them"
+    assert account.masked_secret == "credentials cannot be decrypted — re-enter them"
+
+
+def test_one_corrupted_token_breaks_only_that_value(itrx_account):
+    corrupt(itrx_account, "api_secret")
+    account = ProviderAccount.objects.get(pk=itrx_account.pk)
+    assert account.api_key.reveal() == "B433BFF1CDE7450AA38A56BEAC690DD4"
+    assert account.masked_key == "••••0DD4"
+    assert not account.api_secret.readable
+    assert account.credentials_problem
+
+
+def test_saving_other_fields_keeps_an_unreadable_token_as_it_was(itrx_account):
+    corrupt(itrx_account, "api_secret")
+    before = raw_row(itrx_account)
+    account = ProviderAccount.objects.get(pk=itrx_account.pk)
+    account.low_balance_threshold_sun = 7
+    account.save()  # neither decrypts nor fails
+    assert raw_row(itrx_account) == before
+    account.api_secret = "a-new-secret-typed-again"
+    account.save()
+    fixed = ProviderAccount.objects.get(pk=itrx_account.pk)
+    assert fixed.credentials_readable
+    assert fixed.api_secret.reveal() == "a-new-secret-typed-again"
+
+
+def test_an_untouched_loaded_value_is_not_re_encrypted_on_save(itrx_account):
+    before = raw_row(itrx_account)
+    ProviderAccount.objects.get(pk=itrx_account.pk).save()
+    assert raw_row(itrx_account) == before
 
 
 def test_rotation_re_encrypts_under_the_newest_key_and_old_key_can_go(itrx_account, settings):

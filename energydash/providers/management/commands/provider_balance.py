@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from energydash.lib.tron import format_trx
 from energydash.providers.base import ProviderError
+from energydash.providers.credentials import CredentialsUnreadable
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         try:
             with adapter_for(account.credentials()) as adapter:
                 balance = adapter.balance()
-        except ProviderError as exc:
+        except (ProviderError, CredentialsUnreadable) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"{account.name}: {format_trx(balance.balance_sun)} TRX ({balance.balance_sun} sun)"
