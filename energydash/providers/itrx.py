@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -43,6 +44,8 @@ PRICE = "/api/v1/frontend/order/price"  # not /order-price: every code sample us
 ORDER = "/api/v1/frontend/order"
 COLLECT = "/api/v1/frontend/order/collect-manual"
 QUERY = "/api/v1/frontend/order/query"  # not /order-query: the 2023 spelling (2.5)
+SUMMARY = "/api/v1/frontend/userapi/summary"  # per-API-key usage (2.8)
+SUMMARY_FIELDS = ("today_count", "today_sum_trx", "yesterday_count", "yesterday_sum_trx")
 
 # Order query status (2.5). 10/20 are accepted-but-not-yet-delegating, so "submitted"; 30 is
 # "delegation in preparation" per the table (the example comment calling 30 success is wrong:
@@ -84,6 +87,18 @@ def _int(value: Any) -> int | None:
         return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
     except ArithmeticError:
         return None
+
+
+@dataclass(frozen=True)
+class KeySummary:
+    """GET userapi/summary: one API key's order count and sum (sun) per itrx day."""
+
+    name: str
+    today_count: int
+    today_sum_trx: int
+    yesterday_count: int
+    yesterday_sum_trx: int
+    raw: dict
 
 
 class ItrxAdapter(Adapter):
@@ -271,6 +286,25 @@ class ItrxAdapter(Adapter):
 
     def activation_price(self, address: str | None = None) -> int:
         return ACTIVATION_SUN
+
+    def summary(self) -> KeySummary:
+        """This API key's usage (2.8): orders and sun for itrx's today and yesterday.
+
+        Sums are in sun despite the `_trx` names. A figure that is missing, negative or not a
+        number is refused (ProviderError) rather than compared as zero.
+        """
+        data = self._get(SUMMARY)
+        figures = {name: _int(data.get(name)) for name in SUMMARY_FIELDS}
+        bad = [name for name, value in figures.items() if value is None or value < 0]
+        if bad:
+            raise self._error(
+                REJECTED,
+                f"itrx sent an unreadable usage summary ({', '.join(bad)})",
+                code="bad summary",
+                http_status=200,
+                exchange=self.exchanges[-1],
+            )
+        return KeySummary(name=str(data.get("name") or "")[:100], raw=data, **figures)  # type: ignore[arg-type]
 
     def get_order(
         self, provider_ref: str | None = None, reference: str | None = None
