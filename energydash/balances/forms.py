@@ -19,7 +19,9 @@ STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status
 
 
 class OrderFilterForm(forms.Form):
-    """GET filters: status, account (code), provider, kind, date_from, date_to, address.
+    """GET filters: status, account (code), provider, kind, date_from, date_to, address, and the
+    search box q (prefix of an address, order code, provider order id or reference; applied by
+    orders.listing.filter_orders, which the list and the export both use).
 
     Dates are calendar days in settings.TIME_ZONE, both inclusive. Build it from request.GET and
     call .filter(queryset): fields that did not validate are left out (their errors are on the
@@ -38,6 +40,18 @@ class OrderFilterForm(forms.Form):
     date_from = forms.DateField(required=False, label="From", widget=DATE_INPUT)
     date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT)
     address = forms.CharField(required=False, max_length=64, label="Receiving address")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="Start of an address, order code, provider order id or our reference.",
+    )
+
+    def clean_q(self) -> str:
+        text = (self.cleaned_data.get("q") or "").strip()
+        if text and len(text) < 4:
+            raise forms.ValidationError("Type at least 4 characters to search.")
+        return text
 
     def clean_address(self) -> str:
         text = (self.cleaned_data.get("address") or "").strip()

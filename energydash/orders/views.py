@@ -7,31 +7,35 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from energydash.balances.forms import OrderFilterForm
 from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.core.views import HtmxHttpRequest
 from energydash.lib.tron import format_trx
+from energydash.orders import listing
 from energydash.orders import quotes as quote_service
 from energydash.orders.forms import (
+    ENERGY_PRESETS,
     OrderRequestForm,
     PlaceOrderForm,
     ReviewDecisionForm,
     address_error,
 )
-from energydash.orders.models import Order, Status
-from energydash.orders.review import mark_not_placed, mark_placed
+from energydash.orders.models import Kind, Order, Status
+from energydash.orders.review import (
+    ReopenRefused,
+    can_reopen,
+    mark_not_placed,
+    mark_placed,
+    reopen,
+)
 from energydash.orders.services import PlacementRefused, place_order
 from energydash.providers.models import ProviderAccount
-
-PAGE_SIZE = 50
 
 
 def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -46,15 +50,9 @@ def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 @require_GET
 def order_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = OrderFilterForm(request.GET or None)
-    orders = form.filter(Order.objects.select_related("account", "placed_by"))
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # Keyset pages, search, sort, page size and totals: orders/listing.py.
     context = {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
+        **listing.list_context(request.GET),
         "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),
         "can_operate": can_operate(request.user),
     }
@@ -80,8 +78,34 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         "events": order.events.select_related("actor"),
         "review_form": ReviewDecisionForm(),
         "can_operate": can_operate(request.user),
+        "can_reopen": can_reopen(order, request.user),
     }
+    if request.htmx and request.htmx.target == "order-live":
+        # The page polls itself while the order is open, like the list rows; 286 stops it.
+        response = render(request, "orders/detail.html#live", context)
+        if order.is_final or order.status == Status.NEEDS_REVIEW:
+            return HttpResponseStopPolling(response.content)
+        return response
     return render(request, "orders/detail.html", context)
+
+
+@require_POST
+def order_reopen(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """An admin sends a wrongly decided order back to review, with a reason (audited)."""
+    if not has_role(request.user, ADMIN):
+        raise PermissionDenied("Only an admin can reopen a decided order.")
+    order = get_object_or_404(Order.objects.select_related("account"), code=code)
+    reason = (request.POST.get("reason") or "").strip()[:500]
+    try:
+        done = reopen(order, request.user, reason)
+    except ReopenRefused as exc:
+        messages.error(request, f"{exc} Nothing was changed.")
+        return redirect("orders:detail", code=order.code)
+    if done:
+        messages.success(request, f"Order {order.short_code} is back in review.")
+    else:
+        messages.error(request, "Someone else changed this order first; nothing was changed.")
+    return redirect("orders:detail", code=order.code)
 
 
 @require_POST
@@ -132,6 +156,7 @@ def order_new(request: HtmxHttpRequest) -> HttpResponse:
         "quote_refusal": refusal,
         "can_operate": can_operate(request.user),
         "has_accounts": bool(accounts),
+        **_quote_context(form, rows),
     }
     if request.htmx and request.htmx.target == "quotes":
         return render(request, "orders/new.html#quotes", context)  # 200: htmx swaps only 2xx
@@ -153,9 +178,8 @@ def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
         messages.error(request, "Choose a provider account from the quotes before reviewing.")
         return redirect(f"{reverse('orders:new')}?{request.GET.urlencode()}")
     [row] = quote_service.compare([form.spec_for(form.cleaned_data["account"])])
-    return render(
-        request, "orders/confirm.html", {"form": form, "row": row, "token": uuid.uuid4().hex}
-    )
+    context = {"form": form, "row": row, "token": uuid.uuid4().hex, **_quote_context(form, [row])}
+    return render(request, "orders/confirm.html", context)
 
 
 @require_POST
@@ -179,16 +203,26 @@ def order_place(request: HtmxHttpRequest) -> HttpResponse:
         )
     except PlacementRefused as exc:
         [row] = quote_service.compare([form.spec_for(data["account"])])
-        return render(
-            request,
-            "orders/confirm.html",
-            {"form": form, "row": row, "token": uuid.uuid4().hex, "refusal": str(exc)},
-        )
+        context = {
+            "form": form,
+            "row": row,
+            "token": uuid.uuid4().hex,
+            "refusal": str(exc),
+            **_quote_context(form, [row]),
+        }
+        return render(request, "orders/confirm.html", context)
     _announce(request, order)
     return redirect("orders:detail", code=order.code)
 
 
 def _announce(request: HtmxHttpRequest, order: Order) -> None:
+    if getattr(order, "replayed", False):
+        messages.info(
+            request,
+            "This order form was already submitted; this is the order it placed. Nothing more "
+            "was sent to the provider.",
+        )
+        return
     if order.status == Status.FAILED:
         messages.error(request, f"The order failed: {order.last_error}")
     elif order.status == Status.NEEDS_REVIEW:
@@ -206,3 +240,19 @@ def _announce(request: HtmxHttpRequest, order: Order) -> None:
         messages.success(
             request, f"Order placed with {order.account.name}: {format_trx(cost)} TRX."
         )
+
+
+def _quote_context(form: OrderRequestForm, rows: list[quote_service.QuoteRow]) -> dict[str, Any]:
+    """What the quotes table and the confirm page need besides the rows themselves.
+
+    A collection order is priced on an estimate of the energy it will use, so its figures are
+    shown as "up to"; Review is offered only when at least one account can take the order.
+    """
+    data = getattr(form, "cleaned_data", None) or {}
+    return {
+        "energy_presets": ENERGY_PRESETS,
+        "can_review": any(row.available for row in rows),
+        "is_estimate": data.get("kind") == Kind.COLLECTION,
+        "request_energy": data.get("energy"),
+        "kind_label": Kind(data["kind"]).label if data.get("kind") in Kind.values else "",
+    }
