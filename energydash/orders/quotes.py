@@ -22,6 +22,24 @@ class QuoteRow:
     burn_sun: int | None = None
     error: str = ""
     cheapest: bool = False
+    # The account's last known balance: a quote above it cannot be paid (warned, not refused,
+    # since the figure may be minutes old).
+    balance_sun: int | None = None
+
+    @property
+    def over_balance(self) -> bool:
+        return (
+            self.available
+            and self.balance_sun is not None
+            and self.total_sun is not None
+            and self.total_sun > self.balance_sun
+        )
+
+    @property
+    def large(self) -> bool:
+        """Above the account's own "warn on orders above" setting."""
+        limit = self.account.large_order_sun
+        return self.available and limit is not None and (self.total_sun or 0) > limit
 
     @property
     def savings_sun(self) -> int | None:
@@ -70,7 +88,21 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     timeout = float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
     with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
         rows = list(pool.map(lambda spec: _quote_one(spec, timeout), specs))
+    _add_known_balances(rows)
     available = [r for r in rows if r.available]
     if available:
         min(available, key=lambda r: r.total_sun).cheapest = True
     return sorted(rows, key=lambda r: (not r.available, r.total_sun or 0, r.account.name))
+
+
+def _add_known_balances(rows: list[QuoteRow]) -> None:
+    """Each row's account balance as last recorded: one query for all rows, no provider call."""
+    from energydash.balances.models import AccountBalanceState
+
+    known = dict(
+        AccountBalanceState.objects.filter(
+            account__in=[row.account for row in rows], balance_sun__isnull=False
+        ).values_list("account_id", "balance_sun")
+    )
+    for row in rows:
+        row.balance_sun = known.get(row.account.pk)

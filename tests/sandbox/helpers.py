@@ -18,6 +18,15 @@ TRONZAP = "/sandbox/tronzap/v1/"
 NETTS = "/sandbox/netts/apiv2/"
 
 
+def key_of(account: SandboxAccount) -> str:
+    """The account's key in clear (stored encrypted, held as a masked Secret)."""
+    return account.api_key.reveal() if account.api_key else ""
+
+
+def secret_of(account: SandboxAccount) -> str:
+    return account.api_secret.reveal() if account.api_secret else ""
+
+
 def address(seed: str) -> str:
     return address_from_payload(hashlib.sha256(seed.encode()).digest()[:20])
 
@@ -41,10 +50,10 @@ def itrx_post(
     body = canonical_json(data) if body is None else body
     ts = str(int(time.time()) if timestamp is None else timestamp)
     headers = {
-        "API-KEY": account.api_key,
+        "API-KEY": key_of(account),
         "TIMESTAMP": ts,
         "Content-Type": "application/json",
-        "SIGNATURE": sign(account.api_secret if secret is None else secret, ts, body),
+        "SIGNATURE": sign(secret_of(account) if secret is None else secret, ts, body),
     }
     return http.post(ITRX + path, content=body.encode(), headers=headers)
 
@@ -52,7 +61,7 @@ def itrx_post(
 def itrx_get(
     http: httpx.Client, account: SandboxAccount, path: str, **params: Any
 ) -> httpx.Response:
-    return http.get(ITRX + path, params=params, headers={"API-KEY": account.api_key})
+    return http.get(ITRX + path, params=params, headers={"API-KEY": key_of(account)})
 
 
 def tronzap_post(
@@ -65,9 +74,9 @@ def tronzap_post(
     token: str | None = None,
 ) -> httpx.Response:
     body = json.dumps({} if data is None else data)  # default spacing, like the Python SDK
-    signature = hashlib.sha256((body + (account.api_secret if secret is None else secret)).encode())
+    signature = hashlib.sha256((body + (secret_of(account) if secret is None else secret)).encode())
     headers = {
-        "Authorization": f"Bearer {account.api_key if token is None else token}",
+        "Authorization": f"Bearer {key_of(account) if token is None else token}",
         "X-Signature": signature.hexdigest(),
         "Content-Type": "application/json",
     }
@@ -75,7 +84,7 @@ def tronzap_post(
 
 
 def netts_headers(account: SandboxAccount, ip: str = "127.0.0.1") -> dict[str, str]:
-    return {"X-API-KEY": account.api_key, "X-Real-IP": ip}
+    return {"X-API-KEY": key_of(account), "X-Real-IP": ip}
 
 
 def balance(account: SandboxAccount) -> int:

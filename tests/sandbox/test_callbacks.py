@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import time_machine
 from django.core.management import call_command
 from django_q.models import Schedule
@@ -16,8 +17,15 @@ from energydash.sandbox.tasks import deliver_due_callbacks
 from tests.sandbox.helpers import address, itrx_post, unactivated
 
 START = datetime(2026, 8, 7, 10, 0, tzinfo=UTC)
-HOOK = "https://operator.example/itrx/callback"
+# The sandbox calls back only this console's own callback endpoint (ENERGYDASH_PUBLIC_URL).
+CONSOLE = "https://operator.example"
+HOOK = CONSOLE + "/callbacks/itrx/5f0c9a4e-2d7b-4c41-9a57-2f1f7d2a0b11/"
 RECEIVER = address("callback receiver")
+
+
+@pytest.fixture(autouse=True)
+def _public_url(settings):
+    settings.ENERGYDASH_PUBLIC_URL = CONSOLE
 
 
 class Receiver:
@@ -66,7 +74,7 @@ def test_the_callback_is_signed_like_the_docs_say(http, itrx_box):
     compact = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     assert request.content == compact.encode()
     expected = hmac.new(
-        itrx_box.api_secret.encode(), f"{timestamp}&{compact}".encode(), hashlib.sha256
+        itrx_box.secret.encode(), f"{timestamp}&{compact}".encode(), hashlib.sha256
     ).hexdigest()
     assert request.headers["SIGNATURE"] == expected
     assert payload == {
@@ -143,8 +151,9 @@ def test_orders_without_callback_url_send_nothing(http, itrx_box):
     assert not SandboxCallback.objects.exists()
 
 
-def test_the_command_delivers_due_callbacks(http, itrx_box, capsys):
-    place(http, itrx_box, callback_url="http://127.0.0.1:9/unreachable")
+def test_the_command_delivers_due_callbacks(http, itrx_box, capsys, settings):
+    settings.ENERGYDASH_PUBLIC_URL = "http://127.0.0.1:9"
+    place(http, itrx_box, callback_url="http://127.0.0.1:9/callbacks/itrx/unreachable/")
     with time_machine.travel(at(6), tick=False):
         call_command("sandbox_deliver_callbacks")
     assert "1 callback delivery attempt(s) made." in capsys.readouterr().out

@@ -28,8 +28,8 @@ def credentials(box: SandboxAccount, base_url: str, **extra) -> Credentials:
     return Credentials(
         provider=box.provider,
         base_url=f"{base_url}/sandbox/{box.provider}",
-        api_key=Secret(box.api_key),
-        api_secret=Secret(box.api_secret),
+        api_key=box.api_key,
+        api_secret=box.api_secret,
         egress_ip="127.0.0.1" if box.provider == "netts" else "",
         **extra,
     )
@@ -248,11 +248,15 @@ def test_a_lost_netts_answer_is_unknown_and_needs_a_person(live_sandbox, netts_b
     assert balance(netts_box) == FULL - SandboxOrder.objects.get().cost_sun
 
 
-def test_the_itrx_callback_passes_the_adapters_verification(adapter, itrx_box):
+def test_the_itrx_callback_passes_the_adapters_verification(adapter, itrx_box, settings):
+    settings.ENERGYDASH_PUBLIC_URL = "https://console.example"  # the sandbox calls back only it
     client = adapter(itrx_box)
     with time_machine.travel(START, tick=False):
         placed = client.place_energy_order(
-            RECEIVER, reference="cb-1", callback_url="https://console.example/cb", **PLACE_ENERGY
+            RECEIVER,
+            reference="cb-1",
+            callback_url="https://console.example/callbacks/itrx/cb/",
+            **PLACE_ENERGY,
         )
     received: list[httpx.Request] = []
 

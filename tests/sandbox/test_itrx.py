@@ -231,7 +231,7 @@ def test_reclaim_accepts_a_known_order(http, itrx_box):
 
 
 def test_get_endpoints_refuse_post(http, itrx_box):
-    response = http.post(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key})
+    response = http.post(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key.reveal()})
     assert response.status_code == 405
 
 

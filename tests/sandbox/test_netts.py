@@ -27,7 +27,10 @@ def test_an_ip_outside_the_whitelist_is_401(http, netts_box):
     response = order1h(http, netts_box, ip="198.51.100.1")
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
-    assert http.get(NETTS + "userinfo", headers={"X-API-KEY": netts_box.api_key}).status_code == 401
+    assert (
+        http.get(NETTS + "userinfo", headers={"X-API-KEY": netts_box.api_key.reveal()}).status_code
+        == 401
+    )
     assert balance(netts_box) == 100 * SUN_PER_TRX
 
 
@@ -100,7 +103,7 @@ def test_an_unactivated_address_is_activated_at_cost(http, netts_box):
     check = http.get(
         NETTS + "order_check",
         params={"order_id": data["orderId"]},
-        headers={"X-API-KEY": netts_box.api_key},
+        headers={"X-API-KEY": netts_box.api_key.reveal()},
     ).json()
     assert check["activation"]["cost"] == 1.1
     assert check["order"]["rate_sun"] == 55

@@ -32,10 +32,8 @@ def test_it_creates_a_funded_sandbox_account_and_a_provider_account_per_provider
     assert accounts["tronzap"].base_url == "http://demo.local:8000/sandbox/tronzap"
     assert accounts["netts"].egress_ip == "127.0.0.1"
     for provider, account in accounts.items():
-        assert account.api_key.reveal() == boxes[provider].api_key
-        assert (account.api_secret.reveal() if account.api_secret else "") == boxes[
-            provider
-        ].api_secret
+        assert account.api_key.reveal() == boxes[provider].api_key.reveal()
+        assert (account.api_secret.reveal() if account.api_secret else "") == boxes[provider].secret
     assert Schedule.objects.filter(name=CALLBACKS_SCHEDULE).count() == 1
 
 
@@ -69,4 +67,4 @@ def test_a_new_base_url_and_tampered_credentials_are_put_back(db):
     assert "provider account 'Sandbox TronZap': updated base_url, api_secret" in output
     account.refresh_from_db()
     assert account.base_url == "http://10.0.0.5:9000/sandbox/tronzap"
-    assert account.api_secret.reveal() == SandboxAccount.objects.get(provider="tronzap").api_secret
+    assert account.api_secret.reveal() == SandboxAccount.objects.get(provider="tronzap").secret

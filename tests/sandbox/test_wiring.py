@@ -8,12 +8,15 @@ from tests.sandbox.helpers import ITRX, address, itrx_post
 
 def test_the_sandbox_answers_404_when_switched_off(http, itrx_box, settings):
     settings.ENERGYDASH_SANDBOX = False
-    assert http.get(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key}).status_code == 404
+    assert (
+        http.get(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key.reveal()}).status_code
+        == 404
+    )
 
 
 def test_sandbox_views_need_no_login_and_no_csrf_token(itrx_box, client):
     client_ = client.__class__(enforce_csrf_checks=True)
-    response = client_.get(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key})
+    response = client_.get(ITRX + "index-data", headers={"API-KEY": itrx_box.api_key.reveal()})
     assert response.status_code == 200
     assert response.json()["balance"] == itrx_box.balance_sun
 
