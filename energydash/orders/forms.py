@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.orders.models import Kind
@@ -10,12 +11,27 @@ from energydash.orders.services import OrderSpec
 from energydash.providers.base import PERIODS
 from energydash.providers.models import ProviderAccount
 
+# Buttons that fill the one energy box (65,000 for an address that holds USDT, 131,000 for one
+# that never did). Without JavaScript a button submits energy_preset and the server fills the box.
 ENERGY_PRESETS = (
-    ("65000", "65,000 — to an address that holds USDT"),
-    ("131000", "131,000 — to an address that never held USDT"),
-    ("custom", "Other amount"),
+    (65_000, "65,000", "to an address that holds USDT"),
+    (131_000, "131,000", "to an address that never held USDT"),
 )
 PERIOD_CHOICES = [(p, p) for p in PERIODS]
+
+
+def _apply_preset(data: Any) -> Any:
+    """A pressed preset button (energy_preset=131000) becomes the energy number itself.
+
+    Older links may still say energy_preset=custom with the number in energy: the number wins.
+    """
+    preset = (data.get("energy_preset") or "").strip()
+    if not preset.isdigit():
+        return data
+    copy = data.copy() if isinstance(data, QueryDict) else dict(data)
+    copy["energy"] = preset
+    copy.pop("energy_preset", None)
+    return copy
 
 
 def address_error(value: str) -> str:
@@ -43,19 +59,20 @@ class TronAddressField(forms.CharField):
 
 
 class OrderRequestForm(forms.Form):
-    """What to buy. Which account to buy it from is chosen from the quotes."""
+    """What to buy. Which account to buy it from is chosen from the quotes.
+
+    Energy is one number: presets fill it, so what is quoted is always what the box shows.
+    """
 
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.ENERGY)
     receive_address = TronAddressField(label="Receive address")
-    energy_preset = forms.ChoiceField(
-        label="Energy",
-        choices=ENERGY_PRESETS,
-        initial="65000",
-        widget=forms.RadioSelect,
-        required=False,
-    )
     energy = forms.IntegerField(
-        label="Other amount", min_value=1, max_value=100_000_000, required=False
+        label="Energy",
+        min_value=1,
+        max_value=100_000_000,
+        required=False,
+        initial=ENERGY_PRESETS[0][0],
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
     )
     period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="1H", required=False)
     activate = forms.BooleanField(
@@ -63,19 +80,21 @@ class OrderRequestForm(forms.Form):
     )
     to_address = TronAddressField(label="USDT destination (collection only)", required=False)
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            data = _apply_preset(data)
+        super().__init__(data, *args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         kind = data.get("kind")
         if kind == Kind.ENERGY:
-            preset = data.get("energy_preset") or "65000"
-            if preset == "custom":
-                if not data.get("energy"):
-                    self.add_error("energy", "Enter the amount of energy.")
-            else:
-                data["energy"] = int(preset)
+            if not data.get("energy") and "energy" not in self.errors:
+                self.add_error("energy", "Enter the amount of energy.")
             data["period"] = data.get("period") or "1H"
         else:
             data["energy"] = None
+            data["activate"] = False
         if kind != Kind.COLLECTION:
             data["to_address"] = ""
         return data

@@ -18,6 +18,7 @@ TRACKED_FIELDS = (
     "alert_emails",
     "max_order_sun",
     "daily_budget_sun",
+    "large_order_sun",
     "priority",
     "timeout_seconds",
     "connect_timeout_seconds",

@@ -44,3 +44,13 @@ def ts(value: datetime | None) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return formats.date_format(value, "DATETIME_FORMAT")
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """An order status code ('needs_review') in words ('Needs review'); '' stays ''."""
+    from energydash.orders.models import Status
+
+    if not value:
+        return ""
+    return str(Status(value).label) if value in Status.values else value
