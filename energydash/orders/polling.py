@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from energydash.orders.models import POLLABLE, Order, Status
+from energydash.orders.models import FINAL, POLLABLE, Order, Status
 from energydash.orders.services import apply_state, reconcile
 from energydash.orders.transitions import note, record_exchanges, transition
 from energydash.providers.base import Adapter, ProviderError
@@ -29,6 +29,9 @@ LEASE = timedelta(minutes=2)
 BACKOFF = (5, 5, 10, 15, 30, 60, 120, 300)
 # A draft older than this was interrupted between being saved and being sent (or not).
 DRAFT_GRACE = timedelta(minutes=2)
+# Unexpected errors in a row before an order goes to review instead of being retried again.
+MAX_FAILURES = 5
+FAILURE_PREFIX = "Processing failed"
 
 
 @dataclass
@@ -81,8 +84,10 @@ def poll_pass(
                     )
                 if process(order, adapter, now):
                     result.changed += 1
-            except Exception:
+            except Exception as exc:  # before process() (e.g. no adapter): still counted
                 logger.exception("polling order %s failed", order.code)
+                if record_failure(order, exc, now):
+                    result.changed += 1
             finally:
                 release(order, now)
     finally:
@@ -102,15 +107,94 @@ def release(order: Order, now: datetime) -> None:
 
 
 def process(order: Order, adapter: Adapter, now: datetime) -> bool:
+    """Look at one claimed order once; True when it changed. Never raises.
+
+    The per-order entry point of every polling loop. An exception (a bug, an answer no adapter
+    can read, a database refusal) is recorded on the order's timeline with the raw exchanges;
+    after MAX_FAILURES of them in a row the order goes to needs_review with the error, so a
+    charged order is never retried silently forever.
+    """
+    adapter.exchanges.clear()
+    try:
+        return _process(order, adapter, now)
+    except Exception as exc:
+        logger.exception("processing order %s failed", order.code)
+        try:
+            record_exchanges(order, adapter.exchanges, label=LABEL)
+        except Exception:
+            logger.exception("could not record the exchanges of order %s", order.code)
+        return record_failure(order, exc, now)
+
+
+def record_failure(order: Order, exc: Exception, now: datetime) -> bool:
+    """Count one failed look at the order; True when that moved it (out of draft, to review).
+
+    A draft past DRAFT_GRACE leaves draft even when nothing else works, so an interrupted
+    placement is never invisible. Failures are counted from the timeline: the run of
+    "Processing failed" notes since anything else happened to the order.
+    """
+    order.refresh_from_db()
+    moved = False
+    if order.status == Status.DRAFT and now - order.created >= DRAFT_GRACE:
+        moved = _draft_to_unknown(order)
+    error = f"{type(exc).__name__}: {str(exc)[:300]}"
+    failures = consecutive_failures(order) + 1
+    if order.status in FINAL or order.status == Status.NEEDS_REVIEW:
+        note(order, f"{FAILURE_PREFIX} ({error}).", label=LABEL)
+        return moved
+    if failures >= MAX_FAILURES:
+        return (
+            transition(
+                order,
+                Status.NEEDS_REVIEW,
+                label=LABEL,
+                last_error=f"Processing failed {failures} times: {error}",
+                message=(
+                    f"{FAILURE_PREFIX} {failures} times in a row; last error: {error}. "
+                    "energydash stops retrying: check the order at the provider, then mark it "
+                    "placed or not placed."
+                ),
+            )
+            or moved
+        )
+    note(
+        order,
+        f"{FAILURE_PREFIX} ({failures} of {MAX_FAILURES} before review): {error}.",
+        label=LABEL,
+    )
+    return moved
+
+
+def consecutive_failures(order: Order) -> int:
+    """Failure notes since the order's last other event (a state change, an exchange, ...)."""
+    events = order.events.order_by("-created", "-id").values_list("kind", "message")
+    count = 0
+    for kind, message in events[: MAX_FAILURES * 3]:
+        if kind == "exchange":
+            continue  # the failing pass's own raw exchanges
+        if kind == "note" and message.startswith(FAILURE_PREFIX):
+            count += 1
+            continue
+        break
+    return count
+
+
+def _draft_to_unknown(order: Order) -> bool:
+    return transition(
+        order,
+        Status.UNKNOWN,
+        expected=Status.DRAFT,
+        label=LABEL,
+        message="Placement was interrupted after the order was saved; it may or may not "
+        "have reached the provider.",
+        submitted_at=order.submitted_at or order.created,
+    )
+
+
+def _process(order: Order, adapter: Adapter, now: datetime) -> bool:
     stuck_after = timedelta(minutes=settings.ENERGYDASH_ORDER_STUCK_MINUTES)
     if order.status == Status.DRAFT:
-        moved = transition(
-            order,
-            Status.UNKNOWN,
-            label=LABEL,
-            message="Placement was interrupted after the order was saved; it may or may not "
-            "have reached the provider.",
-        )
+        moved = _draft_to_unknown(order)
         return reconcile(order, adapter, label=LABEL, now=now) or moved
     if order.status == Status.UNKNOWN:
         if reconcile(order, adapter, label=LABEL, now=now):

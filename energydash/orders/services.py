@@ -24,6 +24,18 @@ from energydash.lib.tron import InvalidAddress, format_trx, validate_address
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import FINAL, Kind, Order, Status
 from energydash.orders.transitions import note, record_exchanges, transition
+from energydash.orders.vetting import (
+    Vetted,
+    raw_text,
+    recognised_raw_status,
+    vet_energy,
+    vet_raw,
+    vet_raw_status,
+    vet_ref,
+    vet_status,
+    vet_sun,
+    vet_tx_hashes,
+)
 from energydash.providers import base
 from energydash.providers.base import Adapter, OrderState, PlacedOrder, ProviderError
 from energydash.providers.models import ProviderAccount
@@ -97,7 +109,9 @@ def estimate_cost(spec: OrderSpec, adapter: Adapter) -> tuple[int, base.Quote | 
     """The cost the limits are checked against (a read; nothing is charged)."""
     try:
         if spec.kind == Kind.ENERGY:
-            quote = adapter.quote(spec.energy, spec.period, spec.receive_address)
+            quote = adapter.quote(
+                spec.energy, spec.period, spec.receive_address, activate=spec.activate
+            )
             _check_limits(spec, quote.limits)
             return quote.total_sun, quote
         if spec.kind == Kind.COLLECTION:
@@ -137,12 +151,42 @@ def place_order(
 ) -> Order:
     """Place one order. Raises PlacementRefused (nothing sent) or returns the order in its state.
 
-    The same idempotency_key always yields the same order, however often it is submitted.
+    Exactly once: the same idempotency_key always yields the same order, and only the request
+    that created that order's draft ever sends it. Every other submit with the key gets the order
+    back as it is (possibly still being sent, or even refused) with `order.replayed = True` and
+    sends nothing, however the requests interleave.
     """
-    if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
+    existing = _by_key(idempotency_key)
+    if existing is not None:
+        return existing
+    try:
+        return _place_new(spec, actor, via, idempotency_key, confirmed_cost_sun, client)
+    except PlacementRefused:
+        # A concurrent submit of the same form may have won (its draft now counts against the
+        # budget, or the price moved meanwhile): that order, not a refusal, is the answer.
+        existing = _by_key(idempotency_key)
+        if existing is not None:
             return existing
+        raise
+
+
+def _by_key(idempotency_key: str | None) -> Order | None:
+    if not idempotency_key:
+        return None
+    order = Order.objects.select_related("account").filter(idempotency_key=idempotency_key).first()
+    if order is not None:
+        order.replayed = True
+    return order
+
+
+def _place_new(
+    spec: OrderSpec,
+    actor: Any,
+    via: str,
+    idempotency_key: str | None,
+    confirmed_cost_sun: int | None,
+    client: httpx.Client | None,
+) -> Order:
     spec = check_spec(spec)
     if confirmed_cost_sun is not None:
         # The operator saw this cost: a limit it breaks is refused before any provider call.
@@ -157,9 +201,10 @@ def place_order(
                 f"The price rose from {format_trx(confirmed_cost_sun)} to {format_trx(estimate)} "
                 "TRX since you confirmed; review the order again."
             )
-        order = _create_draft(spec, estimate, quote, actor, via, idempotency_key)
-        if order.status != Status.DRAFT:  # a concurrent submit of the same form won the race
+        order, created = _create_draft(spec, estimate, quote, actor, via, idempotency_key)
+        if not created:  # a concurrent submit of the same form created it: that one sends it
             return order
+        order.replayed = False
         _send(order, spec, adapter, actor, via)
     finally:
         adapter.close()
@@ -173,11 +218,18 @@ def _create_draft(
     actor: Any,
     via: str,
     idempotency_key: str | None,
-) -> Order:
+) -> tuple[Order, bool]:
+    """The draft and whether this call created it. Only its creator may send it."""
     try:
         with transaction.atomic():
-            # Lock the account so two placements cannot both fit under the same budget.
+            # Lock the account so two placements cannot both fit under the same budget. This
+            # also serialises two submits of one form: the second sees the first's committed
+            # draft below (PostgreSQL reads committed rows after the lock; SQLite transactions
+            # are IMMEDIATE) and the unique key catches any other interleaving.
             account = ProviderAccount.objects.select_for_update().get(pk=spec.account.pk)
+            existing = _by_key(idempotency_key)
+            if existing is not None:
+                return existing, False
             reason = limit_violation(account, estimate)
             if reason:
                 raise PlacementRefused(reason)
@@ -198,48 +250,38 @@ def _create_draft(
             )
             note(order, f"Created; quoted {format_trx(estimate)} TRX.", actor=actor, label=via)
     except IntegrityError:
-        if idempotency_key:
-            return Order.objects.get(idempotency_key=idempotency_key)
+        existing = _by_key(idempotency_key)
+        if existing is not None:
+            return existing, False
         raise
-    return order
+    return order, True
 
 
 def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
+    """Send the draft once and record the outcome. Whatever happens after the request left, the
+    order leaves `draft` (a recording failure sends it to review), so it is never stranded."""
     adapter.exchanges.clear()  # keep only the placing exchange on the order's timeline
     try:
-        if spec.kind == Kind.ENERGY:
-            placed = adapter.place_energy_order(
-                spec.receive_address,
-                spec.energy,
-                spec.period,
-                order.reference,
-                activate=spec.activate,
-                callback_url=callback_url(spec.account),
-            )
-        elif spec.kind == Kind.COLLECTION:
-            placed = adapter.place_collection_order(
-                spec.receive_address,
-                order.reference,
-                to_address=spec.to_address or None,
-                callback_url=callback_url(spec.account),
-            )
-        else:
-            placed = adapter.activate_address(spec.receive_address, order.reference)
+        placed = _call_provider(order, spec, adapter)
     except ProviderError as exc:
-        record_exchanges(order, adapter.exchanges, actor=actor, label=via)
+        _record_safely(order, adapter, actor, via)
         _placement_failed(order, exc, adapter, actor, via)
-    except Exception as exc:  # a bug after the request left: the money is in doubt, not lost
+    except Exception as exc:  # a bug or an unreadable answer after the request left
         logger.exception("unexpected error placing order %s", order.code)
-        record_exchanges(order, adapter.exchanges, actor=actor, label=via)
+        _record_safely(order, adapter, actor, via)
         failure = ProviderError(
             base.UNKNOWN,
-            f"unexpected error after sending ({type(exc).__name__})",
+            f"its answer could not be read ({type(exc).__name__})",
             provider=spec.account.provider,
         )
         _placement_failed(order, failure, adapter, actor, via)
     else:
-        record_exchanges(order, adapter.exchanges, actor=actor, label=via)
-        _placed(order, placed, actor, via)
+        _record_safely(order, adapter, actor, via)
+        try:
+            _placed(order, placed, actor, via)
+        except Exception as exc:  # the provider accepted it: never leave it in draft
+            logger.exception("recording the placement of order %s failed", order.code)
+            _to_review_after_send(order, placed, exc, actor, via)
     AuditEvent.record(
         "order.placed",
         order,
@@ -256,46 +298,166 @@ def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str)
     )
 
 
+def _call_provider(order: Order, spec: OrderSpec, adapter: Adapter) -> PlacedOrder:
+    if spec.kind == Kind.ENERGY:
+        return adapter.place_energy_order(
+            spec.receive_address,
+            spec.energy,
+            spec.period,
+            order.reference,
+            activate=spec.activate,
+            callback_url=callback_url(spec.account),
+        )
+    if spec.kind == Kind.COLLECTION:
+        return adapter.place_collection_order(
+            spec.receive_address,
+            order.reference,
+            to_address=spec.to_address or None,
+            callback_url=callback_url(spec.account),
+        )
+    return adapter.activate_address(spec.receive_address, order.reference)
+
+
+def _record_safely(order: Order, adapter: Adapter, actor: Any, via: str) -> None:
+    """The raw exchange on the timeline; a failure to store it must not strand the order."""
+    try:
+        record_exchanges(order, adapter.exchanges, actor=actor, label=via)
+    except Exception:
+        logger.exception("could not record the exchanges of order %s", order.code)
+
+
+def _to_review_after_send(
+    order: Order, placed: PlacedOrder, exc: Exception, actor: Any, via: str
+) -> None:
+    reason = f"its answer could not be recorded ({type(exc).__name__})"
+    _leave_draft(
+        order,
+        Status.NEEDS_REVIEW,
+        actor=actor,
+        label=via,
+        message=(
+            f"The provider accepted this order (it may have charged), but {reason}. Its answer "
+            f"was: {raw_text(placed.raw)}. Check the provider's dashboard, then mark it placed "
+            "or not placed."
+        ),
+        last_error=f"Accepted by the provider, but {reason}.",
+        submitted_at=timezone.now(),
+    )
+
+
+def _leave_draft(order: Order, to_status: str, **kwargs: Any) -> bool:
+    """Move an order that this request sent out of `draft`.
+
+    A slow provider can outlast DRAFT_GRACE, and then the poller has already moved the draft on
+    (to unknown, or to review): the provider's answer is still the best fact, so it is applied
+    to whatever open status the order has now. An order meanwhile concluded "not placed" that
+    the provider did accept goes back to review rather than staying failed.
+    """
+    if transition(order, to_status, expected=Status.DRAFT, **kwargs):
+        return True
+    current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+    if current in (Status.UNKNOWN, Status.NEEDS_REVIEW):
+        order.status = current
+        return transition(order, to_status, expected=current, **kwargs)
+    if current == Status.FAILED and to_status != Status.FAILED:
+        order.status = current
+        message = kwargs.pop("message", "")
+        return transition(
+            order,
+            Status.NEEDS_REVIEW,
+            expected=current,
+            message=(
+                "The provider's answer to the placing request arrived after this order was "
+                f"closed as failed: {message} Check the provider and decide again."
+            ),
+            **{k: v for k, v in kwargs.items() if k != "next_poll_at"},
+        )
+    order.refresh_from_db()
+    return False
+
+
+def vet_placed(order: Order, placed: PlacedOrder) -> Vetted:
+    """The placing answer's values that are safe to store, and any problems in words."""
+    vetted = Vetted()
+    ref = vet_ref(placed.provider_ref, vetted)
+    if ref is None and not vetted.problems:
+        vetted.problems.append("the provider gave no order id")
+    if ref:
+        vetted.fields["provider_ref"] = ref
+    vetted.fields["raw_status"] = vet_raw_status(placed.raw_status, vetted)
+    if placed.status not in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED) or (
+        order.account.provider == "tronzap"
+        and not recognised_raw_status(order.account.provider, placed.raw_status)
+    ):
+        # itrx and Netts answer a placement without a status of their own; TronZap sends one.
+        vetted.problems.append(
+            f"the provider answered with status {raw_text(placed.raw_status, 60)}, which "
+            "energydash does not know"
+        )
+    for name, value in (
+        ("cost_sun", placed.cost_sun),
+        ("balance_after_sun", placed.balance_after_sun),
+    ):
+        words = "cost" if name == "cost_sun" else "balance after the order"
+        amount = vet_sun(value, vetted, words)
+        if amount is not None:
+            vetted.fields[name] = amount
+    hashes = vet_tx_hashes(placed.tx_hashes, vetted)
+    if hashes:
+        vetted.fields["tx_hashes"] = hashes
+    vet_raw(placed.raw, vetted)
+    return vetted
+
+
 def _placed(order: Order, placed: PlacedOrder, actor: Any, via: str) -> None:
     now = timezone.now()
-    status = (
-        placed.status
-        if placed.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
-        else Status.SUBMITTED
-    )
+    vetted = vet_placed(order, placed)
     fields: dict[str, Any] = {
-        "provider_ref": placed.provider_ref,
-        "raw_status": placed.raw_status[:40],
+        **vetted.fields,
         "submitted_at": now,
         "next_poll_at": now + timedelta(seconds=FIRST_POLL_SECONDS),
-        "tx_hashes": list(placed.tx_hashes),
     }
-    if placed.cost_sun is not None:
-        fields["cost_sun"] = placed.cost_sun
-    if placed.balance_after_sun is not None:
-        fields["balance_after_sun"] = placed.balance_after_sun
-    cost = placed.cost_sun if placed.cost_sun is not None else order.quoted_cost_sun
-    transition(
+    if not vetted.ok:
+        reason = vetted.reason()
+        _leave_draft(
+            order,
+            Status.NEEDS_REVIEW,
+            actor=actor,
+            label=via,
+            message=(
+                f"The provider accepted this order (it may have charged), but its answer is "
+                f"not usable: {reason}. Raw answer: {raw_text(placed.raw)}. Check the provider's "
+                "dashboard, then mark it placed (with its order id) or not placed."
+            ),
+            last_error=f"Provider answer not usable: {reason}."[:1000],
+            **fields,
+        )
+        return
+    status = placed.status
+    cost = fields.get("cost_sun", order.quoted_cost_sun)
+    _leave_draft(
         order,
         status,
-        message=f"Accepted by the provider as {placed.provider_ref}; cost {format_trx(cost)} TRX.",
+        message=(
+            f"Accepted by the provider as {fields['provider_ref']}; cost {format_trx(cost)} TRX."
+        ),
         actor=actor,
         label=via,
         **fields,
     )
-    if placed.balance_after_sun is not None:
-        _record_balance(order.account, placed.balance_after_sun)
+    if "balance_after_sun" in fields:
+        _record_balance(order.account, fields["balance_after_sun"])
 
 
 def _placement_failed(
     order: Order, exc: ProviderError, adapter: Adapter, actor: Any, via: str
 ) -> None:
     if exc.outcome in (base.REJECTED, base.UNAVAILABLE):
-        transition(
+        _leave_draft(
             order, Status.FAILED, message=str(exc), actor=actor, label=via, last_error=str(exc)
         )
         return
-    transition(
+    _leave_draft(
         order,
         Status.UNKNOWN,
         message=str(exc),
@@ -305,15 +467,25 @@ def _placement_failed(
         submitted_at=timezone.now(),
         next_poll_at=timezone.now() + timedelta(seconds=FIRST_POLL_SECONDS),
     )
-    reconcile(order, adapter, label=via)
+    try:
+        reconcile(order, adapter, label=via)
+    except Exception as failure:  # the poller reconciles it later; the request must not fail
+        logger.exception("reconciling order %s right after placing failed", order.code)
+        note(
+            order,
+            f"Looking the order up right away failed ({type(failure).__name__}); the poller "
+            "will try again.",
+            label=via,
+        )
 
 
 def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | None = None) -> bool:
     """Settle an `unknown` order by asking the provider for it by our reference.
 
     Found: adopt the provider's record. Not found after several looks (spread over time, so a
-    slow provider is not mistaken for a missing order): it was never placed, so nothing was
-    charged. Provider without lookup by reference (Netts): a person decides (needs_review).
+    slow provider is not mistaken for a missing order) AND the balance history shows no money
+    gone that could be this order: it was not placed (see conclude_not_found). Provider without
+    lookup by reference (Netts): a person decides (needs_review).
     """
     if order.status != Status.UNKNOWN:
         return False
@@ -335,7 +507,7 @@ def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | Non
     except ProviderError as exc:
         record_exchanges(order, adapter.exchanges, label=label)
         if exc.not_found:
-            return _not_found(order, label, now or timezone.now())
+            return _not_found(order, adapter, label, now or timezone.now())
         note(order, f"Reconciliation attempt failed, will retry: {exc}", label=label)
         return False
     record_exchanges(order, adapter.exchanges, label=label)
@@ -344,28 +516,121 @@ def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | Non
     )
 
 
-def _not_found(order: Order, label: str, now: datetime) -> bool:
+def _not_found(order: Order, adapter: Adapter, label: str, now: datetime) -> bool:
     misses = (
         order.events.filter(kind="note", message__startswith="Not found by reference").count() + 1
     )
     settle_after = timedelta(seconds=settings.ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS)
     if misses >= 3 and now - order.created >= settle_after:
-        return transition(
-            order,
-            Status.FAILED,
-            label=label,
-            last_error="The provider has no order with our reference: it was not placed.",
-            message=(
-                f"The provider has no order with reference {order.reference} after {misses} "
-                "lookups: it was not placed and nothing was charged."
-            ),
-        )
+        return conclude_not_found(order, adapter, label, misses)
     note(
         order,
         f"Not found by reference {order.reference} (look {misses}); will look again.",
         label=label,
     )
     return False
+
+
+def conclude_not_found(order: Order, adapter: Adapter, label: str, misses: int) -> bool:
+    """The provider keeps saying "no such order". Conclude "not placed, nothing was charged" only
+    when the account's balance agrees; otherwise a person decides, with both facts in words.
+
+    Why: a lookup by our reference is documented by itrx only on its newest page; if the live
+    API ignored the parameter, "not found" would say nothing, and "not placed" would invite the
+    operator to buy again. The balance is independent evidence: after one fresh reading, the
+    ledger must show readings around the send and no unexplained decrease (money gone that no
+    confirmed order accounts for) as large as this order's cost, and no unexplained top-up that
+    could hide one.
+    """
+    lookup = (
+        f"{order.account.get_provider_display()} has no order with our reference "
+        f"{order.reference} ({misses} lookups)"
+    )
+    evidence = balance_evidence(order, adapter)
+    if evidence.nothing_charged:
+        return transition(
+            order,
+            Status.FAILED,
+            label=label,
+            last_error="Not placed: the provider has no such order; the balance shows no charge.",
+            message=f"{lookup}, and {evidence.words}: it was not placed and nothing was charged.",
+        )
+    return transition(
+        order,
+        Status.NEEDS_REVIEW,
+        label=label,
+        last_error=f"The provider has no such order, but {evidence.words}.",
+        message=(
+            f"{lookup}, but {evidence.words}, so energydash cannot conclude that nothing was "
+            "charged. Check the provider's dashboard and the account's balance, then mark it "
+            "placed or not placed. It will not be re-sent automatically."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BalanceEvidence:
+    nothing_charged: bool
+    words: str
+
+
+def balance_evidence(order: Order, adapter: Adapter) -> BalanceEvidence:
+    """What the account's balance history says about whether this order was charged."""
+    from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
+    from energydash.balances.models import BalanceSnapshot
+    from energydash.balances.services import refresh_account
+
+    account = order.account
+    since = order.created  # the draft is saved just before the request leaves
+    sent_by = order.submitted_at or since
+    cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
+    cost_words = f"this order's {format_trx(cost)} TRX"
+    try:  # one fresh reading, so a charge made during the send is inside the history
+        refresh_account(account, client=adapter.client)
+    except Exception:
+        logger.exception("balance refresh before concluding order %s failed", order.code)
+    readings = BalanceSnapshot.objects.filter(account=account)
+    if not readings.filter(taken_at__lte=since).exists():
+        return BalanceEvidence(
+            False, "there is no balance reading of the account from before it was sent"
+        )
+    if not readings.filter(taken_at__gt=sent_by).exists():
+        return BalanceEvidence(
+            False,
+            "there is no balance reading of the account since it was sent (the balance could "
+            "not be refreshed)",
+        )
+    decrease = unexplained_decrease_sun(account, since)
+    if decrease is None:
+        return BalanceEvidence(False, "there is no balance reading since it was sent")
+    if decrease >= cost:
+        return BalanceEvidence(
+            False,
+            f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
+            f"since it was sent, enough to cover {cost_words}",
+        )
+    end_times = readings.filter(taken_at__gt=since).values_list("taken_at", flat=True)
+    topups = [
+        iv
+        for iv in build_intervals(account, end_times)
+        if iv.overlaps(since, None) and iv.topup_sun
+    ]
+    if topups:
+        total = sum(iv.topup_sun for iv in topups)
+        return BalanceEvidence(
+            False,
+            f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
+            f"since it was sent, which could hide a charge of {cost_words}",
+        )
+    left = (
+        f"only {format_trx(decrease)} TRX left the account unexplained"
+        if decrease
+        else "no money left the account unexplained"
+    )
+    return BalanceEvidence(
+        True,
+        f"the balance agrees: since it was sent {left}, less than {cost_words}",
+    )
 
 
 STATUS_FROM_ADAPTER = {
@@ -377,6 +642,39 @@ STATUS_FROM_ADAPTER = {
 }
 
 
+def vet_state(order: Order, state: OrderState) -> tuple[str | None, Vetted]:
+    """The order status the provider's record means (None: not known) and the safe fields."""
+    vetted = Vetted()
+    provider = order.account.provider
+    raw_status = vet_raw_status(state.raw_status, vetted)
+    vetted.fields["raw_status"] = raw_status
+    status = vet_status(state.status, state.raw_status, provider, vetted)
+    ref = vet_ref(state.provider_ref, vetted)
+    if ref and not order.provider_ref:
+        vetted.fields["provider_ref"] = ref
+    cost = vet_sun(state.cost_sun, vetted, "cost")
+    if cost is not None:
+        vetted.fields["cost_sun"] = cost
+    refund = vet_sun(state.refund_sun, vetted, "refund")
+    if refund is not None:
+        paid = cost if cost is not None else order.cost_sun
+        if paid is not None and refund > paid:
+            vetted.problems.append(
+                f"the refund of {format_trx(refund)} TRX is more than the {format_trx(paid)} TRX "
+                "paid"
+            )
+        else:
+            vetted.fields["refund_sun"] = refund
+    delivered = vet_energy(state.energy_delivered, vetted)
+    if delivered is not None:
+        vetted.fields["energy_delivered"] = delivered
+    hashes = vet_tx_hashes(state.tx_hashes, vetted)
+    if hashes:
+        vetted.fields["tx_hashes"] = hashes
+    vet_raw(state.raw, vetted)
+    return (STATUS_FROM_ADAPTER.get(status) if status else None), vetted
+
+
 def apply_state(
     order: Order,
     state: OrderState,
@@ -385,23 +683,20 @@ def apply_state(
     message: str = "",
     actor: Any = None,
 ) -> bool:
-    """Bring the order in line with the provider's record. Final orders never move again."""
+    """Bring the order in line with the provider's record. Final orders never move again.
+
+    Every value is vetted first; a record with anything odd (unknown status, an amount that is
+    NaN, huge or negative, an over-long id, junk transaction ids) changes no status or money
+    field to garbage: the order goes to needs_review with the reason and the raw record.
+    """
     if order.status in FINAL:
         return False
-    to_status = STATUS_FROM_ADAPTER.get(state.status, Status.DELEGATING)
-    fields: dict[str, Any] = {"raw_status": state.raw_status[:40]}
-    if state.provider_ref and not order.provider_ref:
-        fields["provider_ref"] = state.provider_ref
-    if state.cost_sun is not None:
-        fields["cost_sun"] = state.cost_sun
-    if state.energy_delivered is not None:
-        fields["energy_delivered"] = state.energy_delivered
-    if state.refund_sun is not None:
-        fields["refund_sun"] = state.refund_sun
-    if state.tx_hashes:
-        fields["tx_hashes"] = list(state.tx_hashes)
+    to_status, vetted = vet_state(order, state)
+    fields = vetted.fields
     if order.status == Status.UNKNOWN and order.submitted_at is None:
         fields["submitted_at"] = timezone.now()
+    if not vetted.ok:
+        return flag_odd_answer(order, vetted, state.raw, label=label, actor=actor, lead=message)
     changed_fields = {k: v for k, v in fields.items() if getattr(order, k) != v}
     if to_status == order.status and not changed_fields:
         return False
@@ -410,6 +705,36 @@ def apply_state(
     else:
         text = message or f"Provider reports {state.raw_status or state.status}."
     return transition(order, to_status, message=text, actor=actor, label=label, **fields)
+
+
+def flag_odd_answer(
+    order: Order, vetted: Vetted, raw: Any, *, label: str, actor: Any = None, lead: str = ""
+) -> bool:
+    """Send an order whose provider record cannot be trusted to review, keeping the safe fields
+    (an id, valid transaction ids) and the raw record as text on the timeline."""
+    reason = vetted.reason()
+    safe = {
+        k: v
+        for k, v in vetted.fields.items()
+        if k in ("provider_ref", "tx_hashes", "submitted_at") and getattr(order, k) != v
+    }
+    text = (
+        f"{lead + ' ' if lead else ''}The provider's answer is not usable: {reason}. Raw answer: "
+        f"{raw_text(raw)}. Nothing was taken from it but the safe fields; check the order at "
+        "the provider, then mark it placed or not placed."
+    )
+    if order.status == Status.NEEDS_REVIEW:
+        note(order, text, actor=actor, label=label)
+        return bool(safe) and transition(order, Status.NEEDS_REVIEW, label=label, **safe)
+    return transition(
+        order,
+        Status.NEEDS_REVIEW,
+        message=text,
+        actor=actor,
+        label=label,
+        last_error=f"Provider answer not usable: {reason}."[:1000],
+        **safe,
+    )
 
 
 def _record_balance(account: ProviderAccount, balance_sun: int) -> None:

@@ -21,13 +21,13 @@ def record_exchanges(
             kind="exchange",
             actor=_user(actor),
             actor_label=label,
-            method=ex.method,
-            url=ex.url[:500],
+            method=ex.method[:8],
+            url=clean_text(ex.url)[:500],
             http_status=ex.status_code,
-            request_body=ex.request_body,
-            response_body=ex.response_body,
+            request_body=clean_text(ex.request_body),
+            response_body=clean_text(ex.response_body),
             elapsed_ms=ex.elapsed_ms,
-            message=ex.error,
+            message=clean_text(ex.error),
         )
         for ex in exchanges
     )
@@ -35,8 +35,18 @@ def record_exchanges(
 
 def note(order: Order, message: str, *, actor: Any = None, label: str = "") -> None:
     OrderEvent.objects.create(
-        order=order, kind="note", message=message, actor=_user(actor), actor_label=label
+        order=order,
+        kind="note",
+        message=clean_text(message),
+        actor=_user(actor),
+        actor_label=label,
     )
+
+
+def clean_text(text: str) -> str:
+    """Text from a provider, safe for every database: PostgreSQL refuses NUL characters in
+    text columns, and a refused write after a provider charged would strand the order."""
+    return (text or "").replace("\x00", "\\u0000")
 
 
 def transition(
@@ -57,7 +67,8 @@ def transition(
     """
     from_status = expected or order.status
     now = timezone.now()
-    values: dict[str, Any] = {"status": to_status, "updated": now, **fields}
+    values: dict[str, Any] = {"status": to_status, "updated": now}
+    values.update({k: clean_text(v) if isinstance(v, str) else v for k, v in fields.items()})
     if to_status in FINAL and from_status not in FINAL:
         values.setdefault("finished_at", now)
     if to_status in FINAL:
@@ -74,7 +85,7 @@ def transition(
                 kind="state" if to_status != from_status else "note",
                 from_status=from_status,
                 to_status=to_status,
-                message=message,
+                message=clean_text(message),
                 actor=_user(actor),
                 actor_label=label,
             )

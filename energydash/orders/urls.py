@@ -15,4 +15,5 @@ urlpatterns = [
     path("<uuid:code>/", views.order_detail, name="detail"),
     path("<uuid:code>/row/", views.order_row, name="row"),
     path("<uuid:code>/review/", views.order_review, name="review"),
+    path("<uuid:code>/reopen/", views.order_reopen, name="reopen"),
 ]

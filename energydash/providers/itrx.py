@@ -85,7 +85,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):  # NaN raises ValueError: no figure, not a crash
         return None
 
 
