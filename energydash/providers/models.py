@@ -77,14 +77,6 @@ class ProviderAccount(models.Model):
         help_text="The new-order page asks for a second look at orders quoted above this "
         "(a warning, not a limit).",
     )
-    large_order_sun = models.BigIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        verbose_name="large-order warning (sun)",
-        help_text="The new-order page asks for a second look at orders quoted above this "
-        "(a warning, not a limit).",
-    )
     priority = models.SmallIntegerField(
         default=0,
         help_text="Best-price routing: among accounts quoting the same price, the higher "
