@@ -160,6 +160,7 @@ class Quote:
     limits: Limits
     activation_sun: int | None
     raw: dict
+    price_source: str = ""  # which provider endpoint the price came from, when there is a choice
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,11 @@ class Adapter(abc.ABC):
     def balance(self) -> Balance: ...
 
     @abc.abstractmethod
-    def quote(self, energy: int, period: str, address: str | None = None) -> Quote: ...
+    def quote(
+        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
+    ) -> Quote:
+        """The price of an energy order. With activate=True the total includes what activating
+        the address would cost, so a budget checked against it is never understated."""
 
     @abc.abstractmethod
     def place_energy_order(

@@ -1,14 +1,17 @@
 """Netts adapter (providers.md section 4). Paid amounts and balance are TRX; prices sun/energy.
 
 Auth is X-API-KEY plus X-Real-IP (the whitelisted egress IP), no signature. Netts has no client
-reference on orders, so `reference` is never sent and an order whose answer was lost cannot be
-looked up: it must go to a person for review.
+reference on orders and no lookup by one, so an order whose answer was lost cannot be looked up:
+it must go to a person for review. Our reference still goes out as X-Idempotency-Key (as a
+public client does); Netts answers a repeated key with HTTP 208 and the first order. That is
+used to recognise a duplicate, never relied on to make re-sending safe: nothing is re-sent.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +31,7 @@ from energydash.providers.base import (
     Limits,
     OrderState,
     PlacedOrder,
+    ProviderError,
     Quote,
 )
 from energydash.providers.credentials import NETTS
@@ -35,6 +39,13 @@ from energydash.providers.credentials import NETTS
 MIN_ENERGY = 61_000  # order1h documented range (4.2)
 MAX_ENERGY = 5_000_000
 SUCCESS = 10000
+PRICING = "/apiv2/pricing"  # current (4.6)
+PRICES = "/apiv2/prices"  # deprecated; read only when /pricing is unavailable
+ALREADY_PLACED = 208  # a repeated X-Idempotency-Key: "already reported", the first order's reply
+# Netts activates an unactivated recipient "at cost" inside paidTRX and publishes no price. At cost
+# on TRON is the 1 TRX account-creation fee plus 0.1 TRX of burnt bandwidth; a quote that asks for
+# activation counts it so limits are checked against the whole possible charge.
+ACTIVATION_SUN = 1_100_000
 UNAVAILABLE_CODES = {5001, 5002, 5003, 5004}
 
 
@@ -43,7 +54,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(Decimal(str(value)))
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
         return None
 
 
@@ -113,26 +124,42 @@ class NettsAdapter(Adapter):
                 code="bad balance",
             ) from None
 
-    def quote(self, energy: int, period: str, address: str | None = None) -> Quote:
+    def quote(
+        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
+    ) -> Quote:
         self._check_order_args(address, energy, period)
-        price_sun, raw = self._price(energy)
+        price_sun, limits, source, raw = self._price(energy)
+        activation_sun = ACTIVATION_SUN if activate else None
         return Quote(
             provider=self.kind,
             energy=energy,
             period=period,
-            total_sun=int(price_sun * energy),
+            total_sun=int(price_sun * energy) + (activation_sun or 0),
             unit_price_sun=price_sun,  # Netts quotes sun per energy exactly
-            limits=Limits(MIN_ENERGY, MAX_ENERGY, self.periods),
-            activation_sun=None,  # activation is automatic and billed in paidTRX; not quoted
+            limits=limits,
+            activation_sun=activation_sun,
             raw=raw,
+            price_source=source,
         )
 
-    def _price(self, energy: int) -> tuple[Decimal, dict]:
-        """Active period's price from /apiv2/prices (the one fully documented schema); if Netts
-        has retired it (404/410), the current 1h period of /apiv2/pricing."""
-        response, data = self._get("/apiv2/prices")
-        if response.status_code in (404, 410):
-            return self._pricing_price()
+    def _price(self, energy: int) -> tuple[Decimal, Limits, str, dict]:
+        """The current 1h price from /apiv2/pricing; from the deprecated /apiv2/prices only when
+        /pricing is unavailable (gone, failing or without a current price), and then the source
+        says so. A refusal of the key or IP is not "unavailable": it is raised as is."""
+        try:
+            price, limits, raw = self._pricing_price()
+            return price, limits, PRICING, raw
+        except ProviderError as exc:
+            if exc.outcome == REJECTED and exc.http_status not in (404, 405, 410):
+                raise
+            reason = exc.message
+        price, raw = self._prices_price(energy)
+        limits = Limits(MIN_ENERGY, MAX_ENERGY, self.periods)
+        return price, limits, f"{PRICES} (deprecated; {PRICING} unavailable: {reason})", raw
+
+    def _prices_price(self, energy: int) -> tuple[Decimal, dict]:
+        """Active period's price from the deprecated /apiv2/prices, by amount tier."""
+        response, data = self._get(PRICES)
         periods = data.get("periods") if isinstance(data, dict) else None
         if response.status_code != 200 or not isinstance(periods, list):
             raise self._fail(response, data, placing=False)
@@ -155,18 +182,28 @@ class NettsAdapter(Adapter):
             )
         return Decimal(str(chosen)), {"prices": data, "tier": tier}
 
-    def _pricing_price(self) -> tuple[Decimal, dict]:
-        response, data = self._get("/apiv2/pricing", {"services": "energy_1h"})
+    def _pricing_price(self) -> tuple[Decimal, Limits, dict]:
+        """The current period's price (sun per energy) of energy_1h, and its amount range when
+        listed (else the documented order1h range)."""
+        response, data = self._get(PRICING, {"services": "energy_1h"})
+        if response.status_code != 200:
+            raise self._fail(response, data, placing=False)
         try:
-            periods = data["data"]["services"]["energy_1h"]["periods"]
-            current = next(p for p in periods if p.get("is_current"))
-            return Decimal(str(current["price"])), {"pricing": data}
-        except (KeyError, TypeError, StopIteration, AttributeError):
-            if response.status_code != 200:
-                raise self._fail(response, data, placing=False) from None
+            service = data["data"]["services"]["energy_1h"]
+            current = next(p for p in service["periods"] if p.get("is_current"))
+            price = Decimal(str(current["price"]))
+        except (KeyError, TypeError, StopIteration, AttributeError, ArithmeticError):
             raise self._error(
                 UNAVAILABLE, "Netts lists no current 1h price", code="no price"
             ) from None
+        if not price.is_finite() or price <= 0:
+            raise self._error(UNAVAILABLE, f"Netts lists a 1h price of {price}", code="no price")
+        limits = Limits(
+            _int(service.get("min_amount")) or MIN_ENERGY,
+            _int(service.get("max_amount")) or MAX_ENERGY,
+            self.periods,
+        )
+        return price, limits, {"pricing": data}
 
     def place_energy_order(
         self,
@@ -177,8 +214,8 @@ class NettsAdapter(Adapter):
         activate: bool = False,
         callback_url: str | None = None,
     ) -> PlacedOrder:
-        # Not sent: `reference` (Netts has no client reference field), `activate` (Netts activates
-        # automatically, at cost, inside paidTRX) and `callback_url` (webhooks are account-wide).
+        # Not sent: `activate` (Netts activates automatically, at cost, inside paidTRX) and
+        # `callback_url` (webhooks are account-wide). `reference` goes as X-Idempotency-Key.
         address = self._check_order_args(address, energy, period)
         if not MIN_ENERGY <= energy <= MAX_ENERGY:
             raise self._error(
@@ -187,9 +224,13 @@ class NettsAdapter(Adapter):
             )
         body = json.dumps({"amount": energy, "receiveAddress": address}).encode()
         headers = {**self._headers(), "Content-Type": "application/json"}
+        if reference:
+            headers["X-Idempotency-Key"] = reference
         response = self._send("POST", "/apiv2/order1h", content=body, headers=headers, placing=True)
         data = self._decode(response)
         detail = data.get("detail") if isinstance(data, dict) else None
+        if response.status_code == ALREADY_PLACED:
+            return self._already_placed(detail)
         if 200 <= response.status_code < 300 and isinstance(detail, dict):
             if _int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
                 return self._placed(detail["data"])
@@ -205,6 +246,28 @@ class NettsAdapter(Adapter):
         # 500/5000 is "Internal server error occurred": it can come from a failure after the balance
         # was debited or a delegation started, so it is unknown (via _http_failure), not rejected.
         raise self._fail(response, data, placing=True)
+
+    def _already_placed(self, detail: Any) -> PlacedOrder:
+        """HTTP 208: this key was used before, so this request bought nothing new; the order
+        is the first one, whose reply Netts repeats. Without its orderId it cannot be looked up
+        (Netts has no lookup by our key), so the outcome is unknown: a person decides."""
+        data = detail.get("data") if isinstance(detail, dict) else None
+        if (
+            isinstance(detail, dict)
+            and _int(detail.get("code")) == SUCCESS
+            and isinstance(data, dict)
+            and data.get("orderId")
+        ):
+            placed = self._placed(data)
+            return replace(placed, raw_status=f"{SUCCESS} (208 already placed)")
+        raise self._error(
+            UNKNOWN,
+            "Netts says an order with this idempotency key was already placed (HTTP 208) but "
+            "did not say which",
+            code="http 208",
+            http_status=ALREADY_PLACED,
+            exchange=self.exchanges[-1],
+        )
 
     def _placed(self, order: dict) -> PlacedOrder:
         order_id = str(order.get("orderId") or "")

@@ -18,6 +18,7 @@ from energydash.providers.base import (
     COMPLETED,
     DELEGATING,
     FAILED,
+    REFUNDED,
     REJECTED,
     SUBMITTED,
     UNAVAILABLE,
@@ -35,7 +36,15 @@ from energydash.providers.base import (
 from energydash.providers.credentials import TRONZAP
 
 DURATION = {"1H": 1}  # newest docs and the Java SDK: duration must be 1 (hour)
-STATUS = {"new": SUBMITTED, "pending": DELEGATING, "success": COMPLETED, "failed": FAILED}
+# "refunded" is in no SDK's enum yet; the console maps it so a refunded transaction is recorded as
+# such (with its refund figure when TronZap gives one) rather than polled forever as unknown.
+STATUS = {
+    "new": SUBMITTED,
+    "pending": DELEGATING,
+    "success": COMPLETED,
+    "failed": FAILED,
+    "refunded": REFUNDED,
+}
 # Error codes of table 3.3 that mean "refused, nothing done". 35 and 500 are handled apart.
 REFUSALS = {
     1: "authentication failed",
@@ -77,7 +86,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(Decimal(str(value)))
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
         return None
 
 
@@ -89,6 +98,12 @@ def _energy(params: dict) -> int | None:
         params.get("energy_amount"),
     )
     return next((_int(v) for v in candidates if _int(v) is not None), None)
+
+
+def _refund(result: dict) -> int | None:
+    """The refunded TRX as sun when TronZap states it (refund_amount, as itrx names it); None
+    when it does not: the figure is then unknown, not assumed to be the whole cost."""
+    return _sun(result.get("refund_amount"))
 
 
 class TronZapAdapter(Adapter):
@@ -181,7 +196,9 @@ class TronZapAdapter(Adapter):
             per_1000 = None
         return limits, per_1000, result
 
-    def quote(self, energy: int, period: str, address: str | None = None) -> Quote:
+    def quote(
+        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
+    ) -> Quote:
         address = self._check_order_args(address, energy, period)
         limits, per_1000, services = self._services()
         if address:
@@ -208,16 +225,20 @@ class TronZapAdapter(Adapter):
         if per_1000 is None:
             raise self._error(UNAVAILABLE, "TronZap lists no 1-hour energy price", code="no price")
         # Without an address /v1/calculate cannot be called; /v1/services prices are TRX per
-        # 1000 energy, so the unit price in sun is exact and the activation fee is unknown.
+        # 1000 energy, so the unit price in sun is exact. Activation, when asked for, is priced
+        # from the same reply (activate_address.price).
         unit = per_1000 * SUN_PER_TRX / 1000
+        activation = _sun(_obj(services.get("activate_address")).get("price")) if activate else None
+        if activate and activation is None:
+            raise self._error(UNAVAILABLE, "TronZap lists no activation price", code="no price")
         return Quote(
             provider=self.kind,
             energy=energy,
             period=period,
-            total_sun=int((unit * energy).to_integral_value()),
+            total_sun=int((unit * energy).to_integral_value()) + (activation or 0),
             unit_price_sun=unit,
             limits=limits,
-            activation_sun=None,
+            activation_sun=activation,
             raw={"services": services},
         )
 
@@ -239,15 +260,16 @@ class TronZapAdapter(Adapter):
     ) -> PlacedOrder:
         # TronZap has no callbacks (3.5): callback_url is not sent; the order is polled.
         address = self._check_order_args(address, energy, period)
-        # `amount` rather than `amounts: {energy}`: `amounts` is needed only for resource bundles;
-        # for one resource the docs accept `amount` (resolution amounts -> amount ->
-        # energy_amount), the same name /v1/calculate uses, so quote and order agree.
-        params = {
+        # The body the official Python (1.6.0) and Java SDKs send: the energy as
+        # params.amounts.energy, activate_address only when asked for. (The docs' fallbacks,
+        # params.amount and the deprecated params.energy_amount, are sent by no SDK on their own.)
+        params: dict[str, Any] = {
             "address": address,
-            "amount": energy,
+            "amounts": {"energy": energy},
             "duration": DURATION[period],
-            "activate_address": bool(activate),
         }
+        if activate:
+            params["activate_address"] = True
         return self._new({"service": "energy", "params": params}, reference)
 
     def activate_address(self, address: str, reference: str) -> PlacedOrder:
@@ -256,7 +278,7 @@ class TronZapAdapter(Adapter):
 
     def _new(self, payload: dict[str, Any], reference: str) -> PlacedOrder:
         if reference:
-            payload = {"external_id": reference, **payload}
+            payload = {**payload, "external_id": reference}  # last, as the SDKs add it
         result = self._call("/v1/transaction/new", payload, placing=True)
         if not result.get("id"):
             raise self._error(
@@ -311,7 +333,7 @@ class TronZapAdapter(Adapter):
             # Success comes only once delegated; TronZap gives no separate delivered figure.
             energy_delivered=energy if status == COMPLETED else None,
             tx_hashes=(str(result["hash"]),) if result.get("hash") else (),
-            refund_sun=None,
+            refund_sun=_refund(result) if status == REFUNDED else None,
             raw=result,
         )
 

@@ -181,6 +181,25 @@ NETTS_USERINFO = {
     "stats": {"balance": 28361.15, "total_delegations": 96756},
     "network_info": {"trx_price": 0.34, "network_energy_fee": 100},
 }
+# GET /apiv2/pricing?services=energy_1h: the shape a public client reads (4.6): the current
+# period's price in sun per energy.
+NETTS_PRICING = {
+    "success": True,
+    "version": "2",
+    "data": {
+        "trx_rate_usd": 0.3,
+        "services": {
+            "energy_1h": {
+                "pricing_type": "time_based",
+                "periods": [
+                    {"period": "04:00-06:00", "is_current": False, "price": 30},
+                    {"period": "06:00-08:00", "is_current": True, "price": 18},
+                ],
+            }
+        },
+    },
+}
+
 NETTS_PRICES = {
     "status": "success",
     "current_utc_time": "2025-09-02 06:00:00",

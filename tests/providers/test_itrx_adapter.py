@@ -71,6 +71,16 @@ def test_quote_uses_total_price_and_live_limits():
     assert query(price_request) == {"period": "3D", "energy_amount": "32000"}
 
 
+def test_quote_with_activation_adds_itrx_s_1_5_trx_to_the_total():
+    fake = FakeProvider(reply(fx.ITRX_PRICE), reply(fx.ITRX_INDEX_DATA))
+    quote = adapter(fake).quote(32000, "3D", address=fx.ADDRESS, activate=True)
+    assert quote.activation_sun == 1_500_000  # active=1: "costing 1.5 TRX"
+    assert quote.total_sun == 10192000 + 1_500_000
+    assert quote.unit_price_sun == Decimal("318.500")  # the energy price alone
+    # The price request itself is the same: itrx's price API knows nothing of activation.
+    assert query(fake.requests[0]) == {"period": "3D", "energy_amount": "32000"}
+
+
 def test_quote_refuses_an_unknown_period_before_any_call():
     fake = FakeProvider(reply(fx.ITRX_PRICE))
     with pytest.raises(base.ProviderError) as caught:

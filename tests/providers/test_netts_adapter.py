@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from energydash.providers import base
@@ -41,17 +42,74 @@ def test_missing_egress_ip_is_refused_before_any_call():
     assert fake.calls == 0
 
 
+def test_quote_reads_the_current_price_from_pricing_first():
+    fake = FakeProvider(reply(fx.NETTS_PRICING))
+    quote = adapter(fake).quote(65000, "1H")
+    assert fake.calls == 1
+    request = fake.last
+    assert (request.method, request.url.path) == ("GET", f"{PREFIX}/pricing")
+    assert request.url.params["services"] == "energy_1h"
+    assert_authenticated(request)
+    assert quote.unit_price_sun == Decimal(18)
+    assert quote.total_sun == 18 * 65000
+    assert quote.price_source == "/apiv2/pricing"
+    assert quote.limits == base.Limits(61000, 5_000_000, ("1H",))
+
+
+def test_quote_with_activation_includes_the_activation_cost():
+    quote = adapter(FakeProvider(reply(fx.NETTS_PRICING))).quote(65000, "1H", activate=True)
+    assert quote.activation_sun == 1_100_000
+    assert quote.total_sun == 18 * 65000 + 1_100_000
+    assert quote.unit_price_sun == Decimal(18)  # the energy price alone
+
+
+RETIRED = reply({"detail": "Not Found"}, 404)
+
+
 @pytest.mark.parametrize(
     ("energy", "unit"),
     [(65000, 19), (131000, 17), (199999, 19), (200000, 16), (1_000_000, 16)],
 )
-def test_quote_takes_the_active_period_tier_by_amount(energy, unit):
-    fake = FakeProvider(reply(fx.NETTS_PRICES))
+def test_without_pricing_the_deprecated_prices_tier_by_amount_is_used(energy, unit):
+    fake = FakeProvider(RETIRED, reply(fx.NETTS_PRICES))
     quote = adapter(fake).quote(energy, "1H")
-    assert fake.last.url.path == f"{PREFIX}/prices"
+    assert [r.url.path for r in fake.requests] == [f"{PREFIX}/pricing", f"{PREFIX}/prices"]
     assert quote.unit_price_sun == Decimal(unit)
     assert quote.total_sun == unit * energy
     assert quote.limits == base.Limits(61000, 5_000_000, ("1H",))
+    assert quote.price_source.startswith("/apiv2/prices (deprecated; /apiv2/pricing unavailable")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        reply({"code": 5000, "msg": "Internal server error occurred"}, 500),
+        reply({"success": True, "data": {"services": {}}}),  # no current 1h price
+        httpx.ConnectError("refused"),
+    ],
+    ids=["5xx", "no current price", "unreachable"],
+)
+def test_prices_is_read_only_when_pricing_is_unavailable(failure):
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/prices"):
+            return reply(fx.NETTS_PRICES)
+        if isinstance(failure, Exception):
+            raise failure
+        return failure
+
+    fake = FakeProvider(route)
+    quote = adapter(fake).quote(65000, "1H")
+    assert fake.last.url.path == f"{PREFIX}/prices"
+    assert quote.unit_price_sun == Decimal(19)
+    assert "/apiv2/pricing unavailable" in quote.price_source
+
+
+def test_an_authentication_refusal_on_pricing_is_not_hidden_by_the_fallback():
+    fake = FakeProvider(reply({"detail": "Invalid API key or IP not in whitelist"}, 401))
+    with pytest.raises(base.ProviderError) as caught:
+        adapter(fake).quote(65000, "1H")
+    assert caught.value.outcome == base.REJECTED
+    assert [r.url.path for r in fake.requests] == [f"{PREFIX}/pricing"]
 
 
 def test_quote_falls_back_to_the_dearest_tier_when_one_is_missing():
@@ -59,31 +117,40 @@ def test_quote_falls_back_to_the_dearest_tier_when_one_is_missing():
     prices["periods"] = [
         {"is_active": True, "prices": {"more_than_200k": {"price_sun": 16}, "x": {"price_sun": 21}}}
     ]
-    quote = adapter(FakeProvider(reply(prices))).quote(65000, "1H")
+    quote = adapter(FakeProvider(RETIRED, reply(prices))).quote(65000, "1H")
     assert quote.unit_price_sun == Decimal(21)
 
 
-def test_quote_uses_pricing_when_prices_is_retired():
-    pricing = {
-        "success": True,
-        "data": {
-            "services": {
-                "energy_1h": {
-                    "periods": [
-                        {"is_current": False, "price": 30},
-                        {"is_current": True, "price": 18},
-                    ]
-                }
-            }
-        },
-    }
-    fake = FakeProvider(reply({"detail": "Not Found"}, 404), reply(pricing))
-    quote = adapter(fake).quote(65000, "1H")
-    assert fake.last.url.path == f"{PREFIX}/pricing"
-    assert quote.total_sun == 18 * 65000
+def test_order_sends_our_reference_as_x_idempotency_key():
+    fake = FakeProvider(reply(fx.NETTS_ORDER))
+    place(fake)
+    assert fake.last.headers["X-Idempotency-Key"] == "ord-42"
 
 
-def test_order1h_sends_camel_case_body_without_our_reference():
+def test_208_for_a_repeated_key_is_the_order_already_placed():
+    fake = FakeProvider(reply(fx.NETTS_ORDER, 208))
+    placed = place(fake)
+    assert fake.calls == 1  # never re-sent
+    assert placed.provider_ref == "1H123456"
+    assert placed.cost_sun == 2_230_000
+    assert placed.raw_status == "10000 (208 already placed)"
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"detail": {"code": 10000, "data": {}}}, None], ids=["empty", "no id", "html"]
+)
+def test_208_without_the_first_order_is_unknown_and_not_re_sent(body):
+    answer = reply(body, 208) if body is not None else text_reply("<html>", 208)
+    fake = FakeProvider(answer)
+    with pytest.raises(base.ProviderError) as caught:
+        place(fake)
+    assert caught.value.outcome == base.UNKNOWN
+    assert caught.value.http_status == 208
+    assert "already placed" in caught.value.message
+    assert fake.calls == 1
+
+
+def test_order1h_sends_camel_case_body_and_our_reference_only_as_a_header():
     fake = FakeProvider(reply(fx.NETTS_ORDER))
     placed = place(fake)
     request = fake.last

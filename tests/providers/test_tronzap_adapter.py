@@ -81,16 +81,18 @@ def test_only_the_one_hour_period_is_offered():
     assert fake.calls == 0
 
 
-def test_energy_order_sends_the_documented_body():
+def test_energy_order_sends_the_body_of_the_official_python_and_java_sdks():
     fake = FakeProvider(reply(fx.tz_ok(fx.TZ_TRANSACTION)))
     placed = adapter(fake).place_energy_order(fx.ADDRESS, 65000, "1H", "ord-42", activate=True)
     assert fake.last.url.path == f"{PREFIX}/transaction/new"
     assert_signed(fake.last)
-    assert body_json(fake.last) == {
-        "external_id": "ord-42",
-        "service": "energy",
-        "params": {"address": fx.ADDRESS, "amount": 65000, "duration": 1, "activate_address": True},
-    }
+    # Exact bytes: params.amounts.energy (never params.amount alone), external_id last.
+    assert fake.last.content == (
+        b'{"service":"energy","params":{"address":"' + fx.ADDRESS.encode() + b'",'
+        b'"amounts":{"energy":65000},"duration":1,"activate_address":true},'
+        b'"external_id":"ord-42"}'
+    )
+    assert "amount" not in body_json(fake.last)["params"]
     assert placed == base.PlacedOrder(
         provider_ref="tz-7f3a9c",
         status=base.SUBMITTED,
@@ -109,18 +111,23 @@ def test_energy_order_that_settles_at_once_is_completed():
     placed = adapter(fake).place_energy_order(fx.ADDRESS, 65000, "1H", "ord-42")
     assert (placed.status, placed.tx_hashes) == (base.COMPLETED, ("ff00",))
     assert placed.cost_sun == 3_400_000
-    assert body_json(fake.last)["params"]["activate_address"] is False
+    # Like the SDKs: activate_address is sent only when asked for.
+    assert body_json(fake.last)["params"] == {
+        "address": fx.ADDRESS,
+        "amounts": {"energy": 65000},
+        "duration": 1,
+    }
 
 
 def test_activation_order_uses_the_activate_address_service():
     result = {**fx.TZ_TRANSACTION, "service": "activate_address", "params": [], "amount": 1.4}
     fake = FakeProvider(reply(fx.tz_ok(result)))
     placed = adapter(fake).activate_address(fx.ADDRESS, "act-1")
-    assert body_json(fake.last) == {
-        "external_id": "act-1",
-        "service": "activate_address",
-        "params": {"address": fx.ADDRESS},
-    }
+    assert fake.last.content == (
+        b'{"service":"activate_address","params":{"address":"'
+        + fx.ADDRESS.encode()
+        + b'"},"external_id":"act-1"}'
+    )
     assert placed.cost_sun == 1_400_000
     assert placed.energy is None
 
@@ -159,11 +166,35 @@ def test_get_order_by_reference_uses_external_id():
         ("pending", base.DELEGATING),
         ("success", base.COMPLETED),
         ("failed", base.FAILED),
+        ("refunded", base.REFUNDED),
+        ("something new", base.SUBMITTED),  # unknown: not final, polling goes on
     ],
 )
 def test_transaction_statuses_are_normalised(raw, status):
     fake = FakeProvider(reply(fx.tz_ok({**fx.TZ_CHECK, "status": raw})))
     assert adapter(fake).get_order(provider_ref="tz-7f3a9c").status == status
+
+
+def test_a_refunded_transaction_carries_its_refund_figure_when_given():
+    refunded = {**fx.TZ_CHECK, "status": "refunded", "refund_amount": "3.40"}
+    state = adapter(FakeProvider(reply(fx.tz_ok(refunded)))).get_order(provider_ref="tz-7f3a9c")
+    assert (state.status, state.raw_status) == (base.REFUNDED, "refunded")
+    assert state.refund_sun == 3_400_000
+    assert state.energy_delivered is None  # nothing delivered on a refund
+
+
+def test_a_refunded_transaction_without_a_figure_leaves_the_refund_unknown():
+    refunded = {**fx.TZ_CHECK, "status": "refunded"}
+    state = adapter(FakeProvider(reply(fx.tz_ok(refunded)))).get_order(provider_ref="tz-7f3a9c")
+    assert state.status == base.REFUNDED
+    assert state.refund_sun is None  # not assumed to be the whole cost
+
+
+def test_quote_with_activation_and_no_address_adds_the_listed_activation_price():
+    fake = FakeProvider(reply(fx.tz_ok(fx.TZ_SERVICES)))
+    quote = adapter(fake).quote(65000, "1H", activate=True)
+    assert quote.activation_sun == 1_400_000  # activate_address.price 1.4
+    assert quote.total_sun == 3_399_500 + 1_400_000
 
 
 def test_empty_result_given_as_list_is_an_empty_object():

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from energydash.lib.tron import format_trx
 from energydash.providers.base import ProviderError
+from energydash.providers.credentials import CredentialsUnreadable
 from energydash.providers.management.commands.provider_balance import account_named
 from energydash.providers.registry import adapter_for
 
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--energy", type=int, required=True)
         parser.add_argument("--period", default="1H")
         parser.add_argument("--address", default=None, help="Receive address (T...)")
+        parser.add_argument(
+            "--activate", action="store_true", help="Include activating the address in the price"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         account = account_named(options["account"])
@@ -26,8 +30,13 @@ class Command(BaseCommand):
             raise CommandError("--energy must be a positive number")
         try:
             with adapter_for(account.credentials()) as adapter:
-                quote = adapter.quote(options["energy"], options["period"], options["address"])
-        except ProviderError as exc:
+                quote = adapter.quote(
+                    options["energy"],
+                    options["period"],
+                    options["address"],
+                    activate=options["activate"],
+                )
+        except (ProviderError, CredentialsUnreadable) as exc:
             raise CommandError(str(exc)) from None
         burn = quote.energy * settings.ENERGYDASH_BURN_SUN_PER_ENERGY
         limits = quote.limits
@@ -42,4 +51,6 @@ class Command(BaseCommand):
         ]
         if quote.activation_sun:
             lines.append(f"  includes activation: {format_trx(quote.activation_sun)} TRX")
+        if quote.price_source:
+            lines.append(f"  price from: {quote.price_source}")
         self.stdout.write("\n".join(lines))
