@@ -272,3 +272,31 @@ def test_the_daily_page_and_links(viewer_client, itrx_account):
 def test_the_ledger_needs_a_login(client, itrx_account):
     response = client.get(f"/ledger/{itrx_account.code}/")
     assert response.status_code == 302
+
+
+def test_the_ledger_schedules_are_created_once(db):
+    from django_q.models import Schedule
+
+    from energydash.balances import ledger_checks, schedules
+
+    assert schedules.ensure_schedules()[1:] == [
+        ledger_checks.LEDGER_SCHEDULE,
+        ledger_checks.SUMMARY_SCHEDULE,
+    ]
+    schedules.ensure_schedules()
+    check = Schedule.objects.get(name=ledger_checks.LEDGER_SCHEDULE)
+    assert check.func == "energydash.balances.ledger_checks.check_ledger"
+    daily = Schedule.objects.get(name=ledger_checks.SUMMARY_SCHEDULE)
+    assert daily.schedule_type == Schedule.DAILY
+    assert daily.next_run.astimezone(ledger_checks.ITRX_ZONE).hour == 1  # 01:00 at itrx (UTC+8)
+
+
+def test_the_summary_runs_at_one_in_the_morning_utc_plus_8():
+    from energydash.balances.ledger_checks import next_summary_run
+
+    assert next_summary_run(datetime(2026, 3, 10, 16, 30, tzinfo=UTC)) == datetime(
+        2026, 3, 10, 17, 0, tzinfo=UTC
+    )
+    assert next_summary_run(datetime(2026, 3, 10, 17, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 11, 17, 0, tzinfo=UTC
+    )
