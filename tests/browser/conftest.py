@@ -11,12 +11,16 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures are
 # still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("ENERGYDASH_CHROMIUM", "/usr/bin/chromium")
+# Assertions wait for the page; on a loaded machine that can take far longer than Playwright's
+# 5 s default. A generous deadline only bounds a failure: passing ones return at once.
+expect.set_options(timeout=30_000)
 PASSWORD = "browser-test-password"
 
 

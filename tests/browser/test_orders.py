@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,9 +12,10 @@ from energydash.orders.models import Order, Status
 from energydash.orders.polling import poll_pass
 from energydash.orders.services import FIRST_POLL_SECONDS
 from energydash.providers.models import ProviderAccount
-from energydash.sandbox.models import SandboxAccount
+from energydash.sandbox.models import SandboxAccount, SandboxOrder
 from tests.browser.test_login import csp_violations
 from tests.orders.conftest import address
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -63,11 +63,13 @@ def test_an_order_placed_through_the_form_turns_completed_without_a_reload(
     expect(badge).not_to_have_text("Completed")
     page.evaluate("window.__marker = 'same page'")
 
-    time.sleep(1.2)  # the sandbox delegates after one second
+    # The sandbox delegates one second after the order: wait for that, not for a guessed time.
+    remote = SandboxOrder.objects.get()
+    wait_until(lambda: remote.is_delegated(timezone.now()), message="the sandbox delegated")
     # What the django-q2 worker does every few seconds, once the order's first look is due.
     poll_pass(now=timezone.now() + timedelta(seconds=FIRST_POLL_SECONDS))
     assert Order.objects.get().status == Status.COMPLETED
 
-    expect(badge).to_have_text("Completed", timeout=10_000)
+    expect(badge).to_have_text("Completed")  # the list refreshes open rows every 3 s
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     assert csp_violations(console_messages) == []

@@ -17,6 +17,7 @@ from energydash.providers.registry import adapter_for
 from energydash.sandbox.models import SandboxAccount, SandboxOrder
 from energydash.sandbox.tasks import deliver_due_callbacks
 from tests.sandbox.helpers import address, balance, unactivated
+from tests.waiting import wait_until
 
 RECEIVER = address("contract receiver")
 FULL = 100 * SUN_PER_TRX
@@ -230,6 +231,7 @@ def test_a_lost_answer_is_unknown_and_the_order_is_then_found_by_reference(
             lambda: client.place_energy_order(RECEIVER, reference="lost-9", **PLACE_ENERGY)
         )
         assert error.outcome == base.UNKNOWN
+        wait_until(SandboxOrder.objects.exists)  # the sandbox commits on its own schedule
         found = client.get_order(reference="lost-9")
     order = SandboxOrder.objects.get()
     assert found.provider_ref == order.ref
@@ -245,6 +247,7 @@ def test_a_lost_netts_answer_is_unknown_and_needs_a_person(live_sandbox, netts_b
         error = refused(lambda: client.place_energy_order(RECEIVER, reference="", **PLACE_ENERGY))
         assert error.outcome == base.UNKNOWN
         assert refused(lambda: client.get_order(reference="anything")).outcome == base.REJECTED
+    wait_until(SandboxOrder.objects.exists)
     assert balance(netts_box) == FULL - SandboxOrder.objects.get().cost_sun
 
 
