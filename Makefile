@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum 
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-browser lint
+.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak
 
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
@@ -24,7 +24,10 @@ venv: $(STAMP)
 run: venv
 	scripts/run
 
-test: lint test-unit test-browser
+# Chromium first, so a machine that lacks it stops before anything runs (or gets it installed).
+test:
+	@scripts/ensure-chromium
+	@$(MAKE) --no-print-directory lint test-unit test-browser
 
 test-unit: venv
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
