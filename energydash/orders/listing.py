@@ -97,7 +97,8 @@ def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
     return Totals(count, False, figures["spent"], figures["energy"])
 
 
-def _rollup_totals(data: dict[str, Any]) -> Totals:
+def rollup_rows(data: dict[str, Any]) -> QuerySet:
+    """Daily rollup rows matching the filters the rollups keep (not address or search)."""
     rows = DailyOrderRollup.objects.all()
     status = data.get("status")
     if status == OPEN_FILTER:
@@ -114,6 +115,11 @@ def _rollup_totals(data: dict[str, Any]) -> Totals:
         rows = rows.filter(day__gte=data["date_from"])
     if data.get("date_to"):
         rows = rows.filter(day__lte=data["date_to"])
+    return rows
+
+
+def _rollup_totals(data: dict[str, Any]) -> Totals:
+    rows = rollup_rows(data)
     spending = Q(status__in=SPENDING)
     figures = rows.aggregate(
         count=Coalesce(Sum("orders"), 0),
