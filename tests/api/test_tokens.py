@@ -1,0 +1,120 @@
+"""API tokens: hashed at rest, revocable, audited, rate limited; viewer tokens only read."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from energydash.api.models import ApiToken
+from energydash.core.models import AuditEvent
+from energydash.orders.models import Order
+from tests.api.conftest import bearer, issue
+
+PROBLEM = "application/problem+json"
+
+
+def test_the_command_prints_the_token_once_and_stores_only_its_hash(db, capsys, client):
+    call_command("create_api_token", "--name", "exchange-1", "--role", "operator")
+    out = capsys.readouterr().out
+    raw = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("token: "))
+    token = ApiToken.objects.get(name="exchange-1")
+    assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert raw.startswith(token.prefix) and len(token.prefix) < len(raw)
+    stored = [str(v) for v in ApiToken.objects.values().get()]
+    assert not any(raw in value for value in stored)  # nowhere in clear, not even the secret
+    audit = AuditEvent.objects.get(action="api_token.created")
+    assert audit.actor_label == "command:create_api_token" and raw not in str(audit.details)
+    assert client.get("/api/v1/balances", **bearer(raw)).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_the_command_refuses_bad_names_roles_and_urls(db):
+    with pytest.raises(CommandError, match="webhook_url"):
+        call_command(
+            "create_api_token", "--name", "x", "--role", "viewer", "--webhook-url", "ftp://h/"
+        )
+    with pytest.raises(CommandError):
+        call_command("create_api_token", "--name", "has space", "--role", "viewer")
+    with pytest.raises(CommandError):
+        call_command("create_api_token", "--name", "x", "--role", "admin")
+    assert not ApiToken.objects.exists()
+
+
+def test_missing_wrong_and_revoked_tokens_get_401_problems(db, client, operator_token):
+    token, raw = operator_token
+    missing = client.get("/api/v1/balances")
+    assert missing.status_code == 401 and missing["Content-Type"] == PROBLEM
+    assert missing.json()["code"] == "unauthenticated"
+    assert client.get("/api/v1/balances", **bearer(raw + "x")).status_code == 401
+    token.revoked_at = token.created
+    token.save()
+    revoked = client.get("/api/v1/balances", **bearer(raw))
+    assert revoked.status_code == 401 and revoked.json()["code"] == "token_revoked"
+
+
+def test_a_viewer_token_reads_but_cannot_place(db, client, viewer_token):
+    _token, raw = viewer_token
+    assert client.get("/api/v1/orders", **bearer(raw)).status_code == 200
+    refused = client.post(
+        "/api/v1/orders",
+        {"address": "T" + "1" * 33, "energy": 65000},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="v-1",
+        **bearer(raw),
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "viewer_token"
+    assert not Order.objects.exists()
+
+
+def test_each_token_is_rate_limited_per_minute(db, client, settings, operator_token, viewer_token):
+    settings.ENERGYDASH_API_RATE_LIMIT_PER_MINUTE = 3
+    from django.core.cache import cache
+
+    cache.clear()
+    _t, raw = operator_token
+    codes = [client.get("/api/v1/balances", **bearer(raw)).status_code for _ in range(4)]
+    assert codes[:3] == [200, 200, 200]
+    limited = client.get("/api/v1/balances", **bearer(raw))
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert int(limited["Retry-After"]) > 0
+    _v, other = viewer_token
+    assert client.get("/api/v1/balances", **bearer(other)).status_code == 200  # its own budget
+
+
+def test_admin_creates_a_token_shown_once_and_revokes_it(admin_client_):
+    page = admin_client_.post(
+        "/admin/api/apitoken/add/",
+        {"name": "wallet", "role": "viewer", "webhook_url": "https://hooks.example.com/ed"},
+    )
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    token = ApiToken.objects.get(name="wallet")
+    raw = page.context["token"]
+    assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert raw in page.content.decode()
+    again = admin_client_.get(f"/admin/api/apitoken/{token.pk}/change/")
+    assert raw not in again.content.decode() and token.prefix in again.content.decode()
+    admin_client_.post(
+        "/admin/api/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert list(
+        AuditEvent.objects.filter(object_code=token.prefix).values_list("action", flat=True)
+    ) == ["api_token.revoked", "api_token.created"]
+
+
+def test_openapi_is_public_and_the_docs_need_a_login(db, client, viewer):
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200 and "/api/v1/orders" in schema.json()["paths"]
+    assert client.get("/api/v1/docs").status_code == 302
+    client.force_login(viewer)
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_issue_helper_tokens_work(db, client):
+    _token, raw = issue("helper", "viewer")
+    assert client.get("/api/v1/quotes?energy=65000&address=x", **bearer(raw)).status_code == 422
