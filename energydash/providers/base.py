@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.providers import http
 from energydash.providers.credentials import Credentials
 
 logger = logging.getLogger("energydash.providers")
@@ -223,10 +224,15 @@ class Adapter(abc.ABC):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.credentials = credentials
-        self._owns_client = client is None
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(credentials.timeout, connect=credentials.connect_timeout),
-            follow_redirects=False,
+        # Without a client of the caller's, the process-wide ones (providers/http.py): creating
+        # an adapter then costs no CA-bundle load. Their timeouts are set per request.
+        self._owns_client = False
+        self.client = client or http.shared_client()
+        self._placing_client = client or http.placing_client()
+        self._timeout: Any = (
+            httpx.Timeout(credentials.timeout, connect=credentials.connect_timeout)
+            if client is None
+            else httpx.USE_CLIENT_DEFAULT
         )
         self._sleep = sleep
         self._clock = clock
@@ -352,12 +358,18 @@ class Adapter(abc.ABC):
         self._redacted.update(redact)
         attempts = 1 if placing else self.read_retries + 1
         for attempt in range(attempts):
-            request = self.client.build_request(
-                method, self._url(path), params=params, content=content, headers=dict(headers)
+            client = self._placing_client if placing else self.client
+            request = client.build_request(
+                method,
+                self._url(path),
+                params=params,
+                content=content,
+                headers=dict(headers),
+                timeout=self._timeout,
             )
             started = time.monotonic()
             try:
-                response = self.client.send(request)
+                response = client.send(request)
             except httpx.HTTPError as exc:
                 exchange = self._record(request, content, None, "", started, type(exc).__name__)
                 last_try = attempt == attempts - 1 or not isinstance(exc, _RETRYABLE)

@@ -51,11 +51,23 @@ def test_capabilities_are_declared_per_provider():
     assert TronZapAdapter.periods == NettsAdapter.periods == ("1H",)
 
 
-def test_default_client_uses_the_account_timeouts_and_no_redirects():
+def test_default_client_uses_the_account_timeouts_and_no_redirects(monkeypatch):
     made = ItrxAdapter(credentials("itrx", timeout=12.0, connect_timeout=3.0))
-    assert made.client.timeout == httpx.Timeout(12.0, connect=3.0)
+    other = ItrxAdapter(credentials("itrx", timeout=30.0))
+    assert made.client is other.client  # one client (one SSL context) per process
     assert made.client.follow_redirects is False
+    sent: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request, **kwargs: object) -> httpx.Response:
+        sent.append(request)
+        raise httpx.ConnectError("refused", request=request)
+
+    monkeypatch.setattr(made.client, "send", refuse)
+    with pytest.raises(base.ProviderError):
+        made.balance()
+    assert sent and sent[0].extensions["timeout"] == httpx.Timeout(12.0, connect=3.0).as_dict()
     made.close()
+    assert not made.client.is_closed  # closing an adapter leaves the shared client open
 
 
 def test_lost_response_after_an_order_is_unknown_and_never_retried():
