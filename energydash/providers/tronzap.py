@@ -154,7 +154,11 @@ class TronZapAdapter(Adapter):
     def _coded_error(self, code: int, data: dict, status: int, placing: bool) -> Exception:
         words = str(data.get("error") or REFUSALS.get(code) or "no reason given")
         key = data.get("key")
-        if key and str(key) not in words:
+        if code == 1:
+            # The console promises "authentication failed" (as for itrx and Netts); TronZap's
+            # own words follow as the detail, its machine key stays in the raw exchange.
+            words = f"authentication failed: {words}" if data.get("error") else REFUSALS[1]
+        elif key and str(key) not in words:
             words = f"{words} [{key}]"
         request_id = data.get("request_id")
         if request_id:
