@@ -140,7 +140,7 @@ def _vet_event(order: Order, event: CallbackEvent) -> Vetted:
     vet_status(event.status, event.raw_status, order.account.provider, vetted)
     vet_energy(event.energy_delivered, vetted)
     vet_tx_hashes(event.tx_hashes, vetted)
-    vet_raw(event.raw, vetted)
+    vet_raw(event.raw, vetted, order.account.provider)
     return vetted
 
 

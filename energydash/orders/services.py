@@ -405,7 +405,7 @@ def vet_placed(order: Order, placed: PlacedOrder) -> Vetted:
     hashes = vet_tx_hashes(placed.tx_hashes, vetted)
     if hashes:
         vetted.fields["tx_hashes"] = hashes
-    vet_raw(placed.raw, vetted)
+    vet_raw(placed.raw, vetted, order.account.provider)
     return vetted
 
 
@@ -671,7 +671,7 @@ def vet_state(order: Order, state: OrderState) -> tuple[str | None, Vetted]:
     hashes = vet_tx_hashes(state.tx_hashes, vetted)
     if hashes:
         vetted.fields["tx_hashes"] = hashes
-    vet_raw(state.raw, vetted)
+    vet_raw(state.raw, vetted, provider)
     return (STATUS_FROM_ADAPTER.get(status) if status else None), vetted
 
 

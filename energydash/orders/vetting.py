@@ -207,16 +207,58 @@ def odd_numbers(raw: Any, *, depth: int = 0) -> list[str]:
         for value in raw[:100]:
             found.extend(odd_numbers(value, depth=depth + 1))
     elif isinstance(raw, float) and not math.isfinite(raw):
-        found.append(str(raw))
+        found.append("NaN" if math.isnan(raw) else ("Infinity" if raw > 0 else "-Infinity"))
     elif isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) > MAX_RAW_NUMBER:
         found.append(_magnitude(raw))
     return found
 
 
-def vet_raw(raw: Any, vetted: Vetted) -> None:
+def vet_raw(raw: Any, vetted: Vetted, provider: str = "") -> None:
     odd = odd_numbers(raw)
     if odd:
         vetted.problems.append(f"the answer holds numbers that are not amounts: {', '.join(odd)}")
+    for key, value in _amounts(raw, AMOUNT_KEYS.get(provider, {})):
+        problem = _amount_problem(value, AMOUNT_KEYS[provider][key])
+        if problem:
+            vetted.problems.append(f"the {key} {_shown(value)} {problem}")
+
+
+# The raw money fields of each provider's answers and their unit. Adapters quietly read an
+# unreadable amount as "no figure" (and round a fraction of a sun); a provider that sends one
+# is not behaving, so the orders layer checks the raw value too.
+AMOUNT_KEYS: dict[str, dict[str, str]] = {
+    "itrx": {"amount": "sun", "refund_amount": "sun", "balance": "sun"},
+    "tronzap": {"amount": "trx"},
+    "netts": {"paidTRX": "trx", "cost": "trx"},
+}
+
+
+def _amounts(raw: Any, keys: dict[str, str], depth: int = 0) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if not isinstance(raw, dict) or depth > 3:
+        return found
+    for key, value in raw.items():
+        if key in keys and value not in (None, ""):
+            found.append((key, value))
+        elif isinstance(value, dict):
+            found.extend(_amounts(value, keys, depth + 1))
+    return found
+
+
+def _amount_problem(value: Any, unit: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return "is not a number"
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        return "is not a number"
+    if not amount.is_finite():
+        return "is not a number"
+    if unit == "sun" and amount != amount.to_integral_value():
+        return "is not a whole number of sun"
+    if unit == "trx" and amount != amount.quantize(Decimal("0.000001"), rounding="ROUND_DOWN"):
+        return "has a fraction of a sun"
+    return ""
 
 
 def _finite(value: float | Decimal) -> bool:
