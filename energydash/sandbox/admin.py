@@ -179,8 +179,15 @@ class SandboxOrderAdmin(admin.ModelAdmin):
         "cost_sun",
         "activation_sun",
         "created_at",
+        "refund_sun",
     )
     inlines = [CallbackInline]
+    actions = ["refund_orders"]
+
+    @admin.action(description="Refund the selected orders (the provider reports them refunded)")
+    def refund_orders(self, request: HttpRequest, queryset: Any) -> None:
+        refunded = sum(order.refund() for order in queryset)
+        self.message_user(request, f"Refunded {refunded} order(s).")
 
 
 @admin.register(SandboxCallback)

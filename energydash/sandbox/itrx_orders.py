@@ -92,8 +92,8 @@ def query_body(order: SandboxOrder, now: datetime) -> dict[str, Any]:
         "create_time": order.created_at.astimezone(CN).isoformat(),
         "api_name": order.account.name,
         "period": Period.parse(order.period).number if order.period else 0,
-        "status": 40 if delegated else 30,
-        "refund_amount": 0,
+        "status": 41 if order.refund_sun is not None else 40 if delegated else 30,
+        "refund_amount": order.refund_sun or 0,  # sun; 41 = "refund termination"
     }
 
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -210,6 +210,12 @@ class SandboxOrder(models.Model):
     callback_url = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     reclaimed_at = models.DateTimeField(null=True, blank=True)
+    refund_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Set when the provider refunded the order (TronZap status 'refunded'); the "
+        "amount went back to the balance.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -235,6 +241,20 @@ class SandboxOrder(models.Model):
 
     def fake_hash(self, what: str) -> str:
         return hashlib.sha256(f"{self.ref}:{what}".encode()).hexdigest()
+
+    def refund(self) -> bool:
+        """Refund the whole cost to the account, once (a conditional UPDATE: two concurrent
+        refunds cannot both credit). True when this call refunded it."""
+        with transaction.atomic():
+            done = SandboxOrder.objects.filter(pk=self.pk, refund_sun__isnull=True).update(
+                refund_sun=self.cost_sun
+            )
+            if done:
+                SandboxAccount.objects.filter(pk=self.account_id).update(
+                    balance_sun=F("balance_sun") + self.cost_sun
+                )
+        self.refresh_from_db(fields=["refund_sun"])
+        return bool(done)
 
 
 class SandboxCallback(models.Model):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -174,6 +175,26 @@ def order1h(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
         address = validate_address(str(data.get("receiveAddress") or ""))
     except InvalidAddress:
         return json_response({"detail": "Invalid TRON address in receiveAddress"}, status=400)
+    key = request.headers.get("X-Idempotency-Key", "").strip()[:128]
+    with transaction.atomic():
+        # The account row is locked so two requests with one key cannot both place an order.
+        SandboxAccount.objects.select_for_update().filter(pk=account.pk).first()
+        orders = SandboxOrder.objects.filter(account=account, client_ref=key)
+        first = orders.first() if key else None
+        if first is not None:
+            # A repeated key buys nothing: 208 with the first order's answer, as a public client
+            # expects (providers.md 4.2; not in Netts's docs).
+            return json_response(_order_answer(first), status=208)
+        placed = _place_order1h(account, amount, address, key)
+    if isinstance(placed, HttpResponse):
+        return placed
+    faults.hold_if_lost(account)  # after the commit, as for every provider
+    return json_response(_order_answer(placed))
+
+
+def _place_order1h(
+    account: SandboxAccount, amount: int, address: str, key: str
+) -> SandboxOrder | HttpResponse:
     if account.orders_unavailable:
         return json_response(
             {
@@ -190,6 +211,7 @@ def order1h(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
         cost_sun=cost,
         activation_sun=activation,
         ref=f"1H{uuid.uuid4().hex[:16]}",
+        client_ref=key,
         receive_address=address,
         energy=amount + ENERGY_BUFFER,
         period="1h",
@@ -204,23 +226,24 @@ def order1h(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
             },
             status=403,
         )
-    faults.hold_if_lost(account)
+    return order
+
+
+def _order_answer(order: SandboxOrder) -> dict[str, Any]:
     paid = trx_number(order.cost_sun)
-    return json_response(
-        {
-            "detail": {
-                "code": 10000,
-                "msg": f"Successful, {paid} TRX deducted",
-                "data": {
-                    "orderId": order.ref,
-                    "paidTRX": paid,
-                    "hash": "",
-                    "delegateAddress": DELEGATE_POOL,
-                    "energy": order.energy,
-                },
-            }
+    return {
+        "detail": {
+            "code": 10000,
+            "msg": f"Successful, {paid} TRX deducted",
+            "data": {
+                "orderId": order.ref,
+                "paidTRX": paid,
+                "hash": "",
+                "delegateAddress": DELEGATE_POOL,
+                "energy": order.energy,
+            },
         }
-    )
+    }
 
 
 def _rate_sun(order: SandboxOrder) -> float | int:

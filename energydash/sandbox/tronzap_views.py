@@ -103,13 +103,20 @@ def _duration(value: Any) -> int:
 
 
 def _requested_energy(params: dict[str, Any]) -> Any:
-    """Documented order: params.amounts.energy, then params.amount, then params.energy_amount."""
+    """params.amounts.energy, as the official Python (1.6.0) and Java SDKs send it, or the legacy
+    params.energy_amount (the Node and PHP SDKs send it, beside `amount`). `amount` on its own,
+    which no SDK sends, is refused like a missing energy amount (code 11), so a client that
+    drifts from the SDKs' body fails here rather than at the real TronZap."""
     amounts = params.get("amounts")
     if isinstance(amounts, dict) and amounts.get("energy") is not None:
         return amounts["energy"]
-    if params.get("amount") is not None:
-        return params["amount"]
-    return params.get("energy_amount")
+    if params.get("energy_amount") is not None:
+        return params["energy_amount"]
+    raise Refused(
+        11,
+        "invalid_energy_amount.energy_amount",
+        "Energy amount is required: send params.amounts.energy",
+    )
 
 
 @tronzap
@@ -224,6 +231,8 @@ def transaction_check(
 
 
 def status(order: SandboxOrder, now: datetime) -> str:
+    if order.refund_sun is not None:  # refunded (admin action or SandboxOrder.refund())
+        return "refunded"
     delay = timedelta(seconds=order.account.delegation_delay_seconds)
     elapsed = now - order.created_at
     if elapsed >= delay:
@@ -255,6 +264,7 @@ def _transaction(order: SandboxOrder, now: datetime, *, created: bool) -> dict[s
             "activate_address": bool(order.activation_sun),
         }
     moment = order.created_at.astimezone(UTC)
+    refund = {"refund_amount": trx_string(order.refund_sun)} if state == "refunded" else {}
     return {
         "id": order.ref,
         "external_id": order.client_ref or None,
@@ -266,6 +276,7 @@ def _transaction(order: SandboxOrder, now: datetime, *, created: bool) -> dict[s
         if created
         else moment.strftime("%Y-%m-%d %H:%M:%S"),
         "hash": order.fake_hash("delegate") if state == "success" else "",
+        **refund,
     }
 
 

@@ -138,6 +138,46 @@ def test_activation_on_an_energy_order_is_charged(adapter, itrx_box, tronzap_box
     assert placed.cost_sun == plain + fee
 
 
+def test_a_quote_with_activation_is_what_the_order_with_activation_then_costs(adapter, box):
+    client = adapter(box)
+    new = unactivated(f"contract {box.provider} quote activation")
+    quote = client.quote(65_000, "1H", new, activate=True)
+    placed = client.place_energy_order(new, reference="qa", activate=True, **PLACE_ENERGY)
+    assert quote.activation_sun and quote.activation_sun > 0
+    assert placed.cost_sun == quote.total_sun == FULL - balance(box)
+
+
+def test_netts_quotes_come_from_pricing(adapter, netts_box):
+    quote = adapter(netts_box).quote(65_000, "1H", RECEIVER)
+    assert quote.price_source == "/apiv2/pricing"
+    assert quote.total_sun == 65_000 * 55
+
+
+def test_netts_repeated_idempotency_key_is_208_with_the_first_order_charged_once(
+    adapter, netts_box
+):
+    client = adapter(netts_box)
+    first = client.place_energy_order(RECEIVER, reference="netts-key-1", **PLACE_ENERGY)
+    again = client.place_energy_order(RECEIVER, reference="netts-key-1", **PLACE_ENERGY)
+    assert client.exchanges[-1].status_code == 208
+    assert again.provider_ref == first.provider_ref
+    assert again.raw_status == "10000 (208 already placed)"
+    assert SandboxOrder.objects.count() == 1
+    assert balance(netts_box) == FULL - first.cost_sun
+    other = client.place_energy_order(RECEIVER, reference="netts-key-2", **PLACE_ENERGY)
+    assert other.provider_ref != first.provider_ref  # a new key is a new order
+
+
+def test_a_refunded_order_reads_as_refunded_with_its_refund(adapter, box_with_reference):
+    client = adapter(box_with_reference)
+    placed = client.place_energy_order(RECEIVER, reference="refund-1", **PLACE_ENERGY)
+    assert SandboxOrder.objects.get(ref=placed.provider_ref).refund()
+    state = client.get_order(provider_ref=placed.provider_ref)
+    assert state.status == base.REFUNDED
+    assert state.refund_sun == placed.cost_sun
+    assert balance(box_with_reference) == FULL
+
+
 def test_netts_activates_automatically_at_cost(adapter, netts_box):
     client = adapter(netts_box)
     new = unactivated("contract netts activate")

@@ -26,7 +26,10 @@ ITRX_ORDER = {"energy_amount": 65_000, "period": "1H", "receive_address": RECEIV
 # Lost answers: the client gives up reading after 0.1 s while the server holds its answer for
 # 0.5 s after committing; the connection itself may take as long as a busy machine needs.
 IMPATIENT = httpx.Timeout(30.0, read=0.1)
-TZ_ORDER = {"service": "energy", "params": {"address": RECEIVER, "amount": 65_000, "duration": 1}}
+TZ_ORDER = {
+    "service": "energy",
+    "params": {"address": RECEIVER, "amounts": {"energy": 65_000}, "duration": 1},
+}
 
 
 def netts_order(client, account):

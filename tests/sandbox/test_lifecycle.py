@@ -67,7 +67,10 @@ def test_tronzap_transaction_goes_new_pending_success(http, tronzap_box):
             http,
             tronzap_box,
             "transaction/new",
-            {"service": "energy", "params": {"address": RECEIVER, "amount": 65_000, "duration": 1}},
+            {
+                "service": "energy",
+                "params": {"address": RECEIVER, "amounts": {"energy": 65_000}, "duration": 1},
+            },
         ).json()["result"]
 
         def check():
@@ -91,7 +94,10 @@ def test_tronzap_with_no_delay_succeeds_at_once(http, tronzap_box):
         http,
         tronzap_box,
         "transaction/new",
-        {"service": "energy", "params": {"address": RECEIVER, "amount": 65_000, "duration": 1}},
+        {
+            "service": "energy",
+            "params": {"address": RECEIVER, "amounts": {"energy": 65_000}, "duration": 1},
+        },
     ).json()["result"]
     assert created["status"] == "success"
     assert created["hash"]

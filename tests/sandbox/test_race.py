@@ -46,7 +46,10 @@ def test_itrx_orders_racing_for_the_last_trx_never_overdraw(live_sandbox, itrx_b
 def test_tronzap_orders_racing_for_the_last_trx_never_overdraw(live_sandbox, tronzap_box):
     tronzap_box.balance_sun = 3_399_500 + 3_000_000
     tronzap_box.save()
-    body = {"service": "energy", "params": {"address": RECEIVER, "amount": 65_000, "duration": 1}}
+    body = {
+        "service": "energy",
+        "params": {"address": RECEIVER, "amounts": {"energy": 65_000}, "duration": 1},
+    }
     responses = race(live_sandbox, lambda c: tronzap_post(c, tronzap_box, "transaction/new", body))
     assert sorted(r.json()["code"] for r in responses) == [0] + [6] * (RACERS - 1)
     assert balance(tronzap_box) == 3_000_000

@@ -64,7 +64,10 @@ def test_calculate_adds_the_activation_fee_for_a_new_address(http, tronzap_box):
 
 def test_new_transaction_charges_and_answers_numbers(http, tronzap_box):
     body = tronzap_post(
-        http, tronzap_box, "transaction/new", energy(amount=65_000) | {"external_id": "x-1"}
+        http,
+        tronzap_box,
+        "transaction/new",
+        energy(amounts={"energy": 65_000}) | {"external_id": "x-1"},
     ).json()
     assert body["code"] == 0
     result = body["result"]
@@ -78,21 +81,51 @@ def test_new_transaction_charges_and_answers_numbers(http, tronzap_box):
     assert balance(tronzap_box) == 100 * SUN_PER_TRX - 3_399_500
 
 
-def test_energy_amount_resolution_prefers_amounts_then_amount_then_energy_amount(http, tronzap_box):
+def test_energy_is_read_from_amounts_energy_then_the_legacy_energy_amount(http, tronzap_box):
     def placed(**params):
         result = tronzap_post(http, tronzap_box, "transaction/new", energy(**params)).json()[
             "result"
         ]
         return SandboxOrder.objects.get(ref=result["id"]).energy
 
+    # amounts.energy: the official Python (1.6.0) and Java SDKs' body.
     assert placed(amounts={"energy": 70_000}, amount=80_000, energy_amount=90_000) == 70_000
-    assert placed(amount=80_000, energy_amount=90_000) == 80_000
+    # energy_amount (+ amount): the Node and PHP SDKs' body.
+    assert placed(amount=80_000, energy_amount=90_000) == 90_000
     assert placed(energy_amount=90_000) == 90_000
+
+
+def test_amount_alone_is_refused_like_a_missing_energy_amount_and_charges_nothing(
+    http, tronzap_box
+):
+    before = balance(tronzap_box)
+    body = tronzap_post(http, tronzap_box, "transaction/new", energy(amount=65_000)).json()
+    assert (body["code"], body["key"]) == (11, "invalid_energy_amount.energy_amount")
+    assert "params.amounts.energy" in body["error"]
+    assert balance(tronzap_box) == before
+    assert not SandboxOrder.objects.exists()
+
+
+def test_a_refunded_transaction_reports_refunded_and_its_refund(http, tronzap_box):
+    created = tronzap_post(
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 65_000})
+    ).json()["result"]
+    order = SandboxOrder.objects.get(ref=created["id"])
+    assert balance(tronzap_box) == 100 * SUN_PER_TRX - 3_399_500
+    assert order.refund() is True
+    assert order.refund() is False  # once
+    checked = tronzap_post(http, tronzap_box, "transaction/check", {"id": created["id"]}).json()
+    assert checked["result"]["status"] == "refunded"
+    assert checked["result"]["refund_amount"] == "3.3995"
+    assert balance(tronzap_box) == 100 * SUN_PER_TRX  # the whole cost went back
 
 
 def test_check_answers_strings_and_the_legacy_params_shape(http, tronzap_box):
     created = tronzap_post(
-        http, tronzap_box, "transaction/new", energy(amount=65_000) | {"external_id": "x-2"}
+        http,
+        tronzap_box,
+        "transaction/new",
+        energy(amounts={"energy": 65_000}) | {"external_id": "x-2"},
     ).json()["result"]
     by_id = tronzap_post(http, tronzap_box, "transaction/check", {"id": created["id"]}).json()
     by_ref = tronzap_post(http, tronzap_box, "transaction/check", {"external_id": "x-2"}).json()
@@ -106,7 +139,9 @@ def test_check_answers_strings_and_the_legacy_params_shape(http, tronzap_box):
 def test_check_pads_amounts_to_two_places(http, tronzap_box):
     tronzap_box.price_sun = 40  # 85,000 x 40 sun = 3.4 TRX
     tronzap_box.save()
-    created = tronzap_post(http, tronzap_box, "transaction/new", energy(amount=85_000)).json()
+    created = tronzap_post(
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 85_000})
+    ).json()
     assert created["result"]["amount"] == 3.4
     checked = tronzap_post(http, tronzap_box, "transaction/check", {"id": created["result"]["id"]})
     assert checked.json()["result"]["amount"] == "3.40"
@@ -125,21 +160,23 @@ def test_an_invalid_address_is_code_10(http, tronzap_box):
         "transaction/new",
         {
             "service": "energy",
-            "params": {"address": "TNotAnAddress", "amount": 65_000, "duration": 1},
+            "params": {"address": "TNotAnAddress", "amounts": {"energy": 65_000}, "duration": 1},
         },
     ).json()
     assert (body["code"], body["key"]) == (10, "invalid_tron_address")
 
 
 def test_an_amount_out_of_range_is_code_11(http, tronzap_box):
-    body = tronzap_post(http, tronzap_box, "transaction/new", energy(amount=31_999)).json()
+    body = tronzap_post(
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 31_999})
+    ).json()
     assert body["code"] == 11
     assert tronzap_post(http, tronzap_box, "transaction/new", energy()).json()["code"] == 11
 
 
 def test_a_duration_other_than_one_hour_is_code_12(http, tronzap_box):
     body = tronzap_post(
-        http, tronzap_box, "transaction/new", energy(amount=65_000, duration=24)
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 65_000}, duration=24)
     ).json()
     assert body["code"] == 12
     assert body["error"] == "Duration must be equal to 1 (1 hour)"
@@ -153,7 +190,9 @@ def test_an_unknown_service_is_code_2(http, tronzap_box):
 def test_insufficient_funds_is_code_6_and_charges_nothing(http, tronzap_box):
     tronzap_box.balance_sun = 3_399_499
     tronzap_box.save()
-    body = tronzap_post(http, tronzap_box, "transaction/new", energy(amount=65_000)).json()
+    body = tronzap_post(
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 65_000})
+    ).json()
     assert (body["code"], body["key"]) == (6, "insufficient_funds")
     assert balance(tronzap_box) == 3_399_499
 
@@ -161,14 +200,14 @@ def test_insufficient_funds_is_code_6_and_charges_nothing(http, tronzap_box):
 def test_an_unactivated_address_is_code_24_unless_activation_is_requested(http, tronzap_box):
     new = unactivated("tz new")
     refused = tronzap_post(
-        http, tronzap_box, "transaction/new", energy(address=new, amount=65_000)
+        http, tronzap_box, "transaction/new", energy(address=new, amounts={"energy": 65_000})
     ).json()
     assert refused["code"] == 24
     placed = tronzap_post(
         http,
         tronzap_box,
         "transaction/new",
-        energy(address=new, amount=65_000, activate_address=True),
+        energy(address=new, amounts={"energy": 65_000}, activate_address=True),
     ).json()["result"]
     assert placed["amount"] == 4.7995
     assert placed["params"]["activate_address"] is True
@@ -190,7 +229,9 @@ def test_activate_address_service_charges_the_fee_once(http, tronzap_box):
 def test_unavailable_service_is_code_35(http, tronzap_box):
     tronzap_box.orders_unavailable = True
     tronzap_box.save()
-    body = tronzap_post(http, tronzap_box, "transaction/new", energy(amount=65_000)).json()
+    body = tronzap_post(
+        http, tronzap_box, "transaction/new", energy(amounts={"energy": 65_000})
+    ).json()
     assert (body["code"], body["key"]) == (35, "service_unavailable")
     assert balance(tronzap_box) == 100 * SUN_PER_TRX
 
@@ -205,7 +246,7 @@ def test_get_is_not_allowed(http, tronzap_box):
 
 def test_address_info_shows_energy_while_delegated(http, tronzap_box):
     with time_machine.travel(datetime(2026, 8, 7, 10, 0, tzinfo=UTC), tick=False) as clock:
-        tronzap_post(http, tronzap_box, "transaction/new", energy(amount=65_000))
+        tronzap_post(http, tronzap_box, "transaction/new", energy(amounts={"energy": 65_000}))
 
         def resources():
             body = tronzap_post(http, tronzap_box, "address-info", {"address": RECEIVER}).json()
