@@ -211,6 +211,10 @@ if not 0 <= ENERGYDASH_ALERT_MARGIN_PERCENT <= 1000:
     raise ImproperlyConfigured("ENERGYDASH_ALERT_MARGIN_PERCENT must be between 0 and 1000")
 # An open order older than this is flagged needs_review for a person.
 ENERGYDASH_ORDER_STUCK_MINUTES = env_int("ENERGYDASH_ORDER_STUCK_MINUTES", 30)
+# Orders one polling pass looks at in parallel (threads waiting on providers), per worker.
+ENERGYDASH_POLL_CONCURRENCY = env_int("ENERGYDASH_POLL_CONCURRENCY", 8)
+if not 1 <= ENERGYDASH_POLL_CONCURRENCY <= 64:
+    raise ImproperlyConfigured("ENERGYDASH_POLL_CONCURRENCY must be between 1 and 64")
 # An unknown order the provider does not know after 3 lookups spread over this long was not placed.
 ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS = env_int("ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS", 120)
 # Timeout of each provider's quote on the new-order page (they are fetched in parallel).

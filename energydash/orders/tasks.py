@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Callable
 
-from django.utils import timezone
-
-from energydash.orders.models import POLLABLE, Order
 from energydash.orders.polling import poll_pass
 
-# The schedule runs every minute; within a run, keep polling while orders are due soon so a
-# status change reaches the console in seconds, and return well before the next run (and well
-# inside Q_CLUSTER's timeout).
-RUN_FOR_SECONDS = 50
-IDLE_SLEEP_SECONDS = 2
+# The worker loop: look at due orders, and when none were due sleep IDLE_SLEEP_SECONDS and look
+# again, so an order due now is looked at within about a second (freshness, issue 9). As a
+# django-q2 task it runs for RUN_FOR_SECONDS and is re-scheduled every minute (well inside
+# Q_CLUSTER's 120 s timeout); `manage.py poll_orders --loop` runs the same loop as a service.
+RUN_FOR_SECONDS = 55
+IDLE_SLEEP_SECONDS = 1.0
 
 
-def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
-    deadline = time.monotonic() + run_for
+def poll_loop(
+    run_for: float | None,
+    *,
+    idle_sleep: float = IDLE_SLEEP_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[int, int, int]:
+    """Poll passes until `run_for` seconds are over (forever when None): (passes, checked,
+    changed). Each order's own next_poll_at decides when it is looked at again."""
+    deadline = None if run_for is None else time.monotonic() + run_for
     checked = changed = passes = 0
-    while True:
+    while not should_stop():
         result = poll_pass()
         passes += 1
         checked += result.checked
         changed += result.changed
-        soon = timezone.now() + timedelta(seconds=IDLE_SLEEP_SECONDS * 5)
-        anything_due_soon = Order.objects.filter(
-            status__in=POLLABLE, next_poll_at__lte=soon
-        ).exists()
-        if not anything_due_soon or time.monotonic() + IDLE_SLEEP_SECONDS >= deadline:
+        if deadline is not None and time.monotonic() + idle_sleep >= deadline:
             break
-        time.sleep(IDLE_SLEEP_SECONDS)
+        if not result.checked:
+            sleep(idle_sleep)
+    return passes, checked, changed
+
+
+def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
+    passes, checked, changed = poll_loop(run_for)
     return f"{passes} pass(es), {checked} order(s) checked, {changed} changed"

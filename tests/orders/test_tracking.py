@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
-from energydash.orders.polling import poll_pass
+from energydash.orders.polling import next_delay, poll_pass
 from energydash.orders.services import OrderSpec, place_order
 from energydash.providers.itrx import sign
 from tests.orders.conftest import address, make_box
@@ -58,7 +58,8 @@ def test_polling_backs_off_after_each_look(itrx, http):
     order.refresh_from_db()
     assert order.status in (Status.SUBMITTED, Status.DELEGATING)
     assert order.poll_count == 1
-    assert order.next_poll_at == start + timezone.timedelta(seconds=5)
+    assert order.next_poll_at == start + next_delay(0)
+    assert next_delay(0) < next_delay(5) <= timezone.timedelta(seconds=8)  # fresh within ~10 s
 
 
 def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
