@@ -1,4 +1,4 @@
-"""Bulk orders: parsing, planning, running with injected faults, re-runs, cancel, console, command."""
+"""Bulk orders: parsing, planning, running with faults, re-runs, cancel, console, command."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from energydash.orders.models import FINAL, Order, Status
 from energydash.orders.polling import poll_pass
 from energydash.sandbox import faults
 from energydash.sandbox.models import SandboxOrder
-from tests.api.conftest import _sandbox_urls, address, box, http  # noqa: F401
-from tests.sandbox.conftest import live_sandbox, wsgi_app  # noqa: F401
+from tests.api.conftest import address, box
 
 A, B, C = address("b-1"), address("b-2"), address("b-3")
 
