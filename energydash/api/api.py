@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -43,6 +44,7 @@ api = NinjaAPI(
     "with a stable `code`. Money is integer sun, with exact TRX strings beside it.",
     urls_namespace="api",
     auth=TokenAuth(),
+    docs_decorator=login_required,
 )
 problems.install(api)
 
@@ -180,7 +182,7 @@ def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
 def list_orders(
     request: HttpRequest,
     status: str | None = Query(None, description="An order status, or 'open'."),
-    since: datetime | None = Query(None, description="Only orders created at or after this."),  # noqa: B008
+    since: datetime | None = Query(None, description="Only orders created at or after this."),
     cursor: str | None = Query(None, max_length=200, description="The last next_cursor."),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict:
@@ -302,11 +304,8 @@ def create_batch(
                 "started. Use a new key for a new batch.",
             )
         return 200, batch_json(existing)
-    rows = [
-        (n, [line.address, str(line.energy or "")], line.address[:120])
-        for n, line in enumerate(payload.lines, start=1)
-    ]
-    lines, errors = services.parse_rows(rows, payload.energy)
+    text = "\n".join(f"{line.address},{line.energy or ''}" for line in payload.lines)
+    lines, errors = services.parse(text, payload.energy)
     if errors:
         raise Problem(
             422,

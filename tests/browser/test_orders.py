@@ -46,7 +46,7 @@ def test_an_order_placed_through_the_form_turns_completed_without_a_reload(
     page.goto(f"{live_server.url}/orders/new/")
     page.get_by_label("Receive address").fill(address("browser"))
     expect(page.locator("#address-feedback")).to_have_text("Valid TRON address.")
-    page.get_by_label("131,000 — to an address that never held USDT").check()
+    page.get_by_role("button", name=re.compile(r"^131,000")).click()  # fills the energy box
     expect(page.get_by_role("heading", name="Live prices")).to_be_visible()
     expect(page.locator("tr.cheapest")).to_contain_text("Sandbox itrx")
 
