@@ -334,3 +334,18 @@ def test_no_notice_when_every_account_is_fine(viewer_client, itrx_account):
     )
     html = viewer_client.get(reverse("providers")).content.decode()
     assert 'id="account-notice"' not in html
+
+
+# 12. One truth for Netts's maximum: the quotes use the limit the provider (sandbox) lists.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_netts_quotes_follow_the_maximum_the_provider_lists(operator_client, wsgi_clients):  # noqa: F811
+    from tests.orders.conftest import make_box
+
+    make_box("netts", max_energy=500_000)
+    [over] = quotes(operator_client, energy="1000000").context["rows"]
+    [within] = quotes(operator_client, energy="400000").context["rows"]
+    assert not over.available
+    assert "1,000,000 energy is above Netts's maximum order of 500,000" in over.error
+    assert within.available
