@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 
 from energydash.balances.ranges import local_midnight
@@ -16,6 +17,13 @@ from energydash.providers.models import Provider, ProviderAccount
 OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status.choices]
+# Days a filter accepts: far wider than any order history, yet far enough from the calendar's ends
+# that "the day after" and the shift to UTC stay representable (9999-12-31 + 1 day overflows).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+DAY_RANGE = [
+    MinValueValidator(FIRST_DAY, message=f"Pick a day from {FIRST_DAY} on."),
+    MaxValueValidator(LAST_DAY, message=f"Pick a day up to {LAST_DAY}."),
+]
 
 
 class OrderFilterForm(forms.Form):
@@ -37,8 +45,10 @@ class OrderFilterForm(forms.Form):
     )
     provider = forms.ChoiceField(choices=[("", "any provider"), *Provider.choices], required=False)
     kind = forms.ChoiceField(choices=[("", "any kind"), *Kind.choices], required=False)
-    date_from = forms.DateField(required=False, label="From", widget=DATE_INPUT)
-    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT)
+    date_from = forms.DateField(
+        required=False, label="From", widget=DATE_INPUT, validators=DAY_RANGE
+    )
+    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT, validators=DAY_RANGE)
     address = forms.CharField(required=False, max_length=64, label="Receiving address")
     q = forms.CharField(
         required=False,

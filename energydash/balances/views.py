@@ -50,7 +50,10 @@ def refresh_view(request: HtmxHttpRequest) -> HttpResponse:
     code = request.POST.get("account")
     accounts = ProviderAccount.objects.filter(enabled=True)
     if code:
-        accounts = accounts.filter(code=code)
+        try:
+            accounts = accounts.filter(code=uuid.UUID(code))
+        except ValueError:  # not an account code at all: say so, refresh nothing
+            return HttpResponseBadRequest("There is no provider account with that code.")
     results = [passes.refresh(a, source=MANUAL) for a in accounts]
     queue_alert_pass("manual refresh")
     if _partial(request):

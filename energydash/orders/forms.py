@@ -112,6 +112,9 @@ class OrderRequestForm(forms.Form):
         )
 
 
+MAX_CONFIRMED_SUN = 10**18  # a million TRX times a million: beyond any real order
+
+
 class PlaceOrderForm(OrderRequestForm):
     """The confirmed order: request, chosen account, cost shown, and a one-time token."""
 
@@ -121,7 +124,10 @@ class PlaceOrderForm(OrderRequestForm):
         empty_label=None,
         widget=forms.RadioSelect,
     )
-    confirmed_cost_sun = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    # Bounded: a tampered, absurd figure is a form error, not a crash in the money formatting.
+    confirmed_cost_sun = forms.IntegerField(
+        min_value=0, max_value=MAX_CONFIRMED_SUN, required=False, widget=forms.HiddenInput
+    )
     token = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
 

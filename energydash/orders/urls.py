@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from energydash.orders import views
+from energydash.orders.best_price import best_price
 
 app_name = "orders"
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("new/address/", views.validate_address, name="validate_address"),
     path("new/confirm/", views.order_confirm, name="confirm"),
     path("new/place/", views.order_place, name="place"),
+    path("new/best/", best_price, name="best_price"),
     path("<uuid:code>/", views.order_detail, name="detail"),
     path("<uuid:code>/row/", views.order_row, name="row"),
     path("<uuid:code>/review/", views.order_review, name="review"),

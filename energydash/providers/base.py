@@ -11,6 +11,7 @@ answer is lost (timeout, reset, 5xx, garbage) the outcome is UNKNOWN — the pro
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
 import time
@@ -206,6 +207,48 @@ def unit_price(total_sun: int, energy: int) -> Decimal:
     return (Decimal(total_sun) / Decimal(energy)).quantize(Decimal("0.001"))
 
 
+# Operations whose answers adapters parse, and what an answer that cannot be parsed means: for a
+# read, the figure is simply unavailable; after a placing request the order may exist (UNKNOWN).
+_READS = ("balance", "quote", "activation_price", "get_order", "summary")
+_PLACING = ("place_energy_order", "place_collection_order", "activate_address")
+# What parsing an unexpected shape raises: a list where a number was, a missing key, NaN, ...
+_UNREADABLE = (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def _guarded(method: Callable[..., Any], outcome: str) -> Callable[..., Any]:
+    """Turn a parsing crash inside an operation into the adapter's one error type."""
+
+    @functools.wraps(method)
+    def operation(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ProviderError:
+            raise
+        except _UNREADABLE as exc:
+            name = NAMES.get(self.kind, self.kind)
+            raise self._error(
+                outcome,
+                f"unreadable answer from {name} ({type(exc).__name__} reading it)",
+                code="unreadable answer",
+                exchange=self.exchanges[-1] if self.exchanges else None,
+            ) from exc
+
+    return operation
+
+
+def _guarded_callback(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def verify(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (CallbackRejected, ProviderError):
+            raise
+        except _UNREADABLE as exc:
+            raise CallbackRejected(400, f"unreadable callback ({type(exc).__name__})") from exc
+
+    return verify
+
+
 class Adapter(abc.ABC):
     kind: str = ""
     periods: tuple[str, ...] = ("1H",)
@@ -239,6 +282,16 @@ class Adapter(abc.ABC):
         self.read_retries = max(0, read_retries)
         self.exchanges: list[Exchange] = []
         self._redacted: set[str] = set()  # per-request secrets (signatures) sent so far
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every operation an adapter defines raises nothing but ProviderError (or, verifying a
+        callback, CallbackRejected), whatever shape of answer a provider sends."""
+        super().__init_subclass__(**kwargs)
+        for name, outcome in [(n, UNAVAILABLE) for n in _READS] + [(n, UNKNOWN) for n in _PLACING]:
+            if name in cls.__dict__:
+                setattr(cls, name, _guarded(cls.__dict__[name], outcome))
+        if "verify_callback" in cls.__dict__:
+            cls.verify_callback = _guarded_callback(cls.__dict__["verify_callback"])
 
     def close(self) -> None:
         if self._owns_client:

@@ -141,3 +141,29 @@ def test_an_interrupted_route_resumes_without_sending_an_attempt_twice(three, ht
     resumed, _ = route_order("k6", want(), via="api:test", client=http)
     assert resumed.status == Route.Status.PLACED and resumed.order_id == route.order_id
     assert SandboxOrder.objects.count() == 1
+
+
+def test_the_console_best_price_choice_routes_with_failover_once_per_token(
+    operator_client, live_sandbox
+):
+    refusing = box("tronzap", "tz-cheap", base=live_sandbox, price="50", balance_sun=1)
+    mid = box("itrx", "itrx-mid", base=live_sandbox, price="60")
+    query = {
+        "kind": "energy",
+        "receive_address": ALICE,
+        "energy_preset": "65000",
+        "period": "1H",
+    }
+    plan = operator_client.get("/orders/new/best/", query)
+    assert plan.status_code == 200
+    names = [r.account.name for r in plan.context["rows"]]
+    assert names == ["tz-cheap", "itrx-mid"]
+    token = plan.context["token"]
+    placed = operator_client.post("/orders/new/best/", {**query, "token": token})
+    order = Order.objects.get(account=mid.account)
+    assert placed.status_code == 302 and placed["Location"] == f"/orders/{order.code}/"
+    again = operator_client.post("/orders/new/best/", {**query, "token": token})
+    assert again["Location"] == placed["Location"] and SandboxOrder.objects.count() == 1
+    page = operator_client.get(placed["Location"]).content.decode()
+    assert "Routing attempts" in page and "Rejected by the provider" in page
+    assert refusing.balance() == 1  # the refusing account charged nothing

@@ -1,0 +1,59 @@
+"""The console's "best price" choice: route the order like the API does, with failover.
+
+GET shows the routing plan (accounts in the order they would be tried, with the reasons others
+cannot take it) and a one-time token; POST routes once per token, so a double click or a
+browser retry cannot buy twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from energydash.core.views import HtmxHttpRequest
+from energydash.orders.forms import OrderRequestForm
+from energydash.orders.models import Kind
+from energydash.orders.routing import Route, RouteRequest, candidates, route_order
+from energydash.orders.views import operator_required
+
+
+def _request(form: OrderRequestForm) -> RouteRequest:
+    data = form.cleaned_data
+    return RouteRequest(
+        receive_address=data["receive_address"],
+        energy=data["energy"],
+        period=data.get("period") or "1H",
+        activate=bool(data.get("activate")),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@operator_required
+def best_price(request: HtmxHttpRequest) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    form = OrderRequestForm(source)
+    if not form.is_valid() or form.cleaned_data["kind"] != Kind.ENERGY:
+        messages.error(
+            request, "Best-price routing is for energy rentals: check the request and try again."
+        )
+        return redirect("orders:new")
+    wanted = _request(form)
+    token = source.get("token", "")
+    if request.method == "POST" and token:
+        route, _same = route_order(
+            f"console:{token[:64]}", wanted, via="console", actor=request.user, wait_seconds=30
+        )
+        if route.order_id:
+            if route.status == Route.Status.PLACED:
+                messages.success(request, f"Placed at {route.order.account.name} (best price).")
+            else:
+                messages.warning(request, f"Not placed as hoped: {route.order.last_error}")
+            return redirect("orders:detail", code=route.order.code)
+        messages.error(request, route.problem or "No account could take this order.")
+    rows = candidates(wanted)
+    context = {"form": form, "rows": rows, "token": uuid.uuid4().hex, "wanted": wanted}
+    return render(request, "orders/best_price.html", context)
