@@ -8,7 +8,6 @@ and never sends a line twice.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,17 +48,30 @@ class LineError:
 
 def parse(text: str, default_energy: int) -> tuple[list[ParsedLine], list[LineError]]:
     """Lines of `address` or `address,energy` (CSV; a header row is skipped; blanks ignored)."""
+    rows: list[tuple[int, list[str] | None, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            cells = next(csv.reader([raw]), [])
+        except csv.Error:
+            cells = None
+        rows.append((number, cells, raw[:120]))
+    if rows and rows[0][1] and rows[0][1][0].strip().lower() == "address":
+        rows = rows[1:]
+    return parse_rows(rows, default_energy)
+
+
+def parse_rows(
+    rows: list[tuple[int, list[str] | None, str]], default_energy: int
+) -> tuple[list[ParsedLine], list[LineError]]:
+    """Check each (line number, cells, original text): address, then optional energy."""
     lines: list[ParsedLine] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [c.strip() for c in row]
-        if not any(cells):
+    for number, row, raw in rows:
+        cells = [c.strip() for c in row] if row is not None else None
+        if cells is not None and not any(cells):
             continue
-        raw = ",".join(row)[:120]
-        if number == 1 and cells[0].lower() == "address":
-            continue
-        if len(cells) > 2 and any(cells[2:]):
+        if cells is None or (len(cells) > 2 and any(cells[2:])):
             errors.append(LineError(number, raw, "Expected 'address' or 'address,energy'."))
             continue
         try:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from energydash.api.models import Route, RouteAttempt
@@ -228,9 +229,10 @@ def open_route(
 def claim(route: Route) -> bool:
     """Take over a pending route whose claim has lapsed (its process died). One winner."""
     now = timezone.now()
-    taken = Route.objects.filter(
-        pk=route.pk, status=Route.Status.PENDING, claimed_until__lt=now
-    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    lapsed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    taken = Route.objects.filter(lapsed, pk=route.pk, status=Route.Status.PENDING).update(
+        claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+    )
     return bool(taken)
 
 

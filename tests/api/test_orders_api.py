@@ -114,18 +114,24 @@ def test_quotes_balances_and_keyset_pages(server):
     quotes = api.get("/quotes", params={"energy": 65000, "address": BODY["address"]}).json()
     assert [q["account"] for q in quotes] == ["tz-cheap", "itrx-dear"] and quotes[0]["best"]
     assert quotes[0]["total_sun"] < quotes[1]["total_sun"]
-    for n in range(3):
-        body = {**BODY, "address": address(f"page-{n}")}
-        assert (
-            api.post("/orders", json=body, headers={"Idempotency-Key": f"p{n}"}).status_code == 200
+    placed = api.post("/orders", json=BODY, headers={"Idempotency-Key": "p"}).json()
+    template = Order.objects.get(code=placed["id"])
+    start = timezone.now() - timedelta(days=1)
+    for n in range(29):  # several rows share a second: the id breaks the ties
+        Order.objects.create(
+            account=template.account,
+            receive_address=template.receive_address,
+            energy=65_000,
+            period="1H",
+            burn_sun_per_energy=100,
+            created=start + timedelta(seconds=n // 3),
         )
-    first = api.get("/orders", params={"limit": 2}).json()
-    second = api.get("/orders", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    first = api.get("/orders", params={"limit": 25}).json()
+    second = api.get("/orders", params={"limit": 25, "cursor": first["next_cursor"]}).json()
     ids = [o["id"] for o in first["items"] + second["items"]]
-    assert len(ids) == len(set(ids)) == 3 and second["next_cursor"] is None
-    assert [o["id"] for o in first["items"]] == [
-        str(o.code) for o in Order.objects.order_by("-created", "-id")[:2]
-    ]
+    assert len(ids) == len(set(ids)) == 30 and second["next_cursor"] is None
+    assert ids == [str(o.code) for o in Order.objects.order_by("-created", "-id")]
+    assert api.get("/orders", params={"limit": 7}).json()["code"] == "invalid_limit"
     since = (timezone.now() + timedelta(hours=1)).isoformat()
     assert api.get("/orders", params={"since": since}).json()["items"] == []
     assert api.get("/orders", params={"cursor": "garbage"}).json()["code"] == "invalid_cursor"
