@@ -81,7 +81,7 @@ def test_undecryptable_credentials_are_an_error_in_words_not_a_crash(itrx_accoun
 
     account = ProviderAccount.objects.only("id", "name").get(pk=itrx_account.pk)
     assert refresh_account(account, client=providers.itrx_balance(1)) is None
-    assert state_for(account).last_error == "stored credentials cannot be decrypted"
+    assert state_for(account).last_error == "credentials cannot be decrypted — re-enter them"
 
 
 def test_a_crash_in_one_account_does_not_stop_the_pass(itrx_account, tronzap_account, monkeypatch):
