@@ -93,7 +93,7 @@ def check_result(result: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", ["itrx", "tronzap", "netts"])
-@fuzz(max_examples=60)
+@fuzz(max_examples=40)
 @given(data=st.data())
 def test_any_answer_gives_a_result_or_a_provider_error(kind: str, data: st.DataObject) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
@@ -120,7 +120,7 @@ def _itrx_signed(body: bytes, now: int) -> dict[str, str]:
     return {"TIMESTAMP": ts, "SIGNATURE": itrx_sign(fx.ITRX_SECRET, ts, body.decode())}
 
 
-@fuzz(max_examples=150)
+@fuzz(max_examples=100)
 @given(
     payload=mutated(fx.ITRX_CALLBACK),
     headers=st.dictionaries(
