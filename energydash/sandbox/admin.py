@@ -123,7 +123,12 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                     "charge_without_order_rate",
                     "charge_without_order_once",
                     "hang_seconds",
+                    "error_after_create_rate",
                     "delegation_delay_seconds",
+                    "slow_delegation_rate",
+                    "slow_delegation_seconds",
+                    "duplicate_callback_rate",
+                    "out_of_order_callback_rate",
                 )
             },
         ),

@@ -48,9 +48,18 @@ def refusal(url: str) -> str:
     return ""
 
 
-def signed_request(order: SandboxOrder, now: datetime) -> tuple[bytes, dict[str, str]]:
-    """Body (sorted compact JSON) and headers, signed with the secret of the placing account."""
-    body = canonical_json(callback_payload(order))
+def signed_request(
+    order: SandboxOrder, now: datetime, *, stale: bool = False
+) -> tuple[bytes, dict[str, str]]:
+    """Body (sorted compact JSON) and headers, signed with the secret of the placing account.
+
+    stale: the "delegating" (status 30) callback of an earlier moment, as a late, out-of-order
+    delivery would carry it.
+    """
+    payload = callback_payload(order)
+    if stale:
+        payload.update(status=30, txid="", active_hash="")
+    body = canonical_json(payload)
     timestamp = str(int(now.timestamp()))
     headers = {
         "Content-Type": "application/json",

@@ -67,3 +67,16 @@ def charges_without_order(account: SandboxAccount) -> bool:
         if claimed:
             return True
     return roll(account.charge_without_order_rate)
+
+
+def gateway_error_after_create(account: SandboxAccount) -> HttpResponse | None:
+    """After an order was created and charged (and committed): maybe answer 502 instead of the
+    provider's answer, which is then lost to the client."""
+    if roll(account.error_after_create_rate):
+        return HttpResponse(
+            "<html><head><title>502 Bad Gateway</title></head><body><center>"
+            "<h1>502 Bad Gateway</h1></center></body></html>",
+            status=502,
+            content_type="text/html",
+        )
+    return None

@@ -217,6 +217,8 @@ def _place(
     if placed is None:
         return _errno("insufficient balance")
     faults.hold_if_lost(account)
+    if lost := faults.gateway_error_after_create(account):
+        return lost
     body = {"errno": 0, "serial": placed.ref}
     if scene is not None:
         body["scene"] = scene

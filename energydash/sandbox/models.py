@@ -103,6 +103,30 @@ class SandboxAccount(models.Model):
     delegation_delay_seconds = models.PositiveIntegerField(
         default=6, help_text="Time from order to delegation (status, hashes, callback)."
     )
+    error_after_create_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of placing requests that create and charge the order, then answer 502 "
+        "as a failing gateway would: the provider's answer is lost.",
+    )
+    slow_delegation_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of orders (chosen by their id, so always the same ones) delegated only "
+        "after slow_delegation_seconds.",
+    )
+    slow_delegation_seconds = models.PositiveIntegerField(default=60)
+    duplicate_callback_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="itrx: share of delivered callbacks sent a second time, as itrx may.",
+    )
+    out_of_order_callback_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="itrx: share of delivered callbacks followed by a stale 'delegating' one "
+        "(status 30), arriving after the final status.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -225,7 +249,17 @@ class SandboxOrder(models.Model):
         return f"{self.provider} {self.ref}"
 
     def delegated_at(self) -> datetime:
-        return self.created_at + timedelta(seconds=self.account.delegation_delay_seconds)
+        return self.created_at + timedelta(seconds=self.delegation_delay())
+
+    def delegation_delay(self) -> int:
+        """The account's delay, or its slow one for the share of orders slow delegation picks:
+        a fraction derived from the order's id, so every read agrees on the same orders."""
+        account = self.account
+        if account.slow_delegation_rate > 0:
+            fraction = int(self.fake_hash("slow")[:8], 16) / 0x1_0000_0000
+            if fraction < account.slow_delegation_rate:
+                return max(account.slow_delegation_seconds, account.delegation_delay_seconds)
+        return account.delegation_delay_seconds
 
     def is_delegated(self, now: datetime) -> bool:
         return now >= self.delegated_at()

@@ -189,6 +189,8 @@ def order1h(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
     if isinstance(placed, HttpResponse):
         return placed
     faults.hold_if_lost(account)  # after the commit, as for every provider
+    if lost := faults.gateway_error_after_create(account):
+        return lost
     return json_response(_order_answer(placed))
 
 

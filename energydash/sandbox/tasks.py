@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.utils import timezone
 
+from energydash.sandbox import faults
 from energydash.sandbox.callbacks import (
     DELIVERY_TIMEOUT_SECONDS,
     next_attempt_after,
@@ -63,3 +64,27 @@ def _attempt(callback: SandboxCallback, now: datetime, http: httpx.Client) -> No
     else:
         callback.next_attempt_at = next_attempt_after(callback.attempts, now)
     callback.save(update_fields=["last_status", "last_error", "delivered_at", "next_attempt_at"])
+    if status == 200:
+        _extra_deliveries(callback, body, headers, now, http)
+
+
+def _extra_deliveries(
+    callback: SandboxCallback,
+    body: bytes,
+    headers: dict[str, str],
+    now: datetime,
+    http: httpx.Client,
+) -> None:
+    """Fault knobs: send a delivered callback again, and/or a stale one after it. The receiver
+    must take both calmly: the order is already final."""
+    account = callback.order.account
+    extra: list[tuple[bytes, dict[str, str]]] = []
+    if faults.roll(account.duplicate_callback_rate):
+        extra.append((body, headers))
+    if faults.roll(account.out_of_order_callback_rate):
+        extra.append(signed_request(callback.order, now, stale=True))
+    for content, extra_headers in extra:
+        try:
+            http.post(callback.url, content=content, headers=extra_headers)
+        except httpx.HTTPError:
+            pass  # a repeat that fails is simply not repeated

@@ -211,6 +211,8 @@ def transaction_new(
     if order is None:
         raise Refused(6, "insufficient_funds", "Insufficient funds")
     faults.hold_if_lost(account)
+    if lost := faults.gateway_error_after_create(account):
+        return lost
     return _ok(_transaction(order, timezone.now(), created=True))
 
 
