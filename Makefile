@@ -12,6 +12,8 @@ help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
 	@echo "make test  set up and run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint  ruff"
+	@echo "make soak  chaos soak: SOAK_ORDERS orders (default 2000) under sandbox faults, PostgreSQL + Redis"
+	@echo "make fuzz  only the fuzz tests"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,15 @@ test-browser: venv
 # Deployment smoke test: gunicorn + two qcluster on PostgreSQL and Redis (both must be running).
 smoke: venv
 	$(PY) scripts/smoke
+
+# The chaos soak (scripts/soak.py): needs PostgreSQL and Redis on 127.0.0.1 (as .ci/run starts them).
+SOAK_ORDERS ?= 2000
+soak: venv
+	SOAK_ORDERS=$(SOAK_ORDERS) $(PY) scripts/soak.py
+
+# Only the fuzz tests; HYPOTHESIS_PROFILE=explore FUZZ_SCALE=10 make fuzz for a longer random run.
+fuzz: venv
+	$(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check energydash tests

@@ -128,3 +128,47 @@ def test_make_run_on_a_taken_port_says_so_in_one_line(tmp_path):
         f"Port {port} is already in use (another make run?); pick another: PORT={port + 1} make run"
     )
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def _soak_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("soak", ROOT / "scripts" / "soak.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GOOD_SOAK = {
+    "orders_placed": 200,
+    "duplicates": 0,
+    "lost": 0,
+    "not_final_not_in_review": 0,
+    "mismatch_sun": {"itrx": 0, "netts": 0, "tronzap": 0},
+    "unexpected_errors": 0,
+    "double_submit_answers_differed": 0,
+}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"duplicates": 1},
+        {"lost": 1},
+        {"not_final_not_in_review": 3},
+        {"mismatch_sun": {"itrx": 0, "netts": 0, "tronzap": -65_000}},
+        {"unexpected_errors": 1},
+        {"double_submit_answers_differed": 1},
+        {"orders_placed": 0},
+    ],
+)
+def test_the_soak_fails_on_any_doubled_lost_unsettled_or_mismatched_order(bad):
+    soak = _soak_module()
+    assert soak.passed(GOOD_SOAK)
+    assert not soak.passed(GOOD_SOAK | bad)
+
+
+def test_the_soak_refuses_a_database_name_it_would_not_dare_drop():
+    soak = _soak_module()
+    with pytest.raises(SystemExit, match="unusable database name"):
+        soak.recreate_database("postgres://postgres@127.0.0.1:1/x;drop")

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""`make soak`: a chaos soak proving that no order is lost or doubled.
+
+Against the sandbox on PostgreSQL, with Redis as the django-q2 broker and two `qcluster` worker
+processes, it places SOAK_ORDERS orders (default 2,000) through the console's placement path
+(energydash.orders.services.place_order) from SOAK_CONCURRENCY threads, across all three
+providers and every kind, while each sandbox account injects faults at SOAK_FAULT_RATE (10%)
+each: 5xx, hangs ending in 504 before an order exists, answers held past the client's timeout
+after it exists, answers lost to a 502 after it exists, slow delegation, and (itrx) duplicate and
+stale out-of-order callbacks. One submission in ten is a double submit: the same form (the same
+idempotency key) sent twice at once.
+
+The sandbox is served over real HTTP by gunicorn, which is also the itrx callback target
+(ENERGYDASH_PUBLIC_URL). Then the faults are switched off, the workers settle (waited for on a
+condition with a deadline), and one JSON line is printed. The exit status is non-zero unless
+duplicates = 0, lost = 0, every order is final or in review, the money recorded matches the
+money the sandbox charged (apart from orders in review), and no placement raised unexpectedly.
+
+Every child process runs in its own process group and is stopped by its group id. The soak uses
+its own database (SOAK_DATABASE_URL, dropped and re-created) and Redis database (SOAK_REDIS_URL,
+flushed), never the developer's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+LOGS = ROOT / "var" / "soak"
+
+ORDERS = int(os.environ.get("SOAK_ORDERS", "2000"))
+CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "8"))
+FAULT_RATE = float(os.environ.get("SOAK_FAULT_RATE", "0.1"))
+SETTLE_SECONDS = float(os.environ.get("SOAK_SETTLE_SECONDS", "900"))
+DATABASE_URL = os.environ.get(
+    "SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/energydash_soak"
+)
+REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
+SEED = int(os.environ.get("SOAK_SEED", "20261121"))
+
+CLIENT_TIMEOUT_SECONDS = 2  # the provider accounts' read timeout
+HANG_SECONDS = 3.0  # longer than the client's timeout: hangs and held answers time out
+SANDBOX_BALANCE_SUN = 10**15  # a billion TRX: no order is refused for funds
+
+
+def log(message: str) -> None:
+    print(f"soak: {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Environment and services ---------------------------------------------------------------------
+
+
+def soak_environment(port: int) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "energydash.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_CONN_MAX_AGE": "0",
+        "REDIS_URL": REDIS_URL,
+        "ENERGYDASH_Q_NAME": f"energydash-soak-{os.getpid()}",
+        "Q_WORKERS": "2",
+        "ENERGYDASH_SANDBOX": "1",
+        "ENERGYDASH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "ENERGYDASH_FIELD_KEYS": Fernet.generate_key().decode(),
+        # An order the provider never received is failed after 3 lookups over this long.
+        "ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS": "10",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_BACKEND": "locmem",
+    }
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the soak's own database (never the one DATABASE_URL names)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not name.replace("_", "").isalnum():
+        raise SystemExit(f"soak: unusable database name {name!r} in SOAK_DATABASE_URL")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=10)
+    client.flushdb()
+    client.close()
+
+
+@dataclass
+class Services:
+    """Child processes, each the leader of its own process group."""
+
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        out = open(LOGS / f"{name}.log", "wb")  # noqa: SIM115  (lives as long as the process)
+        self.procs[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {LOGS}/{name}.log")
+
+    def stop(self) -> None:
+        """SIGTERM every group, wait (bounded), then SIGKILL what is left: by group id only."""
+        for proc in self.procs.values():
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for proc in self.procs.values():
+            _signal_group(proc, signal.SIGKILL)  # stragglers, and children of exited leaders
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                log(f"process group {proc.pid} did not exit after SIGKILL")
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval=0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what}: still not true after {timeout:g} s")
+        time.sleep(interval)
+
+
+# Set-up -----------------------------------------------------------------------------------------
+
+
+FAULT_KNOBS = (
+    "error_rate",
+    "timeout_rate",
+    "lose_response_rate",
+    "error_after_create_rate",
+    "slow_delegation_rate",
+)
+ITRX_KNOBS = ("duplicate_callback_rate", "out_of_order_callback_rate")
+
+
+def set_up_accounts(base_url: str) -> None:
+    from energydash.providers.models import ProviderAccount
+    from energydash.sandbox.models import SandboxAccount
+    from energydash.sandbox.setup import setup_sandbox
+
+    setup_sandbox(base_url)
+    SandboxAccount.objects.update(
+        balance_sun=SANDBOX_BALANCE_SUN,
+        delegation_delay_seconds=3,
+        slow_delegation_seconds=30,
+        hang_seconds=HANG_SECONDS,
+    )
+    ProviderAccount.objects.update(
+        timeout_seconds=CLIENT_TIMEOUT_SECONDS, max_order_sun=None, daily_budget_sun=None
+    )
+
+
+def set_faults(rate: float) -> None:
+    from energydash.sandbox.models import SandboxAccount
+
+    SandboxAccount.objects.update(**dict.fromkeys(FAULT_KNOBS, rate))
+    SandboxAccount.objects.filter(provider="itrx").update(**dict.fromkeys(ITRX_KNOBS, rate))
+
+
+def sandbox_balances() -> dict[str, int]:
+    from energydash.sandbox.models import SandboxAccount
+
+    return {a.provider: a.balance_sun for a in SandboxAccount.objects.all()}
+
+
+# Placing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    index: int
+    provider: str
+    kind: str
+    energy: int | None
+    activate: bool
+    address: str
+    to_address: str
+    key: str | None  # idempotency key: the form's one-time token
+    double: bool  # the same form submitted twice at once
+
+
+def plan(total: int, rng: random.Random) -> list[Submission]:
+    """Submissions across every provider and kind; one in ten is a double submit."""
+    from energydash.lib.tron import address_from_payload
+
+    shapes = [
+        ("itrx", "energy"),
+        ("itrx", "collection"),
+        ("tronzap", "energy"),
+        ("tronzap", "activation"),
+        ("netts", "energy"),
+    ]
+    subs = []
+    for i in range(total):
+        provider, kind = shapes[i % len(shapes)]
+        subs.append(
+            Submission(
+                index=i,
+                provider=provider,
+                kind=kind,
+                energy=rng.choice([65_000, 131_000]) if kind == "energy" else None,
+                activate=kind == "energy" and provider != "netts" and rng.random() < 0.1,
+                address=address_from_payload(rng.randbytes(20)),
+                to_address=address_from_payload(rng.randbytes(20)) if kind == "collection" else "",
+                key=f"soak-form-{i}-{rng.getrandbits(64):016x}",
+                double=rng.random() < 0.1,
+            )
+        )
+    return subs
+
+
+def mark_unactivated(subs: list[Submission]) -> None:
+    """Activation orders and activate=True energy orders target addresses the chain lacks."""
+    from energydash.sandbox.models import SandboxAddress
+
+    SandboxAddress.objects.bulk_create(
+        [
+            SandboxAddress(address=s.address, activated=False)
+            for s in subs
+            if s.kind == "activation" or s.activate
+        ]
+    )
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    outcomes: Counter = field(default_factory=Counter)
+    unexpected: list[str] = field(default_factory=list)
+    replays_differed: int = 0
+
+    def add(self, outcome: str) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+
+
+def submit(sub: Submission, accounts: dict, tally: Tally) -> int | None:
+    """One form submission through the console's placing path; the order's id, if any."""
+    from django.db import close_old_connections, connection
+
+    from energydash.orders.services import OrderSpec, PlacementRefused, place_order
+
+    spec = OrderSpec(
+        account=accounts[sub.provider],
+        kind=sub.kind,
+        receive_address=sub.address,
+        energy=sub.energy,
+        period="1H",
+        activate=sub.activate,
+        to_address=sub.to_address,
+    )
+    close_old_connections()
+    try:
+        order = place_order(spec, via="soak", idempotency_key=sub.key)
+    except PlacementRefused:
+        tally.add("refused before sending")
+        return None
+    except Exception as exc:  # a bug in placement: reported, and the soak fails
+        with tally.lock:
+            tally.unexpected.append(f"{sub.provider}/{sub.kind}: {type(exc).__name__}: {exc}")
+        return None
+    finally:
+        connection.close()
+    tally.add(f"returned {order.status}")
+    return order.pk
+
+
+def place_all(subs: list[Submission], tally: Tally) -> None:
+    from energydash.providers.models import ProviderAccount
+
+    accounts = {a.provider: a for a in ProviderAccount.objects.filter(name__startswith="Sandbox")}
+    missing = {"itrx", "tronzap", "netts"} - set(accounts)
+    if missing:
+        raise RuntimeError(f"sandbox provider accounts missing: {sorted(missing)}")
+    done = 0
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        futures = []
+        for sub in subs:
+            if sub.double:
+                pair = [pool.submit(submit, sub, accounts, tally) for _ in range(2)]
+                futures.append(("double", pair))
+            else:
+                futures.append(("single", [pool.submit(submit, sub, accounts, tally)]))
+        for shape, group in futures:
+            ids = [f.result() for f in group]
+            if shape == "double" and ids[0] is not None and ids[1] is not None and ids[0] != ids[1]:
+                with tally.lock:
+                    tally.replays_differed += 1
+            done += 1
+            if done % 100 == 0:
+                log(f"{done}/{len(subs)} submissions answered")
+
+
+# Settling and the summary -----------------------------------------------------------------------
+
+
+def open_orders() -> int:
+    from energydash.orders.models import FINAL, Order, Status
+
+    return Order.objects.exclude(status__in=[*FINAL, Status.NEEDS_REVIEW]).count()
+
+
+def settle(services: Services) -> float:
+    """Faults off; poke due polls so backoff does not stretch the wait; wait for every order
+    to be final or in review. Returns the seconds it took."""
+    from django.utils import timezone
+
+    from energydash.orders.models import POLLABLE, Order
+
+    set_faults(0.0)
+    started = time.monotonic()
+    last_nudge = 0.0
+
+    def settled() -> bool:
+        nonlocal last_nudge
+        services.check_alive()
+        if time.monotonic() - last_nudge > 10:
+            # What an operator's "poll now" does: the next pass looks at every open order.
+            Order.objects.filter(status__in=POLLABLE).update(next_poll_at=timezone.now())
+            last_nudge = time.monotonic()
+        return open_orders() == 0
+
+    wait_until(settled, SETTLE_SECONDS, "orders not final and not in review", interval=2)
+    return time.monotonic() - started
+
+
+def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: float) -> dict:
+    from energydash.orders.models import FINAL, Order, Status
+    from energydash.sandbox.models import SandboxOrder
+
+    orders = list(Order.objects.select_related("account"))
+    remote = list(SandboxOrder.objects.all())
+    by_reference = {o.reference: o for o in orders}
+    by_provider_ref = {(o.account.provider, o.provider_ref): o for o in orders if o.provider_ref}
+
+    per_order: dict[int, list[SandboxOrder]] = defaultdict(list)
+    lost = []
+    for r in remote:
+        console = by_reference.get(r.client_ref) or by_provider_ref.get((r.provider, r.ref))
+        if console is None:
+            lost.append(r)
+        else:
+            per_order[console.pk].append(r)
+    duplicates = [pk for pk, rs in per_order.items() if len(rs) > 1]
+
+    after = sandbox_balances()
+    providers = sorted(before)
+    review = [o for o in orders if o.status == Status.NEEDS_REVIEW]
+    review_ids = {o.pk for o in review}
+    mismatch, review_charged = {}, {}
+    for provider in providers:
+        charged = before[provider] - after[provider]  # what the sandbox really took
+        in_review = sum(
+            r.cost_sun - (r.refund_sun or 0)
+            for pk, rs in per_order.items()
+            if pk in review_ids
+            for r in rs
+            if r.provider == provider
+        )
+        recorded = sum(
+            (o.cost_sun or 0) - (o.refund_sun or 0)
+            for o in orders
+            if o.account.provider == provider and o.pk not in review_ids
+        )
+        mismatch[provider] = charged - in_review - recorded
+        review_charged[provider] = in_review
+    not_settled = [o for o in orders if o.status not in FINAL and o.status != Status.NEEDS_REVIEW]
+    return {
+        "soak_orders": len(subs),
+        "double_submits": sum(s.double for s in subs),
+        "orders_placed": len(orders),
+        "provider_orders_created": len(remote),
+        "duplicates": len(duplicates),
+        "lost": len(lost),
+        "not_final_not_in_review": len(not_settled),
+        "mismatch_sun": mismatch,
+        "needs_review": {
+            "orders": len(review),
+            "by_provider": dict(Counter(o.account.provider for o in review)),
+            "sandbox_charged_sun": review_charged,
+        },
+        "statuses": dict(Counter(o.status for o in orders)),
+        "by_kind": dict(Counter(f"{o.account.provider}/{o.kind}" for o in orders)),
+        "placement": dict(tally.outcomes),
+        "double_submit_answers_differed": tally.replays_differed,
+        "unexpected_errors": len(tally.unexpected),
+        "unexpected_examples": tally.unexpected[:5],
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def passed(result: dict) -> bool:
+    return (
+        result["duplicates"] == 0
+        and result["lost"] == 0
+        and result["not_final_not_in_review"] == 0
+        and all(v == 0 for v in result["mismatch_sun"].values())
+        and result["unexpected_errors"] == 0
+        and result["double_submit_answers_differed"] == 0
+        and result["orders_placed"] > 0
+    )
+
+
+# Main -------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    started = time.monotonic()
+    port = free_port()
+    env = {**os.environ, **soak_environment(port)}
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    log(f"{ORDERS} orders, {CONCURRENCY} threads, faults at {FAULT_RATE:.0%}; logs in {LOGS}")
+    recreate_database(DATABASE_URL)
+    flush_redis(REDIS_URL)
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+        start_new_session=True,
+    )
+
+    import django
+
+    django.setup()
+    # One line per provider request is the workers' business (their logs are in var/soak/).
+    logging.getLogger("energydash").setLevel(logging.ERROR)
+    base_url = env["ENERGYDASH_PUBLIC_URL"]
+    set_up_accounts(base_url)
+
+    services = Services()
+    try:
+        services.start(
+            "gunicorn",
+            [
+                GUNICORN,
+                "energydash.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--worker-class",
+                "gthread",
+                "--workers",
+                "2",
+                "--threads",
+                "16",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+            ],
+            env,
+        )
+        for n in (1, 2):
+            services.start(f"qcluster-{n}", [PY, "manage.py", "qcluster"], env)
+
+        def serving() -> bool:
+            services.check_alive()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(serving, 120, "gunicorn listening")
+        rng = random.Random(SEED)
+        subs = plan(ORDERS, rng)
+        mark_unactivated(subs)
+        before = sandbox_balances()
+        set_faults(FAULT_RATE)
+        tally = Tally()
+        place_all(subs, tally)
+        log(f"placed in {time.monotonic() - started:.0f} s; faults off, settling")
+        try:
+            log(f"settled in {settle(services):.0f} s")
+        except TimeoutError as exc:  # the summary still says what did not settle
+            log(str(exc))
+        result = summary(tally, subs, before, time.monotonic() - started)
+    except BaseException:
+        services.stop()
+        raise
+    services.stop()
+    print(json.dumps(result, sort_keys=False), flush=True)
+    ok = passed(result)
+    log("PASSED" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
