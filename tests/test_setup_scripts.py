@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,7 @@ def _soak_module():
 
     spec = importlib.util.spec_from_file_location("soak", ROOT / "scripts" / "soak.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["soak"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
