@@ -254,6 +254,8 @@ def _amount_problem(value: Any, unit: str) -> str:
         return "is not a number"
     if not amount.is_finite():
         return "is not a number"
+    if abs(amount) > MAX_SUN:  # in sun or TRX: more than exist (also keeps quantize in range)
+        return "is more TRX than exist"
     if unit == "sun" and amount != amount.to_integral_value():
         return "is not a whole number of sun"
     if unit == "trx" and amount != amount.quantize(Decimal("0.000001"), rounding="ROUND_DOWN"):

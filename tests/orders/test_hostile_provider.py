@@ -160,7 +160,7 @@ def test_a_hostile_placing_answer_sends_the_charged_order_to_review(
         ("itrx", "status", 77, 'status "77"'),
         ("itrx", "amount", 3_900_000.5, "not a whole number of sun"),
         ("tronzap", "amount", "3.1234567", "fraction of a sun"),
-        ("netts", "amount", "lots", "is not a number"),
+        ("tronzap", "amount", "lots", "is not a number"),
         ("itrx", "status", "x" * 300, "status text is 300 characters"),
         ("tronzap", "status", "exploded", "which energydash does not know"),
         ("itrx", "amount", 1e30, "more TRX than exist"),
@@ -199,22 +199,29 @@ def test_a_hostile_status_answer_sends_the_order_to_review_and_keeps_its_money(
     assert "Raw answer" in order.events.filter(kind="state").last().message
 
 
-def test_an_order_whose_processing_keeps_failing_goes_to_review_with_the_error(netts, hostile):
-    """Netts's adapter cannot read a NaN cost at all (it raises): each pass records the raw
-    exchange and counts a failure; after MAX_FAILURES in a row the order goes to review."""
+def test_an_order_whose_processing_keeps_failing_goes_to_review_with_the_error(
+    itrx, hostile, monkeypatch
+):
+    """Something in processing raises on every pass (here: a bug reading the answer): each pass
+    records the raw exchange and counts a failure; after MAX_FAILURES in a row the order goes
+    to review with the error instead of being retried forever."""
     with httpx.Client(transport=hostile) as client:
-        order = place_order(spec(netts), client=client)
-        Order.objects.filter(pk=order.pk).update(status=Status.DELEGATING)
-        hostile.rewrite(*setter("netts", "query", "amount", NAN))
+        order = place_order(spec(itrx), client=client)
+
+        def broken(*args, **kwargs):
+            raise ZeroDivisionError("a bug reading the answer")
+
+        monkeypatch.setattr("energydash.orders.polling.apply_state", broken)
         start = timezone.now()
         for n in range(1, MAX_FAILURES + 1):
             poll_pass(now=start + timezone.timedelta(minutes=n), client=client)
             order.refresh_from_db()
-            expected = Status.NEEDS_REVIEW if n == MAX_FAILURES else Status.DELEGATING
+            expected = Status.NEEDS_REVIEW if n == MAX_FAILURES else Status.SUBMITTED
             assert order.status == expected, n
     assert f"Processing failed {MAX_FAILURES} times" in order.last_error
-    assert "ValueError" in order.last_error
-    assert on_timeline(order, "NaN")
+    assert "ZeroDivisionError: a bug reading the answer" in order.last_error
+    assert on_timeline(order, '"errno"')  # the raw answers of the failing passes are kept
+    assert order.events.filter(kind="exchange", method="GET").count() >= MAX_FAILURES
     assert order.cost_sun and order.cost_sun <= MAX_SUN
 
 
