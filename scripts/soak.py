@@ -324,7 +324,8 @@ def place_all(subs: list[Submission], tally: Tally) -> None:
     if missing:
         raise RuntimeError(f"sandbox provider accounts missing: {sorted(missing)}")
     done = 0
-    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+    pool = ThreadPoolExecutor(max_workers=CONCURRENCY)
+    try:
         futures = []
         for sub in subs:
             if sub.double:
@@ -340,6 +341,11 @@ def place_all(subs: list[Submission], tally: Tally) -> None:
             done += 1
             if done % 100 == 0:
                 log(f"{done}/{len(subs)} submissions answered")
+    except BaseException:
+        # Interrupted: drop what was not started; running submissions end within a timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # Settling and the summary -----------------------------------------------------------------------
@@ -455,7 +461,12 @@ def passed(result: dict) -> bool:
 # Main -------------------------------------------------------------------------------------------
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the clean-up below
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     port = free_port()
     env = {**os.environ, **soak_environment(port)}

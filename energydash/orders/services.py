@@ -226,7 +226,12 @@ def _create_draft(
             # also serialises two submits of one form: the second sees the first's committed
             # draft below (PostgreSQL reads committed rows after the lock; SQLite transactions
             # are IMMEDIATE) and the unique key catches any other interleaving.
-            account = ProviderAccount.objects.select_for_update().get(pk=spec.account.pk)
+            # FOR NO KEY UPDATE: it still serialises placements, but unlike FOR UPDATE it does
+            # not block the foreign-key checks (FOR KEY SHARE) that committing a rollup or any
+            # row pointing at the account makes. With FOR UPDATE, a commit holding a rollup's
+            # advisory lock waited for this row while this placement, creating its order, waited
+            # for that advisory lock: a deadlock the soak met on PostgreSQL.
+            account = ProviderAccount.objects.select_for_update(no_key=True).get(pk=spec.account.pk)
             existing = _by_key(idempotency_key)
             if existing is not None:
                 return existing, False
