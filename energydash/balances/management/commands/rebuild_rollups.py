@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from energydash.balances.rollups import rebuild
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute the per-hour and per-day order rollups from the orders (after changing "
+        "TIME_ZONE, restoring a backup, or editing orders by hand). Safe while the console runs."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        rows = rebuild()
+        seconds = time.monotonic() - started
+        self.stdout.write(f"{rows:,} hourly rollup rows rebuilt in {seconds:.1f} s")
