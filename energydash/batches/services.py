@@ -8,6 +8,7 @@ and never sends a line twice.
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,8 +200,18 @@ def cancel(batch: Batch) -> bool:
     return done
 
 
-def run_batch(batch_id: int, *, client: httpx.Client | None = None) -> Batch | None:
-    """Place every pending line in order; stops early when cancelled. Safe to run again."""
+def run_batch(
+    batch_id: int,
+    *,
+    client: httpx.Client | None = None,
+    budget_seconds: float | None = None,
+) -> Batch | None:
+    """Place every pending line in order; stops early when cancelled. Safe to run again.
+
+    With budget_seconds, returns once that time is used up, leaving the batch running with lines
+    pending: the worker task then queues the next slice, so no single task outlives django-q2's
+    timeout however long the batch is.
+    """
     claimed = Batch.objects.filter(
         pk=batch_id, status__in=(Batch.Status.QUEUED, Batch.Status.RUNNING)
     ).update(status=Batch.Status.RUNNING)
@@ -209,6 +220,7 @@ def run_batch(batch_id: int, *, client: httpx.Client | None = None) -> Batch | N
         return batch
     if batch.started_at is None:
         Batch.objects.filter(pk=batch_id).update(started_at=timezone.now())
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     for line in batch.lines.filter(status=BatchLine.Status.PENDING).order_by("number"):
         if Batch.objects.filter(pk=batch_id, cancel_requested=True).exists():
             batch.lines.filter(status=BatchLine.Status.PENDING).update(
@@ -220,9 +232,12 @@ def run_batch(batch_id: int, *, client: httpx.Client | None = None) -> Batch | N
             batch.refresh_from_db()
             return batch
         run_line(batch, line, client=client)
-    Batch.objects.filter(pk=batch_id, status=Batch.Status.RUNNING).update(
-        status=Batch.Status.FINISHED, finished_at=timezone.now()
-    )
+        if deadline is not None and time.monotonic() >= deadline:
+            break  # at least one line per slice, so every slice makes progress
+    if not batch.lines.filter(status=BatchLine.Status.PENDING).exists():
+        Batch.objects.filter(pk=batch_id, status=Batch.Status.RUNNING).update(
+            status=Batch.Status.FINISHED, finished_at=timezone.now()
+        )
     batch.refresh_from_db()
     return batch
 

@@ -161,3 +161,28 @@ def test_place_batch_command_plans_places_and_skips_placed_lines_on_rerun(
     file.write_text(f"{A}\nTbad\n")
     with pytest.raises(CommandError, match="not valid"):
         call_command("place_batch", str(file))
+
+
+def test_the_worker_task_runs_in_slices_and_queues_the_rest(db, http, monkeypatch):
+    from django_q.models import OrmQ
+
+    from energydash.batches import tasks
+
+    box("itrx", "itrx-a", base="http://testserver")
+    batch = make([A, B, C])
+    services.start(batch)
+    original = services.run_batch
+    monkeypatch.setattr(
+        services,
+        "run_batch",
+        lambda pk, budget_seconds=None: original(pk, client=http, budget_seconds=0),
+    )
+    queued = OrmQ.objects.count()
+    tasks.run_batch(batch.pk)  # a zero budget: one line, then the next slice is queued
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING and services.progress(batch)["remaining"] == 2
+    assert OrmQ.objects.count() == queued + 1
+    tasks.run_batch(batch.pk)
+    tasks.run_batch(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.FINISHED and SandboxOrder.objects.count() == 3
