@@ -1,0 +1,138 @@
+"""Order rollups: right after every kind of change, equal to a rebuild, exact under concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from energydash.balances import rollups, stats
+from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
+from energydash.orders.models import Order, Status
+from energydash.orders.transitions import transition
+from tests.balances.factories import order
+
+KOLKATA = ZoneInfo("Asia/Kolkata")  # +05:30: local hours are not UTC hours
+
+
+def snapshot() -> tuple[list[tuple], list[tuple]]:
+    fields = ("account_id", "day", "status", "kind", "orders", "cost_sun", "energy", "burn_sun")
+    hours = sorted(HourlyOrderRollup.objects.values_list("hour_start", *fields))
+    days = sorted(DailyOrderRollup.objects.values_list(*fields))
+    return hours, days
+
+
+def test_rollups_follow_creation_transitions_and_deletion_and_equal_a_rebuild(
+    settings, itrx_account, netts_account
+):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    at = datetime(2026, 3, 9, 23, 45, tzinfo=KOLKATA)  # 18:15 UTC, in local hour 23:00
+    first = order(
+        itrx_account, cost_sun=None, quoted_cost_sun=900, status=Status.SUBMITTED, created=at
+    )
+    order(itrx_account, cost_sun=100, created=at + timedelta(minutes=20))  # next local day
+    gone = order(netts_account, cost_sun=5, created=at)
+    transition(first, Status.COMPLETED, cost_sun=700)
+    gone.delete()
+    live = snapshot()
+
+    hour = HourlyOrderRollup.objects.get(
+        account=itrx_account, status=Status.COMPLETED, day="2026-03-09"
+    )
+    assert hour.hour_start == datetime(2026, 3, 9, 23, 0, tzinfo=KOLKATA)
+    assert (hour.orders, hour.cost_sun, hour.energy) == (1, 700, 65_000)
+    assert hour.burn_sun == 65_000 * 100
+    assert not HourlyOrderRollup.objects.filter(status=Status.SUBMITTED).exists()
+    assert not DailyOrderRollup.objects.filter(account=netts_account).exists()
+    assert DailyOrderRollup.objects.get(account=itrx_account, day="2026-03-10").cost_sun == 100
+
+    call_command("rebuild_rollups", stdout=open("/dev/null", "w"))
+    assert snapshot() == live
+
+
+def test_a_time_zone_change_is_repaired_by_rebuild_rollups(settings, itrx_account):
+    settings.TIME_ZONE = "UTC"
+    order(itrx_account, cost_sun=42, created=datetime(2026, 3, 9, 20, 0, tzinfo=ZoneInfo("UTC")))
+    settings.TIME_ZONE = "Asia/Shanghai"
+    rollups.rebuild()
+    row = DailyOrderRollup.objects.get()
+    assert str(row.day) == "2026-03-10"  # 04:00 in Shanghai
+
+
+def test_dashboard_figures_read_rollups_and_equal_sums_over_the_orders(
+    itrx_account, tronzap_account
+):
+    now = timezone.now()
+    order(itrx_account, cost_sun=1_000, created=now - timedelta(minutes=5))
+    order(itrx_account, cost_sun=2_000, created=now - timedelta(days=3))
+    order(
+        tronzap_account,
+        cost_sun=None,
+        quoted_cost_sun=400,
+        status=Status.UNKNOWN,
+        created=now - timedelta(days=1),
+    )
+    order(tronzap_account, cost_sun=9_999, status=Status.FAILED, created=now)
+    with CaptureQueriesContext(connection) as queries:
+        totals = stats.spend_totals(now)
+    assert len(queries) == 1
+    assert "orders_order" not in queries[0]["sql"]  # the rollups, never the orders table
+    assert totals.overall.month_sun == 3_400
+    assert totals.providers[0].week_sun == 3_000
+    spent = sum(
+        (o.cost_sun if o.cost_sun is not None else o.quoted_cost_sun)
+        for o in Order.objects.filter(status__in=(Status.COMPLETED, Status.UNKNOWN))
+    )
+    assert totals.overall.month_sun == spent
+
+
+def test_runway_counts_the_partial_first_hour_from_the_orders(itrx_account):
+    now = datetime(2026, 3, 10, 12, 30, tzinfo=ZoneInfo("UTC"))
+    order(itrx_account, cost_sun=700, created=now - timedelta(days=7, minutes=10))  # outside
+    order(itrx_account, cost_sun=70, created=now - timedelta(days=7) + timedelta(minutes=10))
+    order(itrx_account, cost_sun=7, created=now - timedelta(hours=1))
+    assert stats.daily_spend_by_account(now)[itrx_account.pk] * 7 == 77
+
+
+def _settle_concurrently(orders: list[Order], cost: int) -> None:
+    barrier = threading.Barrier(len(orders))
+    errors: list[BaseException] = []
+
+    def settle(target: Order) -> None:
+        try:
+            barrier.wait(timeout=30)
+            transition(target, Status.COMPLETED, cost_sun=cost)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=settle, args=(o,)) for o in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_in_one_bucket_are_each_counted_exactly_once(itrx_account):
+    at = timezone.now().replace(minute=30)
+    placed = [
+        order(itrx_account, cost_sun=None, quoted_cost_sun=10, status=Status.SUBMITTED, created=at)
+        for _ in range(8)
+    ]
+    _settle_concurrently(placed, cost=1_000)
+    row = DailyOrderRollup.objects.get(account=itrx_account, status=Status.COMPLETED)
+    assert (row.orders, row.cost_sun) == (8, 8_000)
+    assert not DailyOrderRollup.objects.filter(status=Status.SUBMITTED).exists()
+    live = snapshot()
+    rollups.rebuild()
+    assert snapshot() == live
