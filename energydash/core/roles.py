@@ -2,7 +2,8 @@
 
 viewer   sees every page, changes nothing;
 operator also places and reviews orders;
-admin    also manages provider accounts in Django admin (members are made staff).
+admin    also manages provider accounts, users and their roles in Django admin (members need
+         staff status; `create_user --role admin` sets it).
 Superusers count as admin. The groups are created by migration core 0002; their model
 permissions are (re)assigned after every migrate, once all permissions exist.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
@@ -19,8 +21,13 @@ VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
-# Django-admin permissions the admin group holds: the vault and the read-only audit trail.
-ADMIN_APP_LABELS = ("providers", "core", "sandbox", "django_q", "api", "batches")
+# Django-admin permissions the admin group holds: the vault, the read-only audit trail, users
+# and groups (guarded in core/admin.py: no superuser, no direct permissions, no group edits)
+# and django-axes's access attempts (deleting one unlocks a locked-out login).
+ADMIN_APP_LABELS = (
+    *("providers", "core", "sandbox", "django_q", "auth", "axes"),
+    *("api", "batches"),
+)
 
 
 def role_of(user: Any) -> str | None:
@@ -49,6 +56,9 @@ def can_operate(user: Any) -> bool:
 @receiver(post_migrate)
 def assign_role_permissions(sender: Any, **kwargs: Any) -> None:
     # Runs after each app's migrations; permissions of apps migrated later are added on their turn.
+    # Create this app's permissions first: receivers run in no guaranteed order, and the last
+    # app (axes) would otherwise have none yet when its turn comes.
+    create_permissions(sender, verbosity=0, using=kwargs.get("using", "default"))
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     for name in (VIEWER, OPERATOR):
         Group.objects.get_or_create(name=name)
