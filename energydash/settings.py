@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,21 +48,30 @@ INSTALLED_APPS = [
     "energydash.balances",
     "energydash.api",
     "energydash.batches",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A NUL character anywhere in the path, query or form gets 400 (PostgreSQL refuses it: a 500).
     "energydash.core.nul_bytes.RejectNulBytesMiddleware",
+    # Serves collected, hashed and compressed static files; before anything that touches the
+    # session or the database, so a stylesheet costs no query.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A logged-in user with none of the three roles gets a 403 page saying so
+    # (exemptions: energydash.core.middleware.ROLE_EXEMPT_PATH_PREFIXES).
+    "energydash.core.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # django-axes: last, as its docs require; turns a lockout into the login page's message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "energydash.urls"
@@ -109,6 +119,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out (username, address) before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -123,6 +138,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# With DEBUG off, `collectstatic` writes hashed, gzip/brotli-compressed copies and a manifest that
+# WhiteNoise serves with far-future cache headers. With DEBUG on (make run) and in tests (see
+# tests/conftest.py), plain storage: Django's docs advise against the manifest storage in tests,
+# as it needs `collectstatic` first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Strict CSP: nothing inline, nothing from another origin. Django admin and htmx both comply
 # (htmx's indicator styles are switched off through <meta name="htmx-config">).
@@ -143,11 +170,17 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body attribute, no
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# ENERGYDASH_PLAIN_HTTP=1 is for one thing only: a production-settings run on plain HTTP on
+# localhost (the deployment smoke test). It turns off the HTTPS redirect, the secure-only cookies
+# and HSTS; every other production setting stays. Never set it on a reachable server: behind a
+# TLS proxy keep it off and let the proxy send X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below).
+ENERGYDASH_PLAIN_HTTP = env_bool("ENERGYDASH_PLAIN_HTTP", False)
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    _https = not ENERGYDASH_PLAIN_HTTP
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -177,7 +210,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # so a slow task is not handed to a second worker while the first still runs.
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
-    "name": "energydash",
+    # Distinct names keep two deployments (or the smoke test) apart on one Redis.
+    "name": env_str("ENERGYDASH_Q_NAME", "energydash"),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": 120,
     "retry": 180,
@@ -193,10 +227,47 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
 
+# The cache holds rate-limit counters (quotes per user per minute). With REDIS_URL it is shared
+# by every web process; without, each process counts for itself (one process: the same thing).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "energydash",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login throttling (django-axes): after this many failed logins for one username from one
+# address, that combination is locked out for ENERGYDASH_LOGIN_LOCKOUT_MINUTES (a success
+# before then resets the count). Admins unlock in admin ("Access attempts": delete the row) or
+# with `python manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env_int("ENERGYDASH_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ENERGYDASH_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "energydash.core.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "energydash.core.lockout.client_ip"
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
+# client address is REMOTE_ADDR). Only trust as many hops as you really run.
+ENERGYDASH_PROXY_COUNT = env_int("ENERGYDASH_PROXY_COUNT", 0)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("ENERGYDASH_LOGIN_FAILURE_LIMIT must be at least 1")
+
+# Live quotes call every enabled provider; each user may ask this many times per minute.
+ENERGYDASH_QUOTE_RATE_PER_MINUTE = env_int("ENERGYDASH_QUOTE_RATE_PER_MINUTE", 30)
+if ENERGYDASH_QUOTE_RATE_PER_MINUTE < 1:
+    raise ImproperlyConfigured("ENERGYDASH_QUOTE_RATE_PER_MINUTE must be at least 1")
+
 # Domain settings.
 ENERGYDASH_BURN_SUN_PER_ENERGY = env_int("ENERGYDASH_BURN_SUN_PER_ENERGY", 100)
 ENERGYDASH_PUBLIC_URL = env_str("ENERGYDASH_PUBLIC_URL").rstrip("/")
 ENERGYDASH_SANDBOX = env_bool("ENERGYDASH_SANDBOX", False)
+# With DEBUG off the sandbox refuses to start (energydash.E004) unless this is set too: for a
+# staging or smoke-test run that means to serve simulated providers.
+ENERGYDASH_SANDBOX_IN_PRODUCTION = env_bool("ENERGYDASH_SANDBOX_IN_PRODUCTION", False)
 # Money view: balance refresh schedule, snapshot heartbeat, low-balance alert hysteresis.
 ENERGYDASH_BALANCE_REFRESH_MINUTES = env_int("ENERGYDASH_BALANCE_REFRESH_MINUTES", 5)
 ENERGYDASH_BALANCE_HEARTBEAT_MINUTES = env_int("ENERGYDASH_BALANCE_HEARTBEAT_MINUTES", 60)
