@@ -55,3 +55,8 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
 # Only the local TLS proxy may set X-Forwarded-* (Django reads X-Forwarded-Proto).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "energydash-web"
+# gunicorn's control socket (for `gunicornc`) defaults to one path per user in $HOME, so two
+# instances on a host would collide; off unless GUNICORN_CONTROL_SOCKET names a path.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]

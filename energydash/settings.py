@@ -301,7 +301,8 @@ ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS = env_int("ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS
 ENERGYDASH_HEALTH_WORKER_STALE_MINUTES = env_int("ENERGYDASH_HEALTH_WORKER_STALE_MINUTES", 10)
 if ENERGYDASH_ROUTING_MAX_ATTEMPTS < 1 or ENERGYDASH_API_RATE_LIMIT_PER_MINUTE < 1:
     raise ImproperlyConfigured(
-        "ENERGYDASH_ROUTING_MAX_ATTEMPTS and ENERGYDASH_API_RATE_LIMIT_PER_MINUTE must be at least 1"
+        "ENERGYDASH_ROUTING_MAX_ATTEMPTS and ENERGYDASH_API_RATE_LIMIT_PER_MINUTE "
+        "must be at least 1"
     )
 
 LOGGING = {
@@ -314,5 +315,7 @@ LOGGING = {
         # httpx logs every request URL at INFO; keep it quiet so query strings stay out of logs.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # django-axes logs every login at INFO (and a banner per process); lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
