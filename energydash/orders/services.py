@@ -538,48 +538,71 @@ def _not_found(order: Order, adapter: Adapter, label: str, now: datetime) -> boo
 
 def conclude_not_found(order: Order, adapter: Adapter, label: str, misses: int) -> bool:
     """The provider keeps saying "no such order". Conclude "not placed, nothing was charged" only
-    when the account's balance agrees; otherwise a person decides, with both facts in words.
+    when independent evidence agrees; otherwise a person decides, with the facts in words.
 
     Why: a lookup by our reference is documented by itrx only on its newest page; if the live
     API ignored the parameter, "not found" would say nothing, and "not placed" would invite the
-    operator to buy again. The balance is independent evidence: after one fresh reading, the
-    ledger must show readings around the send and no unexplained decrease (money gone that no
-    confirmed order accounts for) as large as this order's cost, and no unexplained top-up that
-    could hide one.
+    operator to buy again. Evidence, after one fresh balance reading:
+    - the ledger: readings from before and after the send, no unexplained decrease (money gone
+      that no confirmed order accounts for) as large as this order's cost, no unexplained
+      top-up that could hide one;
+    - for itrx, its usage summary for the key: the day's order count and sum equal to what the
+      console recorded as charged. A higher count is taken as a charge; an equal one counts as
+      agreement only when the balance has no evidence either way (it never overrides a
+      balance that shows money gone).
     """
     lookup = (
         f"{order.account.get_provider_display()} has no order with our reference "
         f"{order.reference} ({misses} lookups)"
     )
-    evidence = balance_evidence(order, adapter)
-    if evidence.nothing_charged:
+    balance = balance_evidence(order, adapter)
+    summary = summary_evidence(order, adapter)
+    facts = balance.words + (f"; {summary.words}" if summary else "")
+    not_placed = (summary is None or summary.verdict != MAYBE_CHARGED) and (
+        balance.verdict == NONE_CHARGED
+        or (
+            balance.verdict == NO_EVIDENCE
+            and summary is not None
+            and summary.verdict == NONE_CHARGED
+        )
+    )
+    if not_placed:
         return transition(
             order,
             Status.FAILED,
             label=label,
-            last_error="Not placed: the provider has no such order; the balance shows no charge.",
-            message=f"{lookup}, and {evidence.words}: it was not placed and nothing was charged.",
+            last_error="Not placed: the provider has no such order; the evidence shows no charge.",
+            message=f"{lookup}, and {facts}: it was not placed and nothing was charged.",
         )
     return transition(
         order,
         Status.NEEDS_REVIEW,
         label=label,
-        last_error=f"The provider has no such order, but {evidence.words}.",
+        last_error=f"The provider has no such order, but {facts}.",
         message=(
-            f"{lookup}, but {evidence.words}, so energydash cannot conclude that nothing was "
+            f"{lookup}, but {facts}, so energydash cannot conclude that nothing was "
             "charged. Check the provider's dashboard and the account's balance, then mark it "
             "placed or not placed. It will not be re-sent automatically."
         ),
     )
 
 
+NONE_CHARGED = "none_charged"
+MAYBE_CHARGED = "maybe_charged"
+NO_EVIDENCE = "no_evidence"
+
+
 @dataclass(frozen=True)
-class BalanceEvidence:
-    nothing_charged: bool
+class Evidence:
+    verdict: str  # NONE_CHARGED / MAYBE_CHARGED / NO_EVIDENCE
     words: str
 
+    @property
+    def nothing_charged(self) -> bool:
+        return self.verdict == NONE_CHARGED
 
-def balance_evidence(order: Order, adapter: Adapter) -> BalanceEvidence:
+
+def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
     """What the account's balance history says about whether this order was charged."""
     from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
     from energydash.balances.models import BalanceSnapshot
@@ -596,21 +619,21 @@ def balance_evidence(order: Order, adapter: Adapter) -> BalanceEvidence:
         logger.exception("balance refresh before concluding order %s failed", order.code)
     readings = BalanceSnapshot.objects.filter(account=account)
     if not readings.filter(taken_at__lte=since).exists():
-        return BalanceEvidence(
-            False, "there is no balance reading of the account from before it was sent"
+        return Evidence(
+            NO_EVIDENCE, "there is no balance reading of the account from before it was sent"
         )
     if not readings.filter(taken_at__gt=sent_by).exists():
-        return BalanceEvidence(
-            False,
+        return Evidence(
+            NO_EVIDENCE,
             "there is no balance reading of the account since it was sent (the balance could "
             "not be refreshed)",
         )
     decrease = unexplained_decrease_sun(account, since)
     if decrease is None:
-        return BalanceEvidence(False, "there is no balance reading since it was sent")
+        return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
     if decrease >= cost:
-        return BalanceEvidence(
-            False,
+        return Evidence(
+            MAYBE_CHARGED,
             f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
             f"since it was sent, enough to cover {cost_words}",
         )
@@ -622,8 +645,8 @@ def balance_evidence(order: Order, adapter: Adapter) -> BalanceEvidence:
     ]
     if topups:
         total = sum(iv.topup_sun for iv in topups)
-        return BalanceEvidence(
-            False,
+        return Evidence(
+            MAYBE_CHARGED,
             f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
             f"since it was sent, which could hide a charge of {cost_words}",
         )
@@ -632,10 +655,45 @@ def balance_evidence(order: Order, adapter: Adapter) -> BalanceEvidence:
         if decrease
         else "no money left the account unexplained"
     )
-    return BalanceEvidence(
-        True,
+    return Evidence(
+        NONE_CHARGED,
         f"the balance agrees: since it was sent {left}, less than {cost_words}",
     )
+
+
+def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:
+    """itrx's own count of this API key's orders for the day the order was sent, against what
+    the console recorded as charged that day; None when there is no such figure."""
+    summary_of = getattr(adapter, "summary", None)
+    if summary_of is None or order.account.provider != "itrx":
+        return None
+    from energydash.balances.ledger_checks import ITRX_ZONE, recorded_for_itrx_day
+
+    sent_day = order.created.astimezone(ITRX_ZONE).date()
+    today = timezone.now().astimezone(ITRX_ZONE).date()
+    if sent_day not in (today, today - timedelta(days=1)):
+        return None
+    adapter.exchanges.clear()
+    try:
+        summary = summary_of()
+    except Exception as exc:  # no figure: the balance alone decides
+        logger.info("itrx summary for order %s not available: %s", order.code, exc)
+        return None
+    finally:
+        record_exchanges(order, adapter.exchanges, label="reconcile:summary")
+    when = "today" if sent_day == today else "yesterday"
+    count = summary.today_count if sent_day == today else summary.yesterday_count
+    total = summary.today_sum_trx if sent_day == today else summary.yesterday_sum_trx
+    recorded = recorded_for_itrx_day(order.account, sent_day)
+    figures = (
+        f"itrx counts {count} order(s) for {format_trx(total)} TRX {when} for this key, "
+        f"energydash recorded {recorded['count']} charged for {format_trx(recorded['sun'])} TRX"
+    )
+    if count == recorded["count"] and total == recorded["sun"]:
+        return Evidence(NONE_CHARGED, f"{figures} (they agree)")
+    if count > recorded["count"] or total > recorded["sun"]:
+        return Evidence(MAYBE_CHARGED, f"{figures}: itrx has more, which may be this order")
+    return Evidence(NO_EVIDENCE, f"{figures} (fewer: no evidence either way)")
 
 
 STATUS_FROM_ADAPTER = {

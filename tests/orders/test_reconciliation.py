@@ -78,13 +78,16 @@ QUOTE_SUN = 3_900_000
 START_BALANCE = 10**9
 
 
-def never_received(balance_now: list[int]) -> httpx.Client:
+def never_received(balance_now: list, summary: dict | None = None) -> httpx.Client:
     """itrx that never got the order: the POST times out, lookups say 404 Order not found; the
-    balance it reports is balance_now[0] (a list, so a test can change it)."""
+    balance it reports is balance_now[0]; its usage summary for the key is `summary` (or
+    unreadable when None)."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             raise httpx.ReadTimeout("lost", request=request)
+        if request.url.path.endswith("/userapi/summary") and summary is not None:
+            return httpx.Response(200, json={"name": "key", **summary})
         if request.url.path.endswith("/order/query"):
             return httpx.Response(200, json={"errno": 404, "message": "Order not found"})
         if request.url.path.endswith("/order/price"):
@@ -190,3 +193,45 @@ def test_not_found_with_an_unexplained_top_up_goes_to_review(itrx):
     order = reconcile_until_settled(itrx, never_received([START_BALANCE + 50_000_000]))
     assert order.status == Status.NEEDS_REVIEW
     assert "could hide a charge" in order.last_error
+
+
+def itrx_day_summary(count: int, sun: int) -> dict:
+    return {
+        "today_count": count,
+        "today_sum_trx": sun,
+        "yesterday_count": 0,
+        "yesterday_sum_trx": 0,
+    }
+
+
+def test_not_found_no_balance_history_but_itrx_usage_summary_agrees_concludes_not_placed(itrx):
+    """No balance evidence either way, but itrx's own count of the key's orders today equals
+    what the console recorded as charged (none): not placed."""
+    order = reconcile_until_settled(
+        itrx, never_received([START_BALANCE], summary=itrx_day_summary(0, 0))
+    )
+    assert order.status == Status.FAILED
+    last = order.events.filter(kind="state").last().message
+    assert "itrx counts 0 order(s)" in last and "they agree" in last
+
+
+def test_not_found_but_itrx_counts_one_more_order_goes_to_review(itrx):
+    """The balance looks unchanged, but itrx counts an order the console does not have as
+    charged: that may be this one."""
+    reading_before_sending(itrx)
+    order = reconcile_until_settled(
+        itrx, never_received([START_BALANCE], summary=itrx_day_summary(1, QUOTE_SUN))
+    )
+    assert order.status == Status.NEEDS_REVIEW
+    assert "itrx has more, which may be this order" in order.last_error
+    assert "balance agrees" in order.last_error  # both facts shown
+
+
+def test_the_usage_summary_never_overrides_a_balance_that_shows_money_gone(itrx):
+    reading_before_sending(itrx)
+    order = reconcile_until_settled(
+        itrx,
+        never_received([START_BALANCE - QUOTE_SUN], summary=itrx_day_summary(0, 0)),
+    )
+    assert order.status == Status.NEEDS_REVIEW
+    assert "fell by 3.900000 TRX" in order.last_error and "they agree" in order.last_error
