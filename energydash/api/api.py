@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query
 
@@ -115,7 +115,6 @@ def quotes(
 )
 def create_order(
     request: HttpRequest,
-    response: HttpResponse,
     payload: OrderIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
 ) -> dict:
@@ -146,10 +145,10 @@ def create_order(
             "This Idempotency-Key was already used with a different request body; nothing was "
             "sent. Use a new key for a new order.",
         )
-    return _route_result(route, response)
+    return _route_result(route)
 
 
-def _route_result(route: Route, response: HttpResponse) -> dict:
+def _route_result(route: Route) -> dict:
     if route.status == Route.Status.PENDING:
         raise Problem(
             409,
