@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
@@ -129,14 +130,84 @@ def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]
     yield buffer.take()
 
 
-def order_rows(params: Mapping[str, Any]) -> Iterator[str]:
+def order_rows(params: Mapping[str, Any]) -> Iterator[str] | Iterator[bytes]:
     """Every matching order, oldest first, streamed from a server-side cursor in chunks.
 
     Per row only the columns that need it are converted (the time to the operators' zone,
     text that could start a formula); account name and provider come from a dict, not a join.
     """
-    orders = filtered_orders(params).order_by("created", "id").values_list(*ORDER_FIELDS)
-    return _order_lines(orders.iterator(chunk_size=CHUNK))
+    orders = filtered_orders(params).order_by("created", "id")
+    if connection.vendor == "postgresql":
+        return _copy_lines(orders)
+    return _order_lines(orders.values_list(*ORDER_FIELDS).iterator(chunk_size=CHUNK))
+
+
+def _safe_sql(column: str) -> str:
+    """The column's text, with ' before a leading formula character; '' as NULL (unquoted)."""
+    starts = ", ".join(["'='", "'+'", "'-'", "'@'", "E'\\t'", "E'\\r'"])
+    return (
+        f"CASE WHEN left({column}, 1) IN ({starts}) "
+        f"THEN chr(39) || {column} ELSE NULLIF({column}, '') END"
+    )
+
+
+def _local_time_sql() -> str:
+    """created as Python's isoformat() of the local time: 2026-03-01T10:00:00[.123456]+08:00."""
+    local = "(o.created AT TIME ZONE %s)"
+    offset = f"CAST(EXTRACT(EPOCH FROM ({local} - (o.created AT TIME ZONE 'UTC'))) AS integer)"
+    micro = f"(CAST(EXTRACT(MICROSECONDS FROM {local}) AS bigint) %% 1000000)"
+    return (
+        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN {micro} <> 0 THEN to_char({local}, '.US') ELSE '' END"
+        f" || CASE WHEN {offset} < 0 THEN '-' ELSE '+' END"
+        f" || lpad(CAST(abs({offset}) / 3600 AS text), 2, '0') || ':'"
+        f" || lpad(CAST(abs({offset}) %% 3600 / 60 AS text), 2, '0')"
+    )
+
+
+def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
+    """PostgreSQL writes the CSV itself (COPY ... TO STDOUT): the same columns and text as the
+    Python path, at the database's speed, streamed in ~1 MB chunks with constant memory."""
+    yield (",".join(h for _, h in ORDER_COLUMNS) + "\n").encode()
+    ids_sql, ids_params = orders.values("id").query.sql_with_params()
+    time_sql = _local_time_sql()
+    columns = [
+        time_sql,
+        "o.code",
+        _safe_sql("a.name"),
+        "a.provider",
+        "o.kind",
+        "o.status",
+        "o.receive_address",
+        "o.energy",
+        _safe_sql("o.period"),
+        "o.quoted_cost_sun",
+        "o.cost_sun",
+        "o.unit_price_sun",
+        "o.burn_sun_per_energy",
+        "o.refund_sun",
+        _safe_sql("o.provider_ref"),
+        "o.reference",
+        _safe_sql("o.placed_via"),
+    ]
+    query = (
+        f"COPY (SELECT {', '.join(columns)} FROM orders_order o "
+        "JOIN providers_provideraccount a ON a.id = o.account_id "
+        f"WHERE o.id IN ({ids_sql}) ORDER BY o.created, o.id) "
+        "TO STDOUT WITH (FORMAT csv)"
+    )
+    params = [local_tz().key] * time_sql.count("AT TIME ZONE %s") + list(ids_params)
+    buffer: list[bytes] = []
+    size = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(query, params) as copy:
+        for block in copy:
+            buffer.append(bytes(block))
+            size += len(block)
+            if size >= 1 << 20:
+                yield b"".join(buffer)
+                buffer.clear()
+                size = 0
+    yield b"".join(buffer)
 
 
 def _order_lines(rows: Iterable[tuple]) -> Iterator[str]:
