@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum 
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak
+.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak bench
 
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint  ruff"
 	@echo "make soak  chaos soak: SOAK_ORDERS orders (default 2000) under sandbox faults, PostgreSQL + Redis"
 	@echo "make fuzz  only the fuzz tests"
+	@echo "make bench scale benchmark: BENCH_ORDERS orders (default 1,000,000) vs 10,000, PostgreSQL"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,12 @@ soak: venv
 # Only the fuzz tests; HYPOTHESIS_PROFILE=explore FUZZ_SCALE=10 make fuzz for a longer random run.
 fuzz: venv
 	$(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
+
+# Scale benchmark (scripts/bench.py, docs/benchmarks.md): PostgreSQL on 127.0.0.1; seeds two
+# databases (BENCH_SMALL and BENCH_ORDERS orders) and prints ratios measured side by side.
+BENCH_ORDERS ?= 1000000
+bench: venv
+	BENCH_ORDERS=$(BENCH_ORDERS) $(PY) scripts/bench.py
 
 lint: venv
 	$(VENV)/bin/ruff check energydash tests
