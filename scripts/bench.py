@@ -351,6 +351,7 @@ def measure(servers: dict[str, Server], cookies: dict[str, str]) -> None:
         "~1",
         f"{p2000 * 1000:.0f} ms vs {p1 * 1000:.0f} ms",
     )
+    figures_vs_bare()
     measure_csv(servers["large"], clients["large"], large)
     explain(servers)
 
@@ -409,6 +410,43 @@ for path in paths:
                 found.append((path, table, sql[:160]))
 print(json.dumps(found))
 """
+
+
+FIGURES_SCRIPT = """
+import json, statistics, time
+from django.db import connection
+from django.utils import timezone
+from energydash.balances import stats
+from energydash.balances.ranges import RANGES
+bare = json.loads(%r)
+def figures():
+    now = timezone.now()
+    stats.order_counts(); stats.spend_totals(now); stats.daily_spend_by_account(now)
+    stats.cost_per_bucket(RANGES["30d"], now); stats.price_per_bucket(RANGES["30d"], now)
+def raw():
+    with connection.cursor() as cursor:
+        for sql in bare:
+            cursor.execute(sql, {"tz": %r})
+            cursor.fetchall()
+mine, theirs = [], []
+for _ in range(%d):
+    for fn, out in ((figures, mine), (raw, theirs)):
+        started = time.perf_counter(); fn(); out.append(time.perf_counter() - started)
+print(json.dumps([statistics.median(mine), statistics.median(theirs)]))
+"""
+
+
+def figures_vs_bare() -> None:
+    """The dashboard's order figures as the console computes them (rollups), in-process, against
+    the same figures from the raw orders: the part of the page that depends on the orders."""
+    script = FIGURES_SCRIPT % (json.dumps(BARE_SQL), TZ, ROUNDS)
+    mine, bare = json.loads(manage("large", "shell", "-c", script).splitlines()[-1])
+    record(
+        "dashboard order figures (rollups) / bare SQL over raw orders",
+        mine / bare,
+        "<= 0.5",
+        f"{mine * 1000:.1f} ms vs {bare * 1000:.0f} ms",
+    )
 
 
 def explain(servers: dict[str, Server]) -> None:

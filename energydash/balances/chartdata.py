@@ -25,6 +25,8 @@ STYLES = {
 ACCOUNT_STYLE = {"color": "#0b5fff", "dash": "", "pattern": "solid"}
 MAX_POINTS = 240  # more would not be visible at the chart's width
 BALANCE_BUCKETS = MAX_POINTS // 3  # low, high and last reading of each
+# The dashboard draws one small balance chart per account: fewer buckets, the same shape.
+DASHBOARD_BALANCE_BUCKETS = 40
 
 
 @dataclass
@@ -115,11 +117,14 @@ def _datetime_converter():
 
 
 def balance_chart(
-    account: ProviderAccount, chart_range: Range, now: datetime | None = None
+    account: ProviderAccount,
+    chart_range: Range,
+    now: datetime | None = None,
+    buckets: int = BALANCE_BUCKETS,
 ) -> ChartView:
     now = now or timezone.now()
     start = chart_range.start(now)
-    points = balance_points(account, start, now)
+    points = balance_points(account, start, now, buckets)
 
     def describe(name: str, at: datetime, value: charts.Number) -> str:
         return f"{name}: {format_trx(int(value), 2)} TRX at {_local(at)}"

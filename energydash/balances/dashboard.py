@@ -88,7 +88,10 @@ def chart_context(chart_range: Range, now: datetime | None = None) -> dict[str, 
     return {
         "range": chart_range,
         "ranges": RANGES.values(),
-        "balance_charts": [chartdata.balance_chart(a, chart_range, now) for a in accounts],
+        "balance_charts": [
+            chartdata.balance_chart(a, chart_range, now, chartdata.DASHBOARD_BALANCE_BUCKETS)
+            for a in accounts
+        ],
         "cost_chart": chartdata.cost_chart(chart_range, now),
         "price_chart": chartdata.price_chart(chart_range, now),
         "includes_seed": includes_seed(),
