@@ -62,9 +62,13 @@ def due_orders(now: datetime, limit: int) -> list[int]:
 
 
 def claim(pk: int, now: datetime) -> bool:
+    # Still due, not only unclaimed: a pass that listed the order before another pass looked at
+    # it and released it (next_poll_at moved on) must not look at it again in the same round.
     unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    pollable = Q(status__in=POLLABLE, next_poll_at__lte=now)
+    stale_draft = Q(status=Status.DRAFT, created__lt=now - DRAFT_GRACE)
     return bool(
-        Order.objects.filter(unclaimed, pk=pk, status__in=(*POLLABLE, Status.DRAFT)).update(
+        Order.objects.filter(unclaimed, pollable | stale_draft, pk=pk).update(
             claimed_until=now + LEASE
         )
     )
