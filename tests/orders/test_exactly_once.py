@@ -196,3 +196,19 @@ def test_a_placing_answer_that_arrives_after_the_poller_took_the_draft_is_still_
     states = list(order.events.filter(kind="state").values_list("from_status", "to_status"))
     assert states[0] == (Status.DRAFT, Status.UNKNOWN)
     assert states[-1][1] == order.status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resubmitted_form_says_nothing_more_was_sent(live_sandbox, operator, plain_http_cookies):
+    """The person who double-clicked is told the second click bought nothing."""
+    box = make_box("itrx", base=live_sandbox)
+    browser = logged_in(live_sandbox, "otto", "pw-otto")
+    try:
+        form = confirm_form(browser, str(box.account.code))
+        first = browser.post(reverse("orders:place"), data=form, follow_redirects=True)
+        again = browser.post(reverse("orders:place"), data=form, follow_redirects=True)
+    finally:
+        browser.close()
+    assert "Order placed with" in first.text
+    assert "already submitted" in again.text and "Nothing more was sent" in again.text
+    assert SandboxOrder.objects.count() == 1 and Order.objects.count() == 1
