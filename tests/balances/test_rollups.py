@@ -136,3 +136,32 @@ def test_concurrent_transitions_in_one_bucket_are_each_counted_exactly_once(itrx
     live = snapshot()
     rollups.rebuild()
     assert snapshot() == live
+
+
+def test_balance_history_is_downsampled_in_sql_to_each_buckets_low_high_and_last(itrx_account):
+    from energydash.balances.chartdata import balance_points
+    from energydash.balances.models import BalanceSnapshot
+
+    start = datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC"))
+    readings = [500, 100, 900, 300] * 50  # 200 readings, one a minute
+    BalanceSnapshot.objects.bulk_create(
+        BalanceSnapshot(
+            account=itrx_account,
+            balance_sun=v,
+            taken_at=start + timedelta(minutes=i),
+            source="refresh",
+        )
+        for i, v in enumerate(readings)
+    )
+    BalanceSnapshot.objects.create(
+        account=itrx_account, balance_sun=42, taken_at=start - timedelta(hours=1), source="refresh"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        points = balance_points(itrx_account, start, start + timedelta(minutes=200), buckets=4)
+    assert len(queries) == 2  # the reading before the range, then one downsampling query
+    assert points[0] == (start, 42)
+    values = [v for _, v in points[1:]]
+    assert len(values) <= 4 * 3
+    assert values.count(100) >= 4 and values.count(900) >= 4  # each bucket's low and high
+    assert points[-1] == (start + timedelta(minutes=199), 300)  # the last reading survives
+    assert [at for at, _ in points] == sorted(at for at, _ in points)
