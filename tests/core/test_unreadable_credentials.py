@@ -55,9 +55,7 @@ def test_every_console_page_answers_and_names_the_problem(admin_client_, broken)
         assert "gAAAA" not in html, name  # never the ciphertext
         if name in ("home", "providers", "admin:providers_provideraccount_changelist"):
             assert UNREADABLE in html, name
-    change = admin_client_.get(
-        reverse("admin:providers_provideraccount_change", args=[broken.pk])
-    )
+    change = admin_client_.get(reverse("admin:providers_provideraccount_change", args=[broken.pk]))
     assert change.status_code == 200
     assert UNREADABLE in change.content.decode()
 
