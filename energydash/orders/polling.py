@@ -29,10 +29,16 @@ logger = logging.getLogger("energydash.orders")
 
 LABEL = "task:poll_orders"
 LEASE = timedelta(minutes=2)
-# Seconds to wait before the next look, by how many looks were made already. An open order is
-# looked at every 8 s at most, so a provider's change shows within ~10 s (issue 9); an order is
-# open for minutes, and goes to review after ENERGYDASH_ORDER_STUCK_MINUTES.
-BACKOFF = (2, 3, 3, 5, 5, 8)
+# Seconds to wait before the next look, by the order's age: most orders settle within a minute
+# or two of placing, so a young order is looked at every 2-3 s and a provider's change shows
+# within a few seconds (issue 9: <= 10 s p95); an order still open after minutes backs off to
+# every 8 s, and goes to review after ENERGYDASH_ORDER_STUCK_MINUTES.
+SCHEDULE = (
+    (timedelta(minutes=1), 2),
+    (timedelta(minutes=5), 3),
+    (timedelta(minutes=15), 5),
+)
+SLOWEST = 8
 # A draft older than this was interrupted between being saved and being sent (or not).
 DRAFT_GRACE = timedelta(minutes=2)
 # Unexpected errors in a row before an order goes to review instead of being retried again.
@@ -46,8 +52,12 @@ class PassResult:
     changed: int = 0
 
 
-def next_delay(poll_count: int) -> timedelta:
-    return timedelta(seconds=BACKOFF[min(poll_count, len(BACKOFF) - 1)])
+def next_delay(age: timedelta) -> timedelta:
+    """How long until the next look at an order this old (created to now)."""
+    for younger_than, seconds in SCHEDULE:
+        if age < younger_than:
+            return timedelta(seconds=seconds)
+    return timedelta(seconds=SLOWEST)
 
 
 def due_orders(now: datetime, limit: int) -> list[int]:
@@ -180,7 +190,7 @@ def release(order: Order, now: datetime) -> None:
     Order.objects.filter(pk=order.pk).update(
         claimed_until=None,
         poll_count=F("poll_count") + 1,
-        next_poll_at=now + next_delay(order.poll_count),
+        next_poll_at=now + next_delay(now - order.created),
     )
     # Final and needs_review orders keep a next_poll_at, but their status keeps them out of
     # the partial index and the due query.

@@ -45,7 +45,7 @@ logger = logging.getLogger("energydash.orders")
 
 # Worst case energy for a collection: the recipient has never held USDT.
 COLLECTION_ESTIMATE_ENERGY = 131_000
-FIRST_POLL_SECONDS = 5
+FIRST_POLL_SECONDS = 2  # then polling.next_delay: every 2-3 s while the order is young
 
 
 class PlacementRefused(Exception):

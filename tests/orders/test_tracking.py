@@ -48,7 +48,7 @@ def test_polling_follows_an_order_to_completed(kind, http, request):
         assert poll_pass(client=http).checked == 0
 
 
-def test_polling_backs_off_after_each_look(itrx, http):
+def test_polling_looks_often_while_young_then_backs_off(itrx, http):
     itrx.sandbox.delegation_delay_seconds = 60
     itrx.sandbox.save()
     order = place(itrx, http)
@@ -58,8 +58,13 @@ def test_polling_backs_off_after_each_look(itrx, http):
     order.refresh_from_db()
     assert order.status in (Status.SUBMITTED, Status.DELEGATING)
     assert order.poll_count == 1
-    assert order.next_poll_at == start + next_delay(0)
-    assert next_delay(0) < next_delay(5) <= timezone.timedelta(seconds=8)  # fresh within ~10 s
+    assert order.next_poll_at == start + next_delay(start - order.created)
+    seconds = timezone.timedelta(seconds=1)
+    # A young order is looked at every 2-3 s (fresh within ~10 s p95), an old one less often.
+    assert order.next_poll_at - order.created <= 5 * seconds
+    assert next_delay(10 * seconds) <= 3 * seconds
+    assert next_delay(3 * 60 * seconds) <= 4 * seconds
+    assert next_delay(10 * seconds) < next_delay(30 * 60 * seconds) <= 10 * seconds
 
 
 def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
