@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from energydash.balances import rollups
+from energydash.balances import balance_rollups, rollups
 from energydash.balances.models import AccountBalanceState, BalanceSnapshot
 from energydash.lib.tron import address_from_payload
 from energydash.orders.models import Kind, Order, OrderEvent, Status
@@ -123,6 +123,7 @@ def seed(orders: int, snapshots: int, *, now: datetime | None = None, seed: int 
                 },
             )
         rollup_rows = rollups.rebuild()
+        balance_rollups.rebuild()
         _stage("rollups", clock)
     _stage("commit", clock)
     if connection.vendor == "postgresql":

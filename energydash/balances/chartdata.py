@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from energydash.balances import balance_rollups
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import Range, local_tz
 from energydash.balances.stats import cost_per_bucket, price_per_bucket
@@ -103,6 +104,18 @@ def balance_points(
     return points
 
 
+def balance_points_from_hours(
+    account: ProviderAccount, start: datetime, end: datetime, buckets: int = BALANCE_BUCKETS
+) -> list[tuple[datetime, int]]:
+    """As balance_points, from the hourly balance rollups: buckets of whole hours from `start`
+    (a local midnight for the 7/30/90-day charts), so the page reads ~24 rows per account and
+    day however often balances are read (balance_rollups.py)."""
+    history = BalanceSnapshot.objects.filter(account=account)
+    before = history.filter(taken_at__lt=start).order_by("-taken_at", "-id").first()
+    points = [(start, before.balance_sun)] if before else []
+    return points + balance_rollups.rollup_points(account.pk, start, end, buckets)
+
+
 def _datetime_converter():
     """Raw SQLite rows carry text datetimes; PostgreSQL's are aware datetimes already."""
     if connection.vendor != "sqlite":
@@ -124,7 +137,10 @@ def balance_chart(
 ) -> ChartView:
     now = now or timezone.now()
     start = chart_range.start(now)
-    points = balance_points(account, start, now, buckets)
+    if chart_range.hourly:
+        points = balance_points(account, start, now, buckets)  # a day of snapshots is small
+    else:
+        points = balance_points_from_hours(account, start, now, buckets)
 
     def describe(name: str, at: datetime, value: charts.Number) -> str:
         return f"{name}: {format_trx(int(value), 2)} TRX at {_local(at)}"

@@ -181,3 +181,33 @@ class LedgerFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.key}"
+
+
+class HourlyBalanceRollup(models.Model):
+    """One account's balance readings in one local hour: lowest, highest and last, with times.
+
+    What the 7/30/90-day balance charts read instead of the snapshots (balance_rollups.py): a
+    chart bucket's low, high and last reading are those of its hours. Written only by
+    services.record_balance, in the transaction that writes the snapshot, under the account's
+    state row lock; `manage.py rebuild_rollups` recomputes every row.
+    """
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    hour_start = models.DateTimeField()  # first instant of the local hour (as order rollups)
+    readings = models.PositiveIntegerField()
+    low_sun = models.BigIntegerField()
+    low_at = models.DateTimeField()
+    high_sun = models.BigIntegerField()
+    high_at = models.DateTimeField()
+    last_sun = models.BigIntegerField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "hour_start"], name="balance_rollup_hour_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.hour_start:%Y-%m-%d %H:%M} last {self.last_sun}"

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from energydash.balances.balance_rollups import refresh_hours
 from energydash.balances.errors import CREDENTIALS_UNREADABLE, describe_error
 from energydash.balances.models import (
     MANUAL,
@@ -67,7 +68,9 @@ def record_balance(
     taken_at = taken_at or timezone.now()
     with transaction.atomic():
         state = state_for(account, lock=True)  # serialises writers of one account's history
-        snapshot = _write_snapshot(account, balance_sun, source, taken_at)
+        snapshot, moved_from = _write_snapshot(account, balance_sun, source, taken_at)
+        # The hourly balance rollups follow in this transaction, under this lock (one writer).
+        refresh_hours(account.pk, [taken_at] if moved_from is None else [taken_at, moved_from])
         fields = []
         if state.as_of is None or taken_at >= state.as_of:
             state.balance_sun, state.as_of, state.source = balance_sun, taken_at, source
@@ -90,7 +93,8 @@ def record_balance(
 
 def _write_snapshot(
     account: ProviderAccount, balance_sun: int, source: str, taken_at: datetime
-) -> BalanceSnapshot:
+) -> tuple[BalanceSnapshot, datetime | None]:
+    """The row written, and where it was before when the compaction slid it forward."""
     history = BalanceSnapshot.objects.filter(account=account)
     last_two = list(history.order_by("-taken_at", "-id")[:2])
     in_order = not last_two or last_two[0].taken_at <= taken_at  # a late reading is inserted
@@ -103,12 +107,14 @@ def _write_snapshot(
             and taken_at - previous.taken_at < heartbeat()
         )
         if sliding:
+            moved_from = newest.taken_at
             newest.taken_at, newest.source = taken_at, source
             newest.save(update_fields=["taken_at", "source"])
-            return newest
-    return BalanceSnapshot.objects.create(
+            return newest, moved_from
+    created = BalanceSnapshot.objects.create(
         account=account, balance_sun=balance_sun, source=source, taken_at=taken_at
     )
+    return created, None
 
 
 def record_refresh_error(account: ProviderAccount, error: ProviderError) -> AccountBalanceState:

@@ -5,17 +5,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from energydash.balances import balance_rollups
 from energydash.balances.rollups import rebuild
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute the per-hour and per-day order rollups from the orders (after changing "
+        "Recompute the per-hour and per-day order rollups from the orders and the hourly "
+        "balance rollups from the snapshots (after changing "
         "TIME_ZONE, restoring a backup, or editing orders by hand). Safe while the console runs."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         rows = rebuild()
+        balance_rows = balance_rollups.rebuild()
         seconds = time.monotonic() - started
-        self.stdout.write(f"{rows:,} hourly rollup rows rebuilt in {seconds:.1f} s")
+        self.stdout.write(
+            f"{rows:,} hourly rollup rows and {balance_rows:,} hourly balance rows rebuilt "
+            f"in {seconds:.1f} s"
+        )
