@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
-from energydash.balances.ranges import local_tz
+from energydash.balances.ranges import local_midnight, local_tz
 from energydash.orders.models import Order
 
 HOUR = timedelta(hours=1)
@@ -86,8 +86,13 @@ def refresh_bucket(account_id: int, created: datetime) -> None:
         ops.adapt_datetimefield_value(hour_start + HOUR),
     )
     day_value = ops.adapt_datefield_value(day)
-    with transaction.atomic():
+    # No savepoint: a failed recompute must fail the order change it belongs to, not be rolled
+    # back alone (and a savepoint is two more round trips per change).
+    with transaction.atomic(savepoint=False):
         _lock(account_id, day)
+        if connection.vendor == "postgresql":
+            _refresh_in_one_statement(account_id, hour_start, day)
+            return
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {hours} WHERE account_id = %s AND hour_start = %s",
@@ -101,6 +106,68 @@ def refresh_bucket(account_id: int, created: datetime) -> None:
                 [start, day_value, account_id, start, end],
             )
             _refresh_days(cursor, "account_id = %s AND day = %s", [account_id, day_value])
+
+
+_SUMS = "SUM(orders), SUM(cost_sun), SUM(energy), SUM(burn_sun)"
+_UPDATE = (
+    "orders = EXCLUDED.orders, cost_sun = EXCLUDED.cost_sun, energy = EXCLUDED.energy, "
+    "burn_sun = EXCLUDED.burn_sun"
+)
+
+
+def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) -> None:
+    """PostgreSQL: the hour and the day of refresh_bucket in one statement (one round trip
+    after the lock instead of four; placement runs two of these, issue 9).
+
+    Data-modifying CTEs share one snapshot, so the day is summed from the *other* hours of the
+    day as stored plus this hour as just computed (`fresh_rows`), not from the hours being written.
+    Rows are upserted and the (status, kind) rows that vanished deleted: the two touch disjoint
+    rows, so no unique key is deleted and inserted in one statement.
+    """
+    hours, days, orders = _tables()
+    start, end = hour_start, hour_start + HOUR
+    day_start, day_end = local_midnight(day), local_midnight(day + timedelta(days=1))
+    sql = f"""
+        WITH fresh_rows (status, kind, orders, cost_sun, energy, burn_sun) AS (
+            SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
+            WHERE o.account_id = %(account)s AND o.created >= %(start)s AND o.created < %(end)s
+            GROUP BY o.status, o.kind
+        ), gone_hours AS (
+            DELETE FROM {hours} h
+            WHERE h.account_id = %(account)s AND h.hour_start = %(start)s AND NOT EXISTS (
+                SELECT 1 FROM fresh_rows f WHERE f.status = h.status AND f.kind = h.kind)
+        ), put_hours AS (
+            INSERT INTO {hours} ({_COLUMNS})
+            SELECT %(account)s, %(start)s, %(day)s, status, kind, orders, cost_sun, energy,
+                burn_sun FROM fresh_rows
+            ON CONFLICT (account_id, hour_start, status, kind) DO UPDATE SET {_UPDATE}
+        ), day_rows (status, kind, orders, cost_sun, energy, burn_sun) AS (
+            SELECT status, kind, {_SUMS} FROM (
+                SELECT status, kind, orders, cost_sun, energy, burn_sun FROM {hours}
+                WHERE account_id = %(account)s AND hour_start >= %(day_start)s
+                    AND hour_start < %(day_end)s AND day = %(day)s AND hour_start <> %(start)s
+                UNION ALL SELECT status, kind, orders, cost_sun, energy, burn_sun FROM fresh_rows
+            ) both_parts GROUP BY status, kind
+        ), gone_days AS (
+            DELETE FROM {days} d
+            WHERE d.account_id = %(account)s AND d.day = %(day)s AND NOT EXISTS (
+                SELECT 1 FROM day_rows r WHERE r.status = d.status AND r.kind = d.kind)
+        )
+        INSERT INTO {days} ({_DAY_COLUMNS})
+        SELECT %(account)s, %(day)s, status, kind, orders, cost_sun, energy, burn_sun
+        FROM day_rows
+        ON CONFLICT (account_id, day, status, kind) DO UPDATE SET {_UPDATE}
+    """
+    params = {
+        "account": account_id,
+        "start": start,
+        "end": end,
+        "day": day,
+        "day_start": day_start,
+        "day_end": day_end,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _refresh_days(cursor, where: str, params: list) -> None:

@@ -49,6 +49,13 @@ def clean_text(text: str) -> str:
     return (text or "").replace("\x00", "\\u0000")
 
 
+# What the order rollups add up besides the status (balances/rollups.py): an update that
+# changes none of these (a note, a poll's tx hashes) leaves every rollup as it was.
+ROLLUP_FIELDS = frozenset(
+    {"cost_sun", "quoted_cost_sun", "energy", "burn_sun_per_energy", "kind", "account", "created"}
+)
+
+
 def transition(
     order: Order,
     to_status: str,
@@ -77,8 +84,9 @@ def transition(
         changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
         if not changed:
             return False
-        # Same transaction, under a per-(account, day) lock: see balances/rollups.py.
-        refresh_bucket(order.account_id, order.created)
+        if to_status != from_status or ROLLUP_FIELDS.intersection(fields):
+            # Same transaction, under a per-(account, day) lock: see balances/rollups.py.
+            refresh_bucket(order.account_id, order.created)
         if to_status != from_status or message:
             OrderEvent.objects.create(
                 order=order,
