@@ -102,8 +102,9 @@ class ProviderError(Exception):
             UNAVAILABLE: "is unavailable",
             UNKNOWN: "gave no usable answer",
         }[self.outcome]
-        code = f" ({self.code})" if self.code else ""
-        return f"{name} {verb}{code}: {self.message} — {self.charged}"
+        # The provider's own code (errno, HTTP status, exception name) stays out of the words an
+        # operator reads; it is kept on the error (`code`) and in the raw exchange on the timeline.
+        return f"{name} {verb}: {self.message} — {self.charged}"
 
     def __repr__(self) -> str:
         return (

@@ -224,12 +224,10 @@ def test_error_sentence_reads_well_for_each_outcome():
     rejected = base.ProviderError(base.REJECTED, "Insufficient balance", provider="itrx", code="x")
     unavailable = base.ProviderError(base.UNAVAILABLE, "down", provider="netts")
     unknown = base.ProviderError(base.UNKNOWN, "no answer", provider="tronzap", code="ReadTimeout")
-    assert (
-        str(rejected) == "itrx rejected the request (x): Insufficient balance — nothing was charged"
-    )
+    assert str(rejected) == "itrx rejected the request: Insufficient balance — nothing was charged"
     assert str(unavailable) == "Netts is unavailable: down — nothing was charged"
     assert str(unknown) == (
-        "TronZap gave no usable answer (ReadTimeout): no answer — "
+        "TronZap gave no usable answer: no answer — "
         "it may have been charged; reconcile before retrying"
     )
     assert (rejected.transient, unavailable.transient, unknown.transient) == (False, True, True)

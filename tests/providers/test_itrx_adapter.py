@@ -221,7 +221,7 @@ def test_errno_1_on_an_order_is_rejected_and_nothing_charged():
     with pytest.raises(base.ProviderError) as caught:
         adapter(fake).place_energy_order(fx.ADDRESS, 65000, "1H", "ord-1")
     assert str(caught.value) == (
-        "itrx rejected the request (errno 1): Insufficient balance — nothing was charged"
+        "itrx rejected the request: Insufficient balance — nothing was charged"
     )
 
 

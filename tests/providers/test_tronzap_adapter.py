@@ -240,7 +240,7 @@ def test_http_200_with_a_non_zero_code_is_an_error():
     assert caught.value.outcome == base.REJECTED
     assert caught.value.http_status == 200
     assert str(caught.value) == (
-        "TronZap rejected the request (6): Insufficient funds — nothing was charged"
+        "TronZap rejected the request: Insufficient funds — nothing was charged"
     )
 
 
