@@ -98,7 +98,7 @@ def _handle(request: HttpRequest, account: ProviderAccount, adapter: Adapter) ->
                 vetted,
                 event.raw,
                 label=LABEL,
-                lead=f"Callback: itrx status {event.raw_status}.",
+                lead=f"{_said(event)}.",
             )
         return _text("recorded for review")
     if event.status in base.FINAL_STATUSES and order.status not in FINAL:
@@ -115,11 +115,9 @@ def _handle(request: HttpRequest, account: ProviderAccount, adapter: Adapter) ->
         refund_sun=None,
         raw=event.raw,
     )
-    if not apply_state(
-        order, state, label=LABEL, message=f"Callback: itrx status {event.raw_status}."
-    ):
+    if not apply_state(order, state, label=LABEL, message=f"{_said(event)}."):
         if not order.events.filter(actor_label=LABEL).exists():
-            note(order, f"Callback: itrx status {event.raw_status} (no change).", label=LABEL)
+            note(order, f"{_said(event)} (no change).", label=LABEL)
     return _text("ok")
 
 
@@ -146,7 +144,7 @@ def _vet_event(order: Order, event: CallbackEvent) -> Vetted:
 
 def _confirm_final(order: Order, event: CallbackEvent, adapter: Adapter) -> HttpResponse:
     """Fetch the order before marking it final, so its cost and refund are the provider's."""
-    said = f"Callback: itrx status {event.raw_status}"
+    said = _said(event)
     adapter.exchanges.clear()
     try:
         state = adapter.get_order(
@@ -173,7 +171,8 @@ def _confirm_final(order: Order, event: CallbackEvent, adapter: Adapter) -> Http
     if order.status not in FINAL and order.status != "needs_review":
         note(
             order,
-            f"{said}, but itrx's record says status {state.raw_status}; polling goes on.",
+            f"{said}, but itrx's own record says it is still "
+            f"{STATE_WORDS.get(state.status, 'open')}; polling goes on.",
             label=LABEL,
         )
         Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
@@ -185,3 +184,18 @@ def _confirm_final(order: Order, event: CallbackEvent, adapter: Adapter) -> Http
 def _short(exc: Exception) -> str:
     text = str(exc) if isinstance(exc, base.ProviderError) else type(exc).__name__
     return text[:300]
+
+
+# What an itrx callback says, in words: its status code stays in the raw exchange on the timeline.
+STATE_WORDS = {
+    base.SUBMITTED: "submitted",
+    base.DELEGATING: "delegating",
+    base.COMPLETED: "done",
+    base.FAILED: "failed",
+    base.REFUNDED: "failed and refunded",
+}
+
+
+def _said(event: CallbackEvent) -> str:
+    words = STATE_WORDS.get(event.status, "in a state energydash does not know")
+    return f"Callback: itrx says the order is {words}"
