@@ -13,6 +13,10 @@ import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
+from energydash.lib.tron import SUN_PER_TRX
+from energydash.providers.models import ProviderAccount
+from energydash.sandbox.models import SandboxAccount
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures are
 # still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -85,3 +89,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(
                 f"FAILED: {skipped} browser test(s) skipped; they must run.", red=True
             )
+
+
+@pytest.fixture
+def sandbox_itrx(settings, live_server, transactional_db):
+    """An itrx sandbox account with 500 TRX served by the live server, and its provider account."""
+    settings.ENERGYDASH_SANDBOX = True
+    settings.ROOT_URLCONF = "tests.sandbox.urls"
+    SandboxAccount.objects.create(
+        provider="itrx",
+        name="browser box",
+        api_key="BROWSERITRXKEY000000000000000001",
+        api_secret="browser-itrx-secret",
+        balance_sun=500 * SUN_PER_TRX,
+        delegation_delay_seconds=1,
+    )
+    return ProviderAccount.objects.create(
+        name="Sandbox itrx",
+        provider="itrx",
+        base_url=f"{live_server.url}/sandbox/itrx",
+        api_key="BROWSERITRXKEY000000000000000001",
+        api_secret="browser-itrx-secret",
+    )

@@ -4,37 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from energydash.batches import services
 from energydash.batches.models import Batch
-from energydash.lib.tron import SUN_PER_TRX
-from energydash.providers.models import ProviderAccount
-from energydash.sandbox.models import SandboxAccount
 from tests.browser.test_login import csp_violations
 from tests.orders.conftest import address
-
-
-@pytest.fixture
-def sandbox_itrx(settings, live_server, transactional_db):
-    settings.ENERGYDASH_SANDBOX = True
-    settings.ROOT_URLCONF = "tests.sandbox.urls"
-    SandboxAccount.objects.create(
-        provider="itrx",
-        name="bulk box",
-        api_key="BULKITRXKEY00000000000000000001",
-        api_secret="bulk-itrx-secret",
-        balance_sun=500 * SUN_PER_TRX,
-        delegation_delay_seconds=1,
-    )
-    return ProviderAccount.objects.create(
-        name="Sandbox itrx",
-        provider="itrx",
-        base_url=f"{live_server.url}/sandbox/itrx",
-        api_key="BULKITRXKEY00000000000000000001",
-        api_secret="bulk-itrx-secret",
-    )
 
 
 def test_the_progress_bar_follows_the_batch_without_a_reload(

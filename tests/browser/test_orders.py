@@ -3,40 +3,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Status
 from energydash.orders.polling import poll_pass
 from energydash.orders.services import FIRST_POLL_SECONDS
-from energydash.providers.models import ProviderAccount
-from energydash.sandbox.models import SandboxAccount, SandboxOrder
+from energydash.sandbox.models import SandboxOrder
 from tests.browser.test_login import csp_violations
 from tests.orders.conftest import address
 from tests.waiting import wait_until
-
-
-@pytest.fixture
-def sandbox_itrx(settings, live_server, transactional_db):
-    settings.ENERGYDASH_SANDBOX = True
-    settings.ROOT_URLCONF = "tests.sandbox.urls"
-    SandboxAccount.objects.create(
-        provider="itrx",
-        name="browser box",
-        api_key="BROWSERITRXKEY000000000000000001",
-        api_secret="browser-itrx-secret",
-        balance_sun=500 * SUN_PER_TRX,
-        delegation_delay_seconds=1,
-    )
-    return ProviderAccount.objects.create(
-        name="Sandbox itrx",
-        provider="itrx",
-        base_url=f"{live_server.url}/sandbox/itrx",
-        api_key="BROWSERITRXKEY000000000000000001",
-        api_secret="browser-itrx-secret",
-    )
 
 
 def test_an_order_placed_through_the_form_turns_completed_without_a_reload(
