@@ -23,6 +23,7 @@ flushed), never the developer's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -141,10 +142,8 @@ class Services:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for proc in self.procs.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL follows
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.procs.values():
             _signal_group(proc, signal.SIGKILL)  # stragglers, and children of exited leaders
             try:
@@ -154,10 +153,8 @@ class Services:
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval=0.5) -> Any:

@@ -58,7 +58,7 @@ BATCH = 20_000
 
 
 class SeedRefused(Exception):
-    pass
+    """Seeding refused: bad counts, or the database already holds bench data."""
 
 
 @dataclass

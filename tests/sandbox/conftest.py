@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -137,10 +138,8 @@ class _JoinedServer(ThreadedWSGIServer):
         with self.sockets_lock:
             lingering = list(self.open_sockets)
         for sock in lingering:
-            try:
+            with contextlib.suppress(OSError):  # already closed by its handler
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         super().server_close()
 
 
