@@ -10,31 +10,20 @@ from django.http import HttpRequest
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
+from energydash.core.forms import write_only_field
 from energydash.core.models import AuditEvent
 from energydash.lib.money_fields import TrxField
 from energydash.providers.audit import TRACKED_FIELDS, record_account_change, snapshot
 from energydash.providers.credentials import UNREADABLE
 from energydash.providers.models import ProviderAccount
 
-SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-
 
 class ProviderAccountForm(forms.ModelForm):
     """Secrets are write-only: typed into empty password inputs; blank keeps the stored value."""
 
-    new_api_key = forms.CharField(
-        label="API key",
-        required=False,
-        strip=True,
-        widget=SECRET_INPUT,
-        help_text="Leave blank to keep the current key.",
-    )
-    new_api_secret = forms.CharField(
-        label="API secret",
-        required=False,
-        strip=True,
-        widget=SECRET_INPUT,
-        help_text="Leave blank to keep the current secret. Not used by Netts.",
+    new_api_key = write_only_field("API key", "Leave blank to keep the current key.")
+    new_api_secret = write_only_field(
+        "API secret", "Leave blank to keep the current secret. Not used by Netts."
     )
     clear_api_secret = forms.BooleanField(label="Remove the stored API secret", required=False)
     # Money is typed and shown in TRX here; the model keeps integer sun.

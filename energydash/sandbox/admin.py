@@ -10,29 +10,20 @@ from django.http import HttpRequest
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
+from energydash.core.forms import write_only_field
 from energydash.lib.crypto import mask
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
-
-SECRET_INPUT = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
 
 
 class SandboxAccountForm(forms.ModelForm):
     """Key and secret are write-only, as for real accounts: typed into empty password inputs,
     shown afterwards only masked; blank keeps the stored value."""
 
-    new_api_key = forms.CharField(
-        label="API key",
-        required=False,
-        strip=True,
-        widget=SECRET_INPUT,
-        help_text="itrx API-KEY, TronZap token, Netts key. Leave blank to keep the current key.",
+    new_api_key = write_only_field(
+        "API key", "itrx API-KEY, TronZap token, Netts key. Leave blank to keep the current key."
     )
-    new_api_secret = forms.CharField(
-        label="API secret",
-        required=False,
-        strip=True,
-        widget=SECRET_INPUT,
-        help_text="Leave blank to keep the current secret. Not used by Netts.",
+    new_api_secret = write_only_field(
+        "API secret", "Leave blank to keep the current secret. Not used by Netts."
     )
 
     class Meta:
