@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import httpx
 from django.conf import settings
 
 from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.providers.credentials import Credentials
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 
@@ -52,6 +52,16 @@ class QuoteRow:
         return self.total_sun is not None and not self.error
 
 
+def quoting_credentials(credentials: Credentials, timeout: float) -> Credentials:
+    """The account's credentials with its timeouts capped for a live quote: a slow provider
+    must not hold up a page. Requests go through the process-wide client (providers/http.py),
+    whose timeouts are per request, so no client (and no CA-bundle load) per quote."""
+    limit = min(credentials.timeout, timeout)
+    return replace(
+        credentials, timeout=limit, connect_timeout=min(credentials.connect_timeout, limit)
+    )
+
+
 def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     row = QuoteRow(account=spec.account)
     try:
@@ -59,19 +69,12 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     except PlacementRefused as exc:
         row.error = str(exc)
         return row
-    credentials = spec.account.credentials()
-    limit = min(credentials.timeout, timeout)
-    client = httpx.Client(
-        timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit))
-    )
+    adapter = adapter_for(quoting_credentials(spec.account.credentials(), timeout), read_retries=0)
     try:
-        adapter = adapter_for(credentials, client, read_retries=0)
         total, quote = estimate_cost(spec, adapter)
     except PlacementRefused as exc:
         row.error = str(exc).removeprefix("Could not get a price before placing: ")
         return row
-    finally:
-        client.close()
     row.total_sun = total
     if quote is not None:
         row.unit_price_sun = quote.unit_price_sun

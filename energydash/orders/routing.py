@@ -31,6 +31,7 @@ from energydash.api.models import Route, RouteAttempt
 from energydash.lib.tron import format_trx
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind, Order, Status
+from energydash.orders.quotes import quoting_credentials
 from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, place_order
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
@@ -84,23 +85,15 @@ def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, st
         spec = check_spec(spec)
     except PlacementRefused as exc:
         return None, str(exc)
-    credentials = spec.account.credentials()
-    own = client is None
-    if own:
-        limit = min(credentials.timeout, float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS))
-        client = httpx.Client(
-            timeout=httpx.Timeout(limit, connect=min(credentials.connect_timeout, limit)),
-            follow_redirects=False,
-        )
+    credentials = quoting_credentials(
+        spec.account.credentials(), float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
+    )
+    adapter = adapter_for(credentials, client, read_retries=0)
     try:
-        adapter = adapter_for(credentials, client, read_retries=0)
         total, _quote = estimate_cost(spec, adapter)
         return total, ""
     except PlacementRefused as exc:
         return None, str(exc).removeprefix("Could not get a price before placing: ")
-    finally:
-        if own:
-            client.close()
 
 
 def _balances(accounts: list[ProviderAccount]) -> dict[int, int]:
