@@ -15,6 +15,25 @@ from energydash.orders.models import OPEN, Kind, Status
 from energydash.providers.models import Provider, ProviderAccount
 
 OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
+
+
+def filter_by_order_fields(rows: QuerySet, data: dict[str, Any]) -> QuerySet:
+    """Status (or "open"), account, provider and kind: the filters that orders and the order
+    rollups share (both have these columns)."""
+    status = data.get("status")
+    if status == OPEN_FILTER:
+        rows = rows.filter(status__in=OPEN)
+    elif status:
+        rows = rows.filter(status=status)
+    if data.get("account"):
+        rows = rows.filter(account=data["account"])
+    if data.get("provider"):
+        rows = rows.filter(account__provider=data["provider"])
+    if data.get("kind"):
+        rows = rows.filter(kind=data["kind"])
+    return rows
+
+
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status.choices]
 # Days a filter accepts: far wider than any order history, yet far enough from the calendar's ends
@@ -85,17 +104,7 @@ class OrderFilterForm(forms.Form):
             return queryset
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        status = data.get("status")
-        if status == OPEN_FILTER:
-            queryset = queryset.filter(status__in=OPEN)
-        elif status:
-            queryset = queryset.filter(status=status)
-        if data.get("account"):
-            queryset = queryset.filter(account=data["account"])
-        if data.get("provider"):
-            queryset = queryset.filter(account__provider=data["provider"])
-        if data.get("kind"):
-            queryset = queryset.filter(kind=data["kind"])
+        queryset = filter_by_order_fields(queryset, data)
         if data.get("date_from"):
             queryset = queryset.filter(created__gte=local_midnight(data["date_from"]))
         if data.get("date_to"):

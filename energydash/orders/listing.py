@@ -23,9 +23,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from energydash.balances.forms import OPEN_FILTER, OrderFilterForm
+from energydash.balances.forms import OrderFilterForm, filter_by_order_fields
 from energydash.balances.models import DailyOrderRollup
-from energydash.orders.models import OPEN, SPENDING, Order
+from energydash.orders.models import SPENDING, Order
 from energydash.orders.paging import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_SORT,
@@ -99,18 +99,7 @@ def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
 
 def rollup_rows(data: dict[str, Any]) -> QuerySet:
     """Daily rollup rows matching the filters the rollups keep (not address or search)."""
-    rows = DailyOrderRollup.objects.all()
-    status = data.get("status")
-    if status == OPEN_FILTER:
-        rows = rows.filter(status__in=OPEN)
-    elif status:
-        rows = rows.filter(status=status)
-    if data.get("account"):
-        rows = rows.filter(account=data["account"])
-    if data.get("provider"):
-        rows = rows.filter(account__provider=data["provider"])
-    if data.get("kind"):
-        rows = rows.filter(kind=data["kind"])
+    rows = filter_by_order_fields(DailyOrderRollup.objects.all(), data)
     if data.get("date_from"):
         rows = rows.filter(day__gte=data["date_from"])
     if data.get("date_to"):
