@@ -7,8 +7,9 @@ loses the race skips the order. Orders are looked at soon after placing, then le
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from energydash.orders.models import FINAL, POLLABLE, Order, Status
@@ -60,25 +61,66 @@ def next_delay(age: timedelta) -> timedelta:
     return timedelta(seconds=SLOWEST)
 
 
-def due_orders(now: datetime, limit: int) -> list[int]:
+def _due(now: datetime) -> Q:
+    """Open orders whose next look is due, and drafts left behind by an interrupted placement,
+    that no live lease holds."""
     unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     pollable = Q(status__in=POLLABLE, next_poll_at__lte=now)
     stale_draft = Q(status=Status.DRAFT, created__lt=now - DRAFT_GRACE)
-    return list(
-        Order.objects.filter(unclaimed & (pollable | stale_draft))
-        .order_by("next_poll_at", "id")
-        .values_list("pk", flat=True)[:limit]
+    return unclaimed & (pollable | stale_draft)
+
+
+def claim_due(now: datetime, size: int) -> list[int]:
+    """Claim up to `size` due orders, soonest first, in one conditional UPDATE; their ids.
+
+    The UPDATE re-checks that each row is still due and unclaimed as it writes it, so however
+    many passes in however many processes run this at once, each order is claimed by one of
+    them (PostgreSQL re-evaluates the condition on the row version it locks; SQLite has one
+    writer). On PostgreSQL `SKIP LOCKED` lets concurrent passes take different orders instead
+    of queueing behind each other. One statement per chunk instead of a select, a claim per
+    order and a transaction around each (issue 9: poller throughput).
+    """
+    if size <= 0:
+        return []
+    table = connection.ops.quote_name(Order._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    pollable = ", ".join(["%s"] * len(POLLABLE))
+    due = (
+        "(claimed_until IS NULL OR claimed_until < %s) AND ("
+        f"(status IN ({pollable}) AND next_poll_at <= %s) OR (status = %s AND created < %s))"
     )
+    due_params = [adapt(now), *POLLABLE, adapt(now), Status.DRAFT, adapt(now - DRAFT_GRACE)]
+    pick = f"SELECT id FROM {table} WHERE {due} ORDER BY next_poll_at, id LIMIT %s"
+    if connection.vendor == "postgresql":
+        # The pick in a CTE, so it runs once: as an `IN (subquery)` PostgreSQL may re-run it per
+        # row, and SKIP LOCKED then skips the rows this very UPDATE has locked and picks more,
+        # claiming far beyond the LIMIT.
+        sql = (
+            f"WITH picked AS ({pick} FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} SET claimed_until = %s FROM picked "
+            f"WHERE {table}.id = picked.id AND {due} RETURNING {table}.id"
+        )
+        params = [*due_params, size, adapt(now + LEASE), *due_params]
+    else:
+        sql = f"UPDATE {table} SET claimed_until = %s WHERE id IN ({pick}) AND {due} RETURNING id"
+        params = [adapt(now + LEASE), *due_params, size, *due_params]
+    with _lease_transaction(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-def claim(pk: int, now: datetime) -> bool:
-    # Still due, not only unclaimed: a pass that listed the order before another pass looked at
-    # it and released it (next_poll_at moved on) must not look at it again in the same round.
-    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    pollable = Q(status__in=POLLABLE, next_poll_at__lte=now)
-    stale_draft = Q(status=Status.DRAFT, created__lt=now - DRAFT_GRACE)
-    due = Order.objects.filter(unclaimed, pollable | stale_draft, pk=pk)
-    return bool(_lease_write(due, claimed_until=now + LEASE))
+@contextmanager
+def _lease_transaction() -> Iterator[None]:
+    """A transaction for lease bookkeeping that commits without waiting for the WAL flush
+    (PostgreSQL): see _lease_write."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _lease_write(rows: QuerySet[Order], **values: Any) -> int:
@@ -87,15 +129,16 @@ def _lease_write(rows: QuerySet[Order], **values: Any) -> int:
     A claim or a release is bookkeeping, not money: a database crash that lost one only means
     a lease that expires or a look that comes early. Visibility and row locking are unchanged
     (the conditional UPDATE still decides who holds an order), but each one no longer waits
-    for an fsync: two of them per look were most of a poll's own cost (issue 9, throughput).
-    Inside a caller's transaction (tests) the caller's settings stay untouched.
+    for an fsync. Inside a caller's transaction (tests) the caller's settings stay untouched.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    with _lease_transaction():
         return rows.update(**values)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return rows.update(**values)
+
+
+# Orders a polling thread claims at once: one claim, one read and one release per chunk instead
+# of per order. Small, so a chunk's last order waits for at most a few looks of the first, and
+# concurrent workers still share the due orders.
+CHUNK = 4
 
 
 def poll_pass(
@@ -107,39 +150,34 @@ def poll_pass(
 ) -> PassResult:
     """Look once at every due order (up to `limit`), `concurrency` at a time.
 
-    The orders are claimed one by one with the conditional UPDATE (claim), in the thread that
-    then polls it, so any number of passes in any number of processes still look at each order
-    once. Provider calls wait on the network, not the CPU: threads give concurrency x the
-    throughput of one at the same provider latency. Inside a transaction (tests) the pass runs
-    in the calling thread, where the transaction's rows are visible.
+    Each thread claims a few due orders at a time (claim_due: one conditional UPDATE), looks at
+    them one after the other and releases them with their next look scheduled, so any number of
+    passes in any number of processes still look at each order once. Provider calls wait on the
+    network, not the CPU: threads give concurrency x the throughput of one at the same provider
+    latency. Inside a transaction (tests) the pass runs in the calling thread, where the
+    transaction's rows are visible.
     """
     now = now or timezone.now()
     if concurrency is None:
         concurrency = settings.ENERGYDASH_POLL_CONCURRENCY
-    pks = due_orders(now, limit)
     result = PassResult()
     credentials = _Credentials()
-    if concurrency <= 1 or len(pks) <= 1 or connection.in_atomic_block:
-        for pk in pks:
-            _poll_one(pk, now, client, credentials, result)
+    # The due orders now (an index scan of the open orders): the chunks are sized from it.
+    expected = Order.objects.filter(_due(now)).order_by()[:limit].count()
+    budget = _Budget(expected, 1 if connection.in_atomic_block else concurrency)
+    if not expected:
         return result
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for pk in pks:
-        todo.put(pk)
+    if concurrency <= 1 or connection.in_atomic_block:
+        _poll_chunks(budget, now, client, credentials, result)
+        return result
     lock = threading.Lock()
 
     def work() -> None:
         mine = PassResult()
         try:
-            while True:
-                try:
-                    pk = todo.get_nowait()
-                except queue.Empty:
-                    break
-                try:
-                    _poll_one(pk, now, client, credentials, mine)
-                except Exception:  # a database error: the lease expires, a later pass retries
-                    logger.exception("polling order id %s failed", pk)
+            _poll_chunks(budget, now, client, credentials, mine)
+        except Exception:  # a database error: the leases expire, a later pass retries
+            logger.exception("a polling thread failed")
         finally:
             connection.close()  # this thread's own connection
             with lock:
@@ -148,13 +186,59 @@ def poll_pass(
 
     threads = [
         threading.Thread(target=work, name=f"poll-{i}", daemon=True)
-        for i in range(min(concurrency, len(pks)))
+        for i in range(min(concurrency, expected))
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return result
+
+
+class _Budget:
+    """How many due orders this pass still expects to claim, and how many to claim at once.
+
+    Chunks shrink as the pass nears its end (never below one order), so the last few due
+    orders are spread over the threads instead of waiting in one thread's chunk: with 12 due
+    orders and 4 threads, each thread claims 3 and all 4 look at once.
+    """
+
+    def __init__(self, expected: int, concurrency: int) -> None:
+        self._left = expected
+        self._threads = max(1, concurrency)
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            size = min(self._left, max(1, min(CHUNK, self._left // self._threads)))
+            self._left -= size
+            return size
+
+
+def _poll_chunks(
+    budget: _Budget,
+    now: datetime,
+    client: httpx.Client | None,
+    credentials: _Credentials,
+    result: PassResult,
+) -> None:
+    """Claim, look at and release chunks of due orders until none is due or the budget is spent."""
+    while size := budget.take():
+        pks = claim_due(now, size)
+        if not pks:
+            return
+        orders = list(
+            Order.objects.select_related("account")
+            .filter(pk__in=pks)
+            .order_by("next_poll_at", "id")
+        )
+        looked: list[Order] = []
+        try:
+            for order in orders:
+                looked.append(order)
+                _look(order, now, client, credentials, result)
+        finally:
+            release(orders, looked, now)
 
 
 class _Credentials:
@@ -172,16 +256,14 @@ class _Credentials:
             return found
 
 
-def _poll_one(
-    pk: int,
+def _look(
+    order: Order,
     now: datetime,
     client: httpx.Client | None,
     credentials: _Credentials,
     result: PassResult,
 ) -> None:
-    if not claim(pk, now):
-        return  # another worker has it
-    order = Order.objects.select_related("account").get(pk=pk)
+    """One look at one claimed order; never raises (a failure is counted on the order)."""
     result.checked += 1
     try:
         # One adapter per order: adapters keep per-call state (exchanges); the HTTP client
@@ -194,19 +276,35 @@ def _poll_one(
             adapter.close()
     except Exception as exc:  # before process() (e.g. no adapter): still counted
         logger.exception("polling order %s failed", order.code)
-        if record_failure(order, exc, now):
-            result.changed += 1
-    finally:
-        release(order, now)
+        try:
+            if record_failure(order, exc, now):
+                result.changed += 1
+        except Exception:  # the database itself: the release still runs, a later pass retries
+            logger.exception("could not record the failure of order %s", order.code)
 
 
-def release(order: Order, now: datetime) -> None:
-    _lease_write(
-        Order.objects.filter(pk=order.pk),
-        claimed_until=None,
-        poll_count=F("poll_count") + 1,
-        next_poll_at=now + next_delay(now - order.created),
-    )
+def release(claimed: list[Order], looked: list[Order], now: datetime) -> None:
+    """End the lease of a chunk in one UPDATE: the orders looked at are due again by their age
+    (next_delay) and counted; any not reached (an error stopped the chunk) stay due as they were.
+    """
+    seen = {order.pk for order in looked}
+    if looked:
+        due_again = Case(
+            *(
+                When(pk=order.pk, then=Value(now + next_delay(now - order.created)))
+                for order in looked
+            ),
+            default=F("next_poll_at"),
+        )
+        _lease_write(
+            Order.objects.filter(pk__in=seen),
+            claimed_until=None,
+            poll_count=F("poll_count") + 1,
+            next_poll_at=due_again,
+        )
+    rest = [order.pk for order in claimed if order.pk not in seen]
+    if rest:
+        _lease_write(Order.objects.filter(pk__in=rest), claimed_until=None)
     # Final and needs_review orders keep a next_poll_at, but their status keeps them out of
     # the partial index and the due query.
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
-from energydash.orders.polling import poll_pass
+from energydash.orders.polling import LEASE, claim_due, poll_pass
 from energydash.orders.services import OrderSpec, place_order
 from tests.orders.conftest import address, make_box
 from tests.waiting import DEADLINE_SECONDS
@@ -103,3 +103,19 @@ def test_two_concurrent_passes_still_claim_each_order_once(placed, wsgi_app):
     assert sum(r.checked for r in results) == ORDERS  # every order by exactly one worker
     assert set(Order.objects.values_list("poll_count", flat=True)) == {1}
     assert len(transport.lookups) == len(set(transport.lookups)) == ORDERS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_takes_at_most_the_chunk_it_asks_for_and_only_due_orders(placed):
+    """One conditional UPDATE claims a chunk: never more than asked (as a plain `IN (subquery)`
+    with SKIP LOCKED, PostgreSQL claimed every due order), soonest first, and a claimed order is
+    not due for anyone else until its lease ends."""
+    later = timezone.now() + timedelta(seconds=30)
+    soonest = list(Order.objects.order_by("next_poll_at", "id").values_list("pk", flat=True)[:3])
+    first = claim_due(later, 3)
+    assert sorted(first) == sorted(soonest)
+    assert Order.objects.filter(claimed_until__isnull=False).count() == 3
+    second = claim_due(later, ORDERS)
+    assert len(second) == ORDERS - 3 and not set(first) & set(second)
+    assert claim_due(later, ORDERS) == []  # all leased
+    assert len(claim_due(later + LEASE + timedelta(seconds=1), ORDERS)) == ORDERS  # expired
