@@ -15,6 +15,12 @@ of the change and under a lock on (account, day):
   with the later recompute counting both.
 * SQLite: one writer at a time; the order's UPDATE (or our DELETE) already holds the write lock.
 
+Drafts are left out: an order enters the rollups with its first transition (sent, refused or
+unknown), so saving a draft, the first write of every placement, recomputes nothing (~4 ms of
+each placement, issue 9). Drafts live for the length of one placing request (one interrupted
+before sending is moved on by the poller after two minutes); a figure that counts them (the
+orders list's total) adds them from the orders table's open-status index.
+
 A recompute is idempotent, so running it twice, late, or for an order that did not move is
 harmless, and a code path that forgot to call it is repaired by the next change in that bucket
 or by `manage.py rebuild_rollups`. A delta (`x = x + d`) would be cheaper per change but needs
@@ -37,7 +43,7 @@ from django.db.models.signals import post_delete, post_save
 
 from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
 from energydash.balances.ranges import local_midnight, local_tz
-from energydash.orders.models import Order
+from energydash.orders.models import Order, Status
 
 HOUR = timedelta(hours=1)
 # Namespace for the advisory lock keys, far from small integers other code might lock.
@@ -102,8 +108,8 @@ def refresh_bucket(account_id: int, created: datetime) -> None:
                 f"INSERT INTO {hours} ({_COLUMNS}) "
                 f"SELECT o.account_id, %s, %s, o.status, o.kind, {_FIGURES} FROM {orders} o "
                 "WHERE o.account_id = %s AND o.created >= %s AND o.created < %s "
-                "GROUP BY o.account_id, o.status, o.kind",
-                [start, day_value, account_id, start, end],
+                "AND o.status <> %s GROUP BY o.account_id, o.status, o.kind",
+                [start, day_value, account_id, start, end, Status.DRAFT],
             )
             _refresh_days(cursor, "account_id = %s AND day = %s", [account_id, day_value])
 
@@ -131,6 +137,7 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
         WITH fresh_rows (status, kind, orders, cost_sun, energy, burn_sun) AS (
             SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
             WHERE o.account_id = %(account)s AND o.created >= %(start)s AND o.created < %(end)s
+                AND o.status <> %(draft)s
             GROUP BY o.status, o.kind
         ), gone_hours AS (
             DELETE FROM {hours} h
@@ -165,6 +172,7 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
         "day": day,
         "day_start": day_start,
         "day_end": day_end,
+        "draft": Status.DRAFT,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -217,23 +225,27 @@ def _rebuild_hours_in_sql(cursor) -> None:
         f"INSERT INTO {hours} ({_COLUMNS}) "
         f"SELECT o.account_id, o.created - ({local} - date_trunc('hour', {local})), "
         f"CAST({local} AS date), o.status, o.kind, {_FIGURES} FROM {orders} o "
-        "GROUP BY 1, 2, 3, 4, 5",
-        [local_tz().key] * 3,
+        "WHERE o.status <> %s GROUP BY 1, 2, 3, 4, 5",
+        [*[local_tz().key] * 3, Status.DRAFT],
     )
 
 
 def _rebuild_hours_in_python() -> None:
     """SQLite has no time-zone arithmetic: stream the orders once and add them up here."""
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    rows = Order.objects.order_by().values_list(
-        "account_id",
-        "created",
-        "status",
-        "kind",
-        "cost_sun",
-        "quoted_cost_sun",
-        "energy",
-        "burn_sun_per_energy",
+    rows = (
+        Order.objects.exclude(status=Status.DRAFT)
+        .order_by()
+        .values_list(
+            "account_id",
+            "created",
+            "status",
+            "kind",
+            "cost_sun",
+            "quoted_cost_sun",
+            "energy",
+            "burn_sun_per_energy",
+        )
     )
     for account_id, created, status, kind, cost, quoted, energy, burn in rows.iterator(5000):
         hour_start, day = bucket_of(created)
@@ -265,6 +277,8 @@ def _rebuild_hours_in_python() -> None:
 def _on_order_saved(sender: type[Order], instance: Order, **kwargs: object) -> None:
     if kwargs.get("raw"):
         return  # fixtures: rebuild_rollups afterwards
+    if kwargs.get("created") and instance.status == Status.DRAFT:
+        return  # drafts are not in the rollups: nothing to recompute
     refresh_order(instance)
 
 

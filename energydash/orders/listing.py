@@ -7,7 +7,8 @@ varchar_pattern_ops index, reference and provider_ref have Django's `_like` ones
 range, see prefix_q), where `%abc%` would read every row. A search needs 4 characters.
 
 Totals (count, TRX spent, energy) of the filtered rows come from the daily rollups when the
-filters are ones the rollups keep (status, account, provider, kind, dates): exact at any size.
+filters are ones the rollups keep (status, account, provider, kind, dates), plus the drafts
+(which the rollups leave out) counted from the open-status index: exact at any size.
 With a search or an address they are summed from the matching rows when there are at most
 TOTALS_CAP of them, otherwise the count shows as "10,000+" and the sums are left out.
 """
@@ -25,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from energydash.balances.forms import OrderFilterForm, filter_by_order_fields
 from energydash.balances.models import DailyOrderRollup
-from energydash.orders.models import SPENDING, Order
+from energydash.orders.models import SPENDING, Order, Status
 from energydash.orders.paging import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_SORT,
@@ -85,7 +86,11 @@ class Totals:
 def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
     data = form.cleaned_data
     if not data.get("q") and not data.get("address"):
-        return _rollup_totals(data)
+        # The rollups keep sent orders; drafts (the few being sent right now) are counted from
+        # the open-status index. They spend nothing yet, so only the count changes.
+        rolled = _rollup_totals(data)
+        drafts = queryset.filter(status=Status.DRAFT).order_by().count()
+        return Totals(rolled.count + drafts, False, rolled.spent_sun, rolled.energy)
     capped = queryset.order_by().values("pk")[: TOTALS_CAP + 1]
     count = Order.objects.filter(pk__in=capped).count()
     if count > TOTALS_CAP:

@@ -281,12 +281,26 @@ def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str)
         )
         _placement_failed(order, failure, adapter, actor, via)
     else:
+        try:
+            # The usual case in one transaction: the exchange, the placed state and the audit
+            # row commit together (one commit instead of three, issue 9).
+            with transaction.atomic():
+                record_exchanges(order, adapter.exchanges, actor=actor, label=via)
+                _placed(order, placed, actor, via)
+                _audit_placed(order, spec, actor, via)
+            return
+        except Exception:  # nothing of it was written: record each part on its own below
+            logger.exception("recording the placement of order %s failed; retrying", order.code)
         _record_safely(order, adapter, actor, via)
         try:
             _placed(order, placed, actor, via)
         except Exception as exc:  # the provider accepted it: never leave it in draft
             logger.exception("recording the placement of order %s failed", order.code)
             _to_review_after_send(order, placed, exc, actor, via)
+    _audit_placed(order, spec, actor, via)
+
+
+def _audit_placed(order: Order, spec: OrderSpec, actor: Any, via: str) -> None:
     AuditEvent.record(
         "order.placed",
         order,

@@ -165,3 +165,22 @@ def test_balance_history_is_downsampled_in_sql_to_each_buckets_low_high_and_last
     assert values.count(100) >= 4 and values.count(900) >= 4  # each bucket's low and high
     assert points[-1] == (start + timedelta(minutes=199), 300)  # the last reading survives
     assert [at for at, _ in points] == sorted(at for at, _ in points)
+
+
+def test_a_draft_enters_the_rollups_with_its_first_transition_and_not_before(itrx_account):
+    """Saving a draft (the first write of every placement) recomputes nothing; the transition
+    that sends it brings it in, and a rebuild agrees at every step."""
+    draft = order(itrx_account, cost_sun=None, quoted_cost_sun=800, status=Status.DRAFT)
+    with CaptureQueriesContext(connection) as queries:
+        order(itrx_account, cost_sun=None, quoted_cost_sun=900, status=Status.DRAFT)
+    assert not any("rollup" in q["sql"] for q in queries)
+    assert not HourlyOrderRollup.objects.exists() and not DailyOrderRollup.objects.exists()
+    rollups.rebuild()
+    assert snapshot() == ([], [])
+
+    transition(draft, Status.SUBMITTED, provider_ref="A1")
+    row = DailyOrderRollup.objects.get()
+    assert (row.status, row.orders, row.cost_sun) == (Status.SUBMITTED, 1, 800)
+    live = snapshot()
+    rollups.rebuild()
+    assert snapshot() == live

@@ -112,6 +112,19 @@ def test_totals_of_the_filtered_rows_count_only_money_spent(
     assert "3.00" in page.content.decode()
 
 
+def test_totals_count_a_draft_being_sent_though_the_rollups_leave_it_out(
+    viewer_client, itrx_account
+):
+    order(itrx_account, cost_sun=1_000_000)
+    order(itrx_account, cost_sun=None, quoted_cost_sun=9_000_000, status=Status.DRAFT)
+    every = viewer_client.get(LIST).context["totals"]
+    assert (every.count, every.spent_sun) == (2, 1_000_000)  # a draft spends nothing yet
+    drafts = viewer_client.get(LIST, {"status": Status.DRAFT}).context["totals"]
+    assert drafts.count == 1
+    assert viewer_client.get(LIST, {"status": "open"}).context["totals"].count == 1
+    assert viewer_client.get(LIST, {"status": Status.COMPLETED}).context["totals"].count == 1
+
+
 def test_a_tampered_page_link_shows_the_first_page_with_a_message(viewer_client, thirty):
     response = viewer_client.get(LIST, {"after": "yesterday~x", "size": "25"})
     assert response.status_code == 200

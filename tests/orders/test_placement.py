@@ -154,3 +154,52 @@ def test_tronzap_activation_order_is_placed(tronzap, http):
     )
     assert order.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
     assert order.cost_sun > 0
+
+
+def test_an_accepted_order_whose_recording_fails_once_is_recorded_by_the_second_try(
+    itrx, http, monkeypatch
+):
+    """The exchange, the placed state and the audit row are one transaction; if it fails, nothing
+    of it stays half-written and each part is recorded again on its own."""
+    from energydash.orders import services
+
+    real = services.vet_placed
+    calls = []
+
+    def flaky(order, placed):
+        calls.append(order.pk)
+        if len(calls) == 1:
+            raise RuntimeError("database hiccup")
+        return real(order, placed)
+
+    monkeypatch.setattr(services, "vet_placed", flaky)
+    order = place_order(spec(itrx), client=http)
+    order.refresh_from_db()
+    assert len(calls) == 2
+    assert order.status in (Status.SUBMITTED, Status.DELEGATING) and order.provider_ref
+    assert order.events.filter(kind="exchange", method="POST").count() == 1  # not twice
+    assert order.events.filter(kind="state", from_status=Status.DRAFT).count() == 1
+    audited = AuditEvent.objects.filter(action="order.placed", object_code=str(order.code))
+    assert audited.count() == 1
+    assert SandboxOrder.objects.count() == 1
+
+
+def test_an_accepted_order_that_cannot_be_recorded_goes_to_review_never_stays_draft(
+    tronzap, http, monkeypatch
+):
+    from energydash.orders import services
+
+    def broken(order, placed):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(services, "vet_placed", broken)
+    order = place_order(spec(tronzap), client=http)
+    order.refresh_from_db()
+    assert order.status == Status.NEEDS_REVIEW
+    assert order.last_error == (
+        "Accepted by the provider, but its answer could not be recorded (RuntimeError)."
+    )
+    assert order.events.filter(kind="exchange", method="POST").count() == 1
+    assert SandboxOrder.objects.count() == 1  # sent once, never again
+    audited = AuditEvent.objects.filter(action="order.placed", object_code=str(order.code))
+    assert audited.count() == 1
