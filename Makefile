@@ -32,8 +32,11 @@ test:
 	@scripts/ensure-chromium
 	@$(MAKE) --no-print-directory lint test-unit test-browser
 
+# The unit and view tests run in TEST_WORKERS processes (pytest-xdist; "auto": one per core),
+# each with its own test database; TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test-unit: venv
-	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --ignore=tests/browser $(PYTEST_ARGS)
 
 test-browser: venv
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
