@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from energydash.orders.models import FINAL, Order, OrderEvent
+from energydash.orders.models import FINAL, Order, OrderEvent, Status
 from energydash.orders.signals import send_settled
 from energydash.providers.base import Exchange
 
@@ -84,7 +84,10 @@ def transition(
         changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
         if not changed:
             return False
-        if to_status != from_status or ROLLUP_FIELDS.intersection(fields):
+        if from_status == Status.DRAFT and to_status != Status.DRAFT:
+            # Its first entry in the rollups (drafts are left out): added, not recounted.
+            add_sent_order(order.pk, order.account_id, order.created)
+        elif to_status != from_status or ROLLUP_FIELDS.intersection(fields):
             # Same transaction, under a per-(account, day) lock: see balances/rollups.py.
             refresh_bucket(order.account_id, order.created)
         if to_status != from_status or message:
@@ -110,6 +113,12 @@ def refresh_bucket(account_id: int, created: Any) -> None:
     from energydash.balances.rollups import refresh_bucket as refresh
 
     refresh(account_id, created)
+
+
+def add_sent_order(order_id: int, account_id: int, created: Any) -> None:
+    from energydash.balances.rollups import add_sent_order as add
+
+    add(order_id, account_id, created)
 
 
 def _user(actor: Any) -> Any:

@@ -184,3 +184,50 @@ def test_a_draft_enters_the_rollups_with_its_first_transition_and_not_before(itr
     live = snapshot()
     rollups.rebuild()
     assert snapshot() == live
+
+
+@pytest.mark.django_db(transaction=True)
+def test_drafts_sent_while_other_orders_of_the_bucket_settle_are_each_counted_once(itrx_account):
+    """Arrivals (a draft leaving draft: an added delta) race settlements (a recompute of the
+    same hour and day) under the same lock: every order counts once, equal to a rebuild."""
+    at = timezone.now().replace(minute=30)
+    drafts = [
+        order(itrx_account, cost_sun=None, quoted_cost_sun=7, status=Status.DRAFT, created=at)
+        for _ in range(6)
+    ]
+    open_orders = [
+        order(itrx_account, cost_sun=None, quoted_cost_sun=10, status=Status.SUBMITTED, created=at)
+        for _ in range(6)
+    ]
+    barrier = threading.Barrier(len(drafts) + len(open_orders))
+    errors: list[BaseException] = []
+
+    def move(target: Order, to_status: str, **fields) -> None:
+        try:
+            barrier.wait(timeout=30)
+            assert transition(target, to_status, **fields)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=move, args=(d, Status.SUBMITTED), kwargs={"provider_ref": "x"})
+        for d in drafts
+    ] + [
+        threading.Thread(target=move, args=(o, Status.COMPLETED), kwargs={"cost_sun": 1_000})
+        for o in open_orders
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+    sent = DailyOrderRollup.objects.get(account=itrx_account, status=Status.SUBMITTED)
+    done = DailyOrderRollup.objects.get(account=itrx_account, status=Status.COMPLETED)
+    assert (sent.orders, sent.cost_sun) == (6, 42)
+    assert (done.orders, done.cost_sun) == (6, 6_000)
+    live = snapshot()
+    rollups.rebuild()
+    assert snapshot() == live
