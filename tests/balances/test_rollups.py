@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -100,26 +102,31 @@ def test_runway_counts_the_partial_first_hour_from_the_orders(itrx_account):
     assert stats.daily_spend_by_account(now)[itrx_account.pk] * 7 == 77
 
 
-def _settle_concurrently(orders: list[Order], cost: int) -> None:
-    barrier = threading.Barrier(len(orders))
+def _race(moves: list[Callable[[], object]]) -> None:
+    """Run each move in its own thread, all released at once; any failure fails the test."""
+    barrier = threading.Barrier(len(moves))
     errors: list[BaseException] = []
 
-    def settle(target: Order) -> None:
+    def run(move: Callable[[], object]) -> None:
         try:
             barrier.wait(timeout=30)
-            transition(target, Status.COMPLETED, cost_sun=cost)
+            assert move()
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=settle, args=(o,)) for o in orders]
+    threads = [threading.Thread(target=run, args=(move,)) for move in moves]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
     assert not any(thread.is_alive() for thread in threads)
+
+
+def _settle_concurrently(orders: list[Order], cost: int) -> None:
+    _race([partial(transition, o, Status.COMPLETED, cost_sun=cost) for o in orders])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -199,31 +206,10 @@ def test_drafts_sent_while_other_orders_of_the_bucket_settle_are_each_counted_on
         order(itrx_account, cost_sun=None, quoted_cost_sun=10, status=Status.SUBMITTED, created=at)
         for _ in range(6)
     ]
-    barrier = threading.Barrier(len(drafts) + len(open_orders))
-    errors: list[BaseException] = []
-
-    def move(target: Order, to_status: str, **fields) -> None:
-        try:
-            barrier.wait(timeout=30)
-            assert transition(target, to_status, **fields)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=move, args=(d, Status.SUBMITTED), kwargs={"provider_ref": "x"})
-        for d in drafts
-    ] + [
-        threading.Thread(target=move, args=(o, Status.COMPLETED), kwargs={"cost_sun": 1_000})
-        for o in open_orders
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert not any(thread.is_alive() for thread in threads)
+    _race(
+        [partial(transition, d, Status.SUBMITTED, provider_ref="x") for d in drafts]
+        + [partial(transition, o, Status.COMPLETED, cost_sun=1_000) for o in open_orders]
+    )
     sent = DailyOrderRollup.objects.get(account=itrx_account, status=Status.SUBMITTED)
     done = DailyOrderRollup.objects.get(account=itrx_account, status=Status.COMPLETED)
     assert (sent.orders, sent.cost_sun) == (6, 42)
