@@ -19,13 +19,16 @@ Drafts are left out: an order enters the rollups with its first transition (sent
 unknown), so saving a draft, the first write of every placement, recomputes nothing (~4 ms of
 each placement, issue 9). Drafts live for the length of one placing request (one interrupted
 before sending is moved on by the poller after two minutes); a figure that counts them (the
-orders list's total) adds them from the orders table's open-status index.
+orders list's total) adds them from the orders table's open-status index. That first entry is
+the one change that is added as a delta (add_sent_order): its before-image is known exactly
+(nothing), so the delta is as exact as a recompute and costs the same however busy the hour.
 
 A recompute is idempotent, so running it twice, late, or for an order that did not move is
 harmless, and a code path that forgot to call it is repaired by the next change in that bucket
 or by `manage.py rebuild_rollups`. A delta (`x = x + d`) would be cheaper per change but needs
-the exact before-image of every writer and never heals; a bucket holds ~100 orders per account
-per hour even at a million orders a quarter, read through the (account, created) index.
+the exact before-image of every writer and never heals (the first entry above aside); a bucket
+holds ~100 orders per account per hour even at a million orders a quarter, read through the
+(account, created) index.
 
 Buckets are local hours in settings.TIME_ZONE: hour_start is the first instant of that local
 hour, so the 24 h chart reads hours and every other figure reads the local `day` column, with no
