@@ -4,9 +4,11 @@ from LoginRequiredMiddleware; the browsable docs keep requiring a login."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import URLPattern
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
 from energydash.api.api import api
+from energydash.api.problems import problem_response
 
 DOCS_NAME = "openapi-view"
 
@@ -21,5 +23,15 @@ def _patterns() -> list[URLPattern]:
     return result
 
 
-urlpatterns = _patterns()
+@login_not_required
+def no_such_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /api/v1/: a problem document, as every API error is, not the
+    console's HTML 404 page (an API client parses JSON, whatever the status)."""
+    return problem_response(
+        request, 404, "no_such_endpoint", "There is no API endpoint at this path; see /api/v1/docs."
+    )
+
+
+# Last: the API's own routes (and their 405s for a wrong method) match first.
+urlpatterns = [*_patterns(), path("<path:rest>", no_such_endpoint, name="no-such-endpoint")]
 app_name = "api"

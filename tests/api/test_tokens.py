@@ -118,3 +118,17 @@ def test_openapi_is_public_and_the_docs_need_a_login(db, client, viewer):
 def test_issue_helper_tokens_work(db, client):
     _token, raw = issue("helper", "viewer")
     assert client.get("/api/v1/quotes?energy=65000&address=x", **bearer(raw)).status_code == 422
+
+
+def test_a_path_the_api_does_not_have_gets_a_problem_document_not_the_html_page(
+    db, client, operator_token
+):
+    _token, raw = operator_token
+    for path in ("/api/v1/nope", "/api/v1/orders/12/cancel", "/api/v1/balances/"):
+        response = client.get(path, **bearer(raw))
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == PROBLEM
+        assert response.json()["code"] == "no_such_endpoint"
+    assert client.get("/api/v1/balances", **bearer(raw)).status_code == 200  # real routes win
+    wrong_method = client.delete("/api/v1/balances", **bearer(raw))
+    assert wrong_method.status_code == 405
