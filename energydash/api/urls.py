@@ -9,6 +9,7 @@ from django.urls import URLPattern, path
 
 from energydash.api.api import api
 from energydash.api.problems import problem_response
+from energydash.core.middleware import role_required
 
 DOCS_NAME = "openapi-view"
 
@@ -19,6 +20,8 @@ def _patterns() -> list[URLPattern]:
     for pattern in patterns:
         if pattern.name != DOCS_NAME:
             pattern.callback = login_not_required(pattern.callback)
+        else:  # a console page: a login and one of the three roles
+            pattern.callback = role_required(pattern.callback)
         result.append(pattern)
     return result
 

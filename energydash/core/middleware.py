@@ -8,6 +8,7 @@ operator or admin. Such a user gets a 403 page that says so, instead of a viewer
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +61,23 @@ class RoleRequiredMiddleware:
             return None  # anonymous: LoginRequiredMiddleware or the view's own auth decides
         if is_role_exempt(request.path_info):
             return None
-        if role_of(user) is not None:
-            return None
-        return render(request, NO_ROLE_TEMPLATE, {"username": user.get_username()}, status=403)
+        return no_role_response(request)
+
+
+def no_role_response(request: HttpRequest) -> HttpResponse | None:
+    """The 403 page for a logged-in user with none of the three roles; None when they have one."""
+    if role_of(request.user) is not None:
+        return None
+    return render(request, NO_ROLE_TEMPLATE, {"username": request.user.get_username()}, status=403)
+
+
+def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a console page under an exempt prefix (the API's docs): a login alone is not enough."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and (refused := no_role_response(request)):
+            return refused
+        return view(request, *args, **kwargs)
+
+    return wrapper

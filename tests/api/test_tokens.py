@@ -115,6 +115,14 @@ def test_openapi_is_public_and_the_docs_need_a_login(db, client, viewer):
     assert client.get("/api/v1/docs").status_code == 200
 
 
+def test_the_api_docs_need_a_role_like_every_console_page(db, client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("nobody", password="x" * 20))
+    refused = client.get("/api/v1/docs")
+    assert refused.status_code == 403
+    assert "You have no role in this console" in refused.content.decode()
+    assert client.get("/api/v1/openapi.json").status_code == 200  # the schema stays public
+
+
 def test_issue_helper_tokens_work(db, client):
     _token, raw = issue("helper", "viewer")
     assert client.get("/api/v1/quotes?energy=65000&address=x", **bearer(raw)).status_code == 422
