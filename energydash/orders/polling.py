@@ -1,7 +1,8 @@
 """One polling pass over open orders, safe with any number of workers running it at once.
 
-Each order is claimed with a conditional UPDATE (a short lease on `claimed_until`); a worker that
-loses the race skips the order. Orders are looked at soon after placing, then less and less often.
+Due orders are claimed a few at a time with one conditional UPDATE (a short lease on
+`claimed_until`), so each is looked at by one worker; an order another worker holds is skipped.
+Orders are looked at soon after placing, then less and less often.
 """
 
 from __future__ import annotations
