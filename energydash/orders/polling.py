@@ -72,41 +72,35 @@ def _due(now: datetime) -> Q:
 
 
 def claim_due(now: datetime, size: int) -> list[int]:
-    """Claim up to `size` due orders, soonest first, in one conditional UPDATE; their ids.
+    """Claim up to `size` due orders, soonest first, in one UPDATE; their ids.
 
-    The UPDATE re-checks that each row is still due and unclaimed as it writes it, so however
-    many passes in however many processes run this at once, each order is claimed by one of
-    them (PostgreSQL re-evaluates the condition on the row version it locks; SQLite has one
-    writer). On PostgreSQL `SKIP LOCKED` lets concurrent passes take different orders instead
-    of queueing behind each other. One statement per chunk instead of a select, a claim per
-    order and a transaction around each (issue 9: poller throughput).
+    The pick is the `_due` query itself. On PostgreSQL it locks what it picks (`FOR UPDATE SKIP
+    LOCKED`): a row another pass holds is skipped, and a row another pass changed since this
+    statement began is re-checked against `_due` on its new version before it is taken, so
+    however many passes in however many processes run this at once, each order is claimed by
+    one of them. SQLite has one writer. One statement per chunk instead of a select, a claim
+    per order and a transaction around each (issue 9: poller throughput).
     """
     if size <= 0:
         return []
     table = connection.ops.quote_name(Order._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    pollable = ", ".join(["%s"] * len(POLLABLE))
-    due = (
-        "(claimed_until IS NULL OR claimed_until < %s) AND ("
-        f"(status IN ({pollable}) AND next_poll_at <= %s) OR (status = %s AND created < %s))"
-    )
-    due_params = [adapt(now), *POLLABLE, adapt(now), Status.DRAFT, adapt(now - DRAFT_GRACE)]
-    pick = f"SELECT id FROM {table} WHERE {due} ORDER BY next_poll_at, id LIMIT %s"
-    if connection.vendor == "postgresql":
-        # The pick in a CTE, so it runs once: as an `IN (subquery)` PostgreSQL may re-run it per
-        # row, and SKIP LOCKED then skips the rows this very UPDATE has locked and picks more,
-        # claiming far beyond the LIMIT.
-        sql = (
-            f"WITH picked AS ({pick} FOR UPDATE SKIP LOCKED) "
-            f"UPDATE {table} SET claimed_until = %s FROM picked "
-            f"WHERE {table}.id = picked.id AND {due} RETURNING {table}.id"
-        )
-        params = [*due_params, size, adapt(now + LEASE), *due_params]
-    else:
-        sql = f"UPDATE {table} SET claimed_until = %s WHERE id IN ({pick}) AND {due} RETURNING id"
-        params = [adapt(now + LEASE), *due_params, size, *due_params]
+    pick = Order.objects.filter(_due(now)).order_by("next_poll_at", "id").values("pk")[:size]
     with _lease_transaction(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        until = connection.ops.adapt_datetimefield_value(now + LEASE)
+        if connection.vendor == "postgresql":
+            # The pick in a CTE, so it runs once: as an `IN (subquery)` PostgreSQL may re-run it
+            # per row, and SKIP LOCKED then skips the rows this very UPDATE has locked and picks
+            # more, claiming far beyond the LIMIT.
+            pick_sql, params = pick.select_for_update(skip_locked=True).query.sql_with_params()
+            sql = (
+                f"WITH picked (id) AS ({pick_sql}) UPDATE {table} SET claimed_until = %s "
+                f"FROM picked WHERE {table}.id = picked.id RETURNING {table}.id"
+            )
+            cursor.execute(sql, [*params, until])
+        else:
+            pick_sql, params = pick.query.sql_with_params()
+            sql = f"UPDATE {table} SET claimed_until = %s WHERE id IN ({pick_sql}) RETURNING id"
+            cursor.execute(sql, [until, *params])
         return [row[0] for row in cursor.fetchall()]
 
 
