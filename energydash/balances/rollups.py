@@ -56,8 +56,19 @@ _COST = "COALESCE(o.cost_sun, o.quoted_cost_sun, 0)"
 _ENERGY = "COALESCE(o.energy, 0)"
 _BURN = "CAST(COALESCE(o.energy, 0) AS BIGINT) * o.burn_sun_per_energy"
 _FIGURES = f"COUNT(*), SUM({_COST}), SUM(CAST({_ENERGY} AS BIGINT)), SUM({_BURN})"
-_COLUMNS = "account_id, hour_start, day, status, kind, orders, cost_sun, energy, burn_sun"
-_DAY_COLUMNS = "account_id, day, status, kind, orders, cost_sun, energy, burn_sun"
+# The figures each rollup row adds up (in _FIGURES' order), and the SQL pieces built from them.
+_MEASURES = ("orders", "cost_sun", "energy", "burn_sun")
+_MEASURE_LIST = ", ".join(_MEASURES)
+_SUMS = ", ".join(f"SUM({m})" for m in _MEASURES)
+_COLUMNS = f"account_id, hour_start, day, status, kind, {_MEASURE_LIST}"
+_DAY_COLUMNS = f"account_id, day, status, kind, {_MEASURE_LIST}"
+
+
+def _set_measures(table: str | None = None) -> str:
+    """An upsert's SET: the new figures (a recompute), or added to `table`'s row (a delta)."""
+    if table is None:
+        return ", ".join(f"{m} = EXCLUDED.{m}" for m in _MEASURES)
+    return ", ".join(f"{m} = {table}.{m} + EXCLUDED.{m}" for m in _MEASURES)
 
 
 def bucket_of(moment: datetime) -> tuple[datetime, date]:
@@ -133,23 +144,18 @@ def add_sent_order(order_id: int, account_id: int, created: datetime) -> None:
         return
     hour_start, day = bucket_of(created)
     hours, days, orders = _tables()
-    add = (
-        "orders = {t}.orders + EXCLUDED.orders, cost_sun = {t}.cost_sun + EXCLUDED.cost_sun, "
-        "energy = {t}.energy + EXCLUDED.energy, burn_sun = {t}.burn_sun + EXCLUDED.burn_sun"
-    )
     sql = f"""
-        WITH sent (status, kind, orders, cost_sun, energy, burn_sun) AS (
+        WITH sent (status, kind, {_MEASURE_LIST}) AS (
             SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
             WHERE o.id = %(order)s AND o.status <> %(draft)s GROUP BY o.status, o.kind
         ), put_hour AS (
             INSERT INTO {hours} ({_COLUMNS})
-            SELECT %(account)s, %(start)s, %(day)s, status, kind, orders, cost_sun, energy,
-                burn_sun FROM sent
-            ON CONFLICT (account_id, hour_start, status, kind) DO UPDATE SET {add.format(t=hours)}
+            SELECT %(account)s, %(start)s, %(day)s, status, kind, {_MEASURE_LIST} FROM sent
+            ON CONFLICT (account_id, hour_start, status, kind) DO UPDATE SET {_set_measures(hours)}
         )
         INSERT INTO {days} ({_DAY_COLUMNS})
-        SELECT %(account)s, %(day)s, status, kind, orders, cost_sun, energy, burn_sun FROM sent
-        ON CONFLICT (account_id, day, status, kind) DO UPDATE SET {add.format(t=days)}
+        SELECT %(account)s, %(day)s, status, kind, {_MEASURE_LIST} FROM sent
+        ON CONFLICT (account_id, day, status, kind) DO UPDATE SET {_set_measures(days)}
     """
     params = {
         "order": order_id,
@@ -162,13 +168,6 @@ def add_sent_order(order_id: int, account_id: int, created: datetime) -> None:
         _lock(account_id, day)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-
-
-_SUMS = "SUM(orders), SUM(cost_sun), SUM(energy), SUM(burn_sun)"
-_UPDATE = (
-    "orders = EXCLUDED.orders, cost_sun = EXCLUDED.cost_sun, energy = EXCLUDED.energy, "
-    "burn_sun = EXCLUDED.burn_sun"
-)
 
 
 def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) -> None:
@@ -184,7 +183,7 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
     start, end = hour_start, hour_start + HOUR
     day_start, day_end = local_midnight(day), local_midnight(day + timedelta(days=1))
     sql = f"""
-        WITH fresh_rows (status, kind, orders, cost_sun, energy, burn_sun) AS (
+        WITH fresh_rows (status, kind, {_MEASURE_LIST}) AS (
             SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
             WHERE o.account_id = %(account)s AND o.created >= %(start)s AND o.created < %(end)s
                 AND o.status <> %(draft)s
@@ -195,15 +194,15 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
                 SELECT 1 FROM fresh_rows f WHERE f.status = h.status AND f.kind = h.kind)
         ), put_hours AS (
             INSERT INTO {hours} ({_COLUMNS})
-            SELECT %(account)s, %(start)s, %(day)s, status, kind, orders, cost_sun, energy,
-                burn_sun FROM fresh_rows
-            ON CONFLICT (account_id, hour_start, status, kind) DO UPDATE SET {_UPDATE}
-        ), day_rows (status, kind, orders, cost_sun, energy, burn_sun) AS (
+            SELECT %(account)s, %(start)s, %(day)s, status, kind, {_MEASURE_LIST}
+            FROM fresh_rows
+            ON CONFLICT (account_id, hour_start, status, kind) DO UPDATE SET {_set_measures()}
+        ), day_rows (status, kind, {_MEASURE_LIST}) AS (
             SELECT status, kind, {_SUMS} FROM (
-                SELECT status, kind, orders, cost_sun, energy, burn_sun FROM {hours}
+                SELECT status, kind, {_MEASURE_LIST} FROM {hours}
                 WHERE account_id = %(account)s AND hour_start >= %(day_start)s
                     AND hour_start < %(day_end)s AND day = %(day)s AND hour_start <> %(start)s
-                UNION ALL SELECT status, kind, orders, cost_sun, energy, burn_sun FROM fresh_rows
+                UNION ALL SELECT status, kind, {_MEASURE_LIST} FROM fresh_rows
             ) both_parts GROUP BY status, kind
         ), gone_days AS (
             DELETE FROM {days} d
@@ -211,9 +210,8 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
                 SELECT 1 FROM day_rows r WHERE r.status = d.status AND r.kind = d.kind)
         )
         INSERT INTO {days} ({_DAY_COLUMNS})
-        SELECT %(account)s, %(day)s, status, kind, orders, cost_sun, energy, burn_sun
-        FROM day_rows
-        ON CONFLICT (account_id, day, status, kind) DO UPDATE SET {_UPDATE}
+        SELECT %(account)s, %(day)s, status, kind, {_MEASURE_LIST} FROM day_rows
+        ON CONFLICT (account_id, day, status, kind) DO UPDATE SET {_set_measures()}
     """
     params = {
         "account": account_id,
@@ -233,8 +231,8 @@ def _refresh_days(cursor, where: str, params: list) -> None:
     cursor.execute(f"DELETE FROM {days} WHERE {where}", params)
     cursor.execute(
         f"INSERT INTO {days} ({_DAY_COLUMNS}) "
-        "SELECT account_id, day, status, kind, SUM(orders), SUM(cost_sun), SUM(energy), "
-        f"SUM(burn_sun) FROM {hours} WHERE {where} GROUP BY account_id, day, status, kind",
+        f"SELECT account_id, day, status, kind, {_SUMS} "
+        f"FROM {hours} WHERE {where} GROUP BY account_id, day, status, kind",
         params,
     )
 
