@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connection, transaction
 
 from energydash.balances.models import BalanceSnapshot, HourlyBalanceRollup
-from energydash.balances.ranges import local_tz
+from energydash.balances.ranges import local_tz, row_datetime
 from energydash.balances.rollups import HOUR, bucket_of
 
 _COLUMNS = "account_id, hour_start, readings, low_sun, low_at, high_sun, high_at, last_sun, last_at"
@@ -179,12 +179,5 @@ def rollup_points(
     for low_at, low, high_at, high, last_at, last, lo, hi, la in rows:
         for wanted, at, value in ((lo, low_at, low), (hi, high_at, high), (la, last_at, last)):
             if wanted == 1:
-                points.add((_aware(at), value))
+                points.add((row_datetime(at), value))
     return sorted(point for point in points if point[0] <= end)
-
-
-def _aware(value: str | datetime) -> datetime:
-    """Raw SQLite rows carry text datetimes; PostgreSQL's are aware datetimes already."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from energydash.balances import balance_rollups
 from energydash.balances.models import BalanceSnapshot
-from energydash.balances.ranges import Range, local_tz
+from energydash.balances.ranges import Range, local_tz, row_datetime
 from energydash.balances.stats import cost_per_bucket, price_per_bucket
 from energydash.lib import charts
 from energydash.lib.tron import SUN_PER_TRX, format_trx
@@ -74,9 +74,7 @@ def balance_points(
     Downsampled in SQL (window functions over the (account, taken_at) index range), so a
     90-day history of 5-minute readings never comes into Python: at most 3 rows per bucket do.
     """
-    history = BalanceSnapshot.objects.filter(account=account)
-    before = history.filter(taken_at__lt=start).order_by("-taken_at", "-id").first()
-    points = [(start, before.balance_sun)] if before else []
+    points = _opening(account, start)
     width = max((end - start).total_seconds() / buckets, 1.0)
     ops = connection.ops
     table = ops.quote_name(BalanceSnapshot._meta.db_table)
@@ -99,8 +97,7 @@ def balance_points(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    converter = _datetime_converter()
-    points += [(converter(taken_at), balance) for taken_at, balance in rows]
+    points += [(row_datetime(taken_at), balance) for taken_at, balance in rows]
     return points
 
 
@@ -110,23 +107,14 @@ def balance_points_from_hours(
     """As balance_points, from the hourly balance rollups: buckets of whole hours from `start`
     (a local midnight for the 7/30/90-day charts), so the page reads ~24 rows per account and
     day however often balances are read (balance_rollups.py)."""
-    history = BalanceSnapshot.objects.filter(account=account)
-    before = history.filter(taken_at__lt=start).order_by("-taken_at", "-id").first()
-    points = [(start, before.balance_sun)] if before else []
-    return points + balance_rollups.rollup_points(account.pk, start, end, buckets)
+    return _opening(account, start) + balance_rollups.rollup_points(account.pk, start, end, buckets)
 
 
-def _datetime_converter():
-    """Raw SQLite rows carry text datetimes; PostgreSQL's are aware datetimes already."""
-    if connection.vendor != "sqlite":
-        return lambda value: value
-
-    def convert(value: str | datetime) -> datetime:
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-    return convert
+def _opening(account: ProviderAccount, start: datetime) -> list[tuple[datetime, int]]:
+    """The balance held at `start` (the last reading before it), as the chart's first point."""
+    history = BalanceSnapshot.objects.filter(account=account, taken_at__lt=start)
+    before = history.order_by("-taken_at", "-id").values_list("balance_sun", flat=True).first()
+    return [(start, before)] if before is not None else []
 
 
 def balance_chart(

@@ -48,7 +48,7 @@ summary over 10,000 readings 325 ms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import (
@@ -61,6 +61,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from energydash.balances.models import BalanceSnapshot
+from energydash.balances.ranges import row_datetime
 from energydash.orders.models import Order, Status
 from energydash.providers.models import ProviderAccount
 
@@ -145,14 +146,13 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
     with connection.cursor() as cursor:
         cursor.execute(_interval_sql(), params)
         rows = cursor.fetchall()
-    convert = _datetime_converter(connection)
     return [
         Interval(
             start_id=prev_id,
-            started_at=convert(prev_at),
+            started_at=row_datetime(prev_at),
             start_balance_sun=int(prev_balance),
             end_id=pk,
-            ended_at=convert(taken_at),
+            ended_at=row_datetime(taken_at),
             end_balance_sun=int(balance),
             end_source=source,
             charges_sun=int(charges),
@@ -177,21 +177,6 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
             refunds,
         ) in rows
     ]
-
-
-def _datetime_converter(connection: Any) -> Any:
-    """Raw rows hold what the driver returns: aware datetimes (PostgreSQL) or text (SQLite)."""
-    from django.utils import timezone
-    from django.utils.dateparse import parse_datetime
-
-    def convert(value: Any) -> datetime:
-        if isinstance(value, str):
-            value = parse_datetime(value)
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value, UTC)
-        return value
-
-    return convert
 
 
 def _end_bound(account: ProviderAccount, until: datetime) -> datetime | None:

@@ -22,6 +22,13 @@ def today() -> date:
     return timezone.now().astimezone(local_tz()).date()
 
 
+def row_datetime(value: str | datetime) -> datetime:
+    """A datetime read by raw SQL, aware: PostgreSQL returns aware datetimes, SQLite text in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Range:
     key: str
