@@ -94,13 +94,14 @@ TEMPLATES = [
     },
 ]
 
+_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'energydash.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=_CONN_MAX_AGE,
         # A kept connection is checked before a request reuses it, so a database restart costs
         # one reconnect instead of one failed request per thread.
-        conn_health_checks=env_int("DATABASE_CONN_MAX_AGE", 0) > 0,
+        conn_health_checks=_CONN_MAX_AGE > 0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -64,19 +64,12 @@ def refresh_hours(account_id: int, moments: Iterable[datetime]) -> None:
         if not rows:
             hour.delete()
             continue
+        figures = _figures(rows)
         HourlyBalanceRollup.objects.bulk_create(
-            [HourlyBalanceRollup(account_id=account_id, hour_start=hour_start, **_figures(rows))],
+            [HourlyBalanceRollup(account_id=account_id, hour_start=hour_start, **figures)],
             update_conflicts=True,
             unique_fields=["account", "hour_start"],
-            update_fields=[
-                "readings",
-                "low_sun",
-                "low_at",
-                "high_sun",
-                "high_at",
-                "last_sun",
-                "last_at",
-            ],
+            update_fields=list(figures),
         )
 
 
