@@ -19,8 +19,6 @@ from playwright.sync_api import Page, expect
 from energydash.balances.models import AccountBalanceState, Alert
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, OrderEvent, Status
-from energydash.providers.models import ProviderAccount
-from energydash.sandbox.models import SandboxAccount
 from tests.orders.conftest import address
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
@@ -29,26 +27,11 @@ WAIT_MS = 30_000
 
 
 @pytest.fixture
-def console(settings, live_server, transactional_db):
+def console(live_server, sandbox_itrx):
     """One sandbox itrx account that is low on balance, and orders in three states."""
-    settings.ENERGYDASH_SANDBOX = True
-    settings.ROOT_URLCONF = "tests.sandbox.urls"
-    SandboxAccount.objects.create(
-        provider="itrx",
-        name="pages box",
-        api_key="PAGESITRXKEY0000000000000000001",
-        api_secret="pages-itrx-secret",
-        balance_sun=500 * SUN_PER_TRX,
-        delegation_delay_seconds=1,
-    )
-    account = ProviderAccount.objects.create(
-        name="Sandbox itrx",
-        provider="itrx",
-        base_url=f"{live_server.url}/sandbox/itrx",
-        api_key="PAGESITRXKEY0000000000000000001",
-        api_secret="pages-itrx-secret",
-        low_balance_threshold_sun=1_000 * SUN_PER_TRX,
-    )
+    account = sandbox_itrx
+    account.low_balance_threshold_sun = 1_000 * SUN_PER_TRX
+    account.save(update_fields=["low_balance_threshold_sun"])
     AccountBalanceState.objects.create(
         account=account, balance_sun=500 * SUN_PER_TRX, as_of=timezone.now(), source="refresh"
     )
