@@ -84,12 +84,15 @@ def transition(
         changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
         if not changed:
             return False
+        # The rollups (owned by balances; imported here, late, for the apps' load order) follow
+        # in the same transaction, under a per-(account, day) lock: see balances/rollups.py.
+        from energydash.balances import rollups
+
         if from_status == Status.DRAFT and to_status != Status.DRAFT:
             # Its first entry in the rollups (drafts are left out): added, not recounted.
-            add_sent_order(order.pk, order.account_id, order.created)
+            rollups.add_sent_order(order.pk, order.account_id, order.created)
         elif to_status != from_status or ROLLUP_FIELDS.intersection(fields):
-            # Same transaction, under a per-(account, day) lock: see balances/rollups.py.
-            refresh_bucket(order.account_id, order.created)
+            rollups.refresh_bucket(order.account_id, order.created)
         if to_status != from_status or message:
             OrderEvent.objects.create(
                 order=order,
@@ -106,19 +109,6 @@ def transition(
         # Subscribers (API webhooks) hear of a settled order once the change is committed.
         transaction.on_commit(lambda: send_settled(order, to_status))
     return True
-
-
-def refresh_bucket(account_id: int, created: Any) -> None:
-    """Keep the per-hour/day order rollups right (owned by balances; imported late: app order)."""
-    from energydash.balances.rollups import refresh_bucket as refresh
-
-    refresh(account_id, created)
-
-
-def add_sent_order(order_id: int, account_id: int, created: Any) -> None:
-    from energydash.balances.rollups import add_sent_order as add
-
-    add(order_id, account_id, created)
 
 
 def _user(actor: Any) -> Any:
