@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django_q import admin as q_admin
+from django_q.models import Failure, OrmQ, Schedule, Success
 
 from energydash.core.models import AuditEvent
 from energydash.core.roles import ROLES
+from energydash.core.task_guard import check_task_function
 
 
 @admin.register(AuditEvent)
@@ -113,3 +118,56 @@ class ConsoleGroupAdmin(GroupAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
+
+
+# django-q2's admin: whoever may write a Schedule may run code on the worker host (a Schedule
+# names a function and its arguments). Below superuser it is read-only: no add, change, delete
+# or resubmit action, whatever permissions a user holds; the admin role holds only the view
+# permissions (core/roles.py). Every schedule's function is checked against the task allowlist
+# (core/task_guard.py) on save, superusers included; the form shows that as a field error.
+class _SuperuserWritesOnly:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_actions(
+        self, request: HttpRequest, action_location: Any = ActionLocation.CHANGE_LIST
+    ) -> Any:
+        if not request.user.is_superuser:
+            return {}
+        return super().get_actions(request, action_location=action_location)
+
+
+class _ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = Schedule
+        fields = (
+            *("name", "func", "hook", "args", "kwargs", "schedule_type", "minutes"),
+            *("repeats", "next_run", "cron", "cluster", "intended_date_kwarg"),
+        )
+
+    def clean_func(self) -> str:
+        try:
+            return check_task_function(self.cleaned_data.get("func") or "")
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
+class _ScheduleAdmin(_SuperuserWritesOnly, q_admin.ScheduleAdmin):
+    form = _ScheduleForm
+
+
+for _model, _admin in (
+    (Schedule, _ScheduleAdmin),
+    (Success, type("TaskAdmin", (_SuperuserWritesOnly, q_admin.TaskAdmin), {})),
+    (Failure, type("FailAdmin", (_SuperuserWritesOnly, q_admin.FailAdmin), {})),
+    (OrmQ, type("QueueAdmin", (_SuperuserWritesOnly, q_admin.QueueAdmin), {})),
+):
+    if admin.site.is_registered(_model):  # OrmQ only with the ORM broker
+        admin.site.unregister(_model)
+        admin.site.register(_model, _admin)

@@ -9,4 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from energydash.core import checks, roles  # noqa: F401  (registers checks and signals)
+        from energydash.core import checks, roles, task_guard  # noqa: F401  (checks, signals)
+
+        task_guard.connect()

@@ -23,11 +23,14 @@ RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 # Django-admin permissions the admin group holds: the vault, the read-only audit trail, users
 # and groups (guarded in core/admin.py: no superuser, no direct permissions, no group edits)
-# and django-axes's access attempts (deleting one unlocks a locked-out login).
+# and django-axes's access attempts (deleting one unlocks a locked-out login). Of django-q2 it
+# holds only the view permissions: a Schedule names a function the worker runs, so writing one is
+# running code (core/task_guard.py); post_migrate takes back any other django_q permission.
 ADMIN_APP_LABELS = (
-    *("providers", "core", "sandbox", "django_q", "auth", "axes"),
+    *("providers", "core", "sandbox", "auth", "axes"),
     *("api", "batches"),
 )
+ADMIN_VIEW_ONLY_APP_LABELS = ("django_q",)
 
 
 def role_of(user: Any) -> str | None:
@@ -64,3 +67,6 @@ def assign_role_permissions(sender: Any, **kwargs: Any) -> None:
         Group.objects.get_or_create(name=name)
     perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS)
     admin.permissions.add(*perms)
+    view_only = Permission.objects.filter(content_type__app_label__in=ADMIN_VIEW_ONLY_APP_LABELS)
+    admin.permissions.add(*view_only.filter(codename__startswith="view_"))
+    admin.permissions.remove(*view_only.exclude(codename__startswith="view_"))
