@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
 	@echo "make test  set up and run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
-	@echo "make lint  ruff"
+	@echo "make lint  ruff and the import contract (import-linter)"
 	@echo "make soak  chaos soak: SOAK_ORDERS orders (default 2000) under sandbox faults, PostgreSQL + Redis"
 	@echo "make fuzz  only the fuzz tests"
 	@echo "make bench scale benchmark: BENCH_ORDERS orders (default 1,000,000) vs 10,000, PostgreSQL"
@@ -60,6 +60,8 @@ BENCH_ORDERS ?= 1000000
 bench: venv
 	BENCH_ORDERS=$(BENCH_ORDERS) $(PY) scripts/bench.py
 
+# ruff, then the import contract (pyproject.toml, [tool.importlinter]): the layers of README's Layout.
 lint: venv
 	$(VENV)/bin/ruff check energydash tests
 	$(VENV)/bin/ruff format --check energydash tests
+	$(VENV)/bin/lint-imports --no-cache
