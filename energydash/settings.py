@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "energydash.balances",
     "energydash.api",
     "energydash.batches",
+    "energydash.console",
     "axes",
 ]
 
@@ -88,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "energydash.core.context_processors.account_notice",
+                "energydash.console.context_processors.account_notice",
             ],
         },
     },

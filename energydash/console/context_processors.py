@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.http import HttpRequest
 
+from energydash.balances.models import AccountBalanceState
+
 
 def account_notice(request: HttpRequest) -> dict[str, object]:
     """Names of enabled accounts that are low or whose balance refresh is failing.
@@ -18,8 +20,6 @@ def account_notice(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
-    from energydash.balances.models import AccountBalanceState
-
     rows = (
         AccountBalanceState.objects.filter(account__enabled=True)
         .filter(~Q(last_error="") | Q(balance_sun__lt=F("account__low_balance_threshold_sun")))

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from energydash.balances import exports
+from energydash.console.balances import exports
 from energydash.orders.models import Order, Status
 from tests.balances.factories import OTHER_ADDRESS, order
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from energydash.balances.forms import OrderFilterForm
+from energydash.console.orders.filters import OrderFilterForm
 from energydash.orders.models import Order, Status
 from tests.balances.factories import ADDRESS, OTHER_ADDRESS, order
 

@@ -101,7 +101,7 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(settings):
 @pytest.fixture
 def counted_quotes(monkeypatch):
     """Count the quote fetches that reach the providers (each calls every enabled account)."""
-    from energydash.orders import views
+    from energydash.console.orders import views
 
     calls: list[int] = []
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.balances.models import AccountBalanceState
+from energydash.console.orders.forms import OrderRequestForm
 from energydash.lib.tron import SUN_PER_TRX
-from energydash.orders.forms import OrderRequestForm
 from energydash.orders.models import Order, OrderEvent, Status
 from energydash.providers.models import ProviderAccount
 from tests.orders.conftest import address

@@ -185,7 +185,7 @@ def callbacks_reach(monkeypatch):
 
     def use(client: httpx.Client) -> None:
         monkeypatch.setattr(
-            "energydash.orders.callbacks.adapter_for",
+            "energydash.console.orders.callbacks.adapter_for",
             lambda creds, client_=None: registry.adapter_for(creds, client),
         )
 

@@ -16,11 +16,11 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
-from energydash.balances.forms import OrderFilterForm
 from energydash.balances.ranges import local_tz
 from energydash.balances.stats import COST, spending, sum_or_zero
+from energydash.console.orders import listing
+from energydash.console.orders.filters import OrderFilterForm
 from energydash.lib.tron import format_trx
-from energydash.orders import listing
 from energydash.orders.models import SPENDING, Order
 from energydash.providers.models import ProviderAccount
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.balances import ledger_views, views
+from energydash.console.balances import ledger_views, views
 
 app_name = "balances"
 

@@ -19,12 +19,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from energydash.balances import chartdata, dashboard, exports, passes
+from energydash.balances import chartdata, dashboard, passes
 from energydash.balances.models import MANUAL, Alert
 from energydash.balances.ranges import Range, parse_range
 from energydash.balances.tasks import queue_alert_pass
+from energydash.console.balances import exports
+from energydash.console.http import HtmxHttpRequest
 from energydash.core.roles import can_operate
-from energydash.core.views import HtmxHttpRequest
 from energydash.providers.models import ProviderAccount
 
 

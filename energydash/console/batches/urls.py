@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.batches import views
+from energydash.console.batches import views
 
 app_name = "batches"
 

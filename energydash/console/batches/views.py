@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from energydash.batches import services
-from energydash.batches.forms import BatchForm
 from energydash.batches.models import Batch
+from energydash.console.batches.forms import BatchForm
+from energydash.console.http import HtmxHttpRequest
+from energydash.console.orders.views import operator_required
 from energydash.core.roles import can_operate
-from energydash.core.views import HtmxHttpRequest
-from energydash.orders.views import operator_required
 
 
 @require_GET

@@ -14,11 +14,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from energydash.core.views import HtmxHttpRequest
-from energydash.orders.forms import OrderRequestForm
+from energydash.console.http import HtmxHttpRequest
+from energydash.console.orders.forms import OrderRequestForm
+from energydash.console.orders.views import operator_required
 from energydash.orders.models import Kind
 from energydash.orders.routing import Route, RouteRequest, candidates, route_order
-from energydash.orders.views import operator_required
 
 
 def _request(form: OrderRequestForm) -> RouteRequest:

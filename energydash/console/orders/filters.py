@@ -48,7 +48,7 @@ DAY_RANGE = [
 class OrderFilterForm(forms.Form):
     """GET filters: status, account (code), provider, kind, date_from, date_to, address, and the
     search box q (prefix of an address, order code, provider order id or reference; applied by
-    orders.listing.filter_orders, which the list and the export both use).
+    console.orders.listing.filter_orders, which the list and the export both use).
 
     Dates are calendar days in settings.TIME_ZONE, both inclusive. Build it from request.GET and
     call .filter(queryset): fields that did not validate are left out (their errors are on the

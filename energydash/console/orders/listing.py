@@ -24,8 +24,8 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from energydash.balances.forms import OrderFilterForm, filter_by_order_fields
 from energydash.balances.models import DailyOrderRollup
+from energydash.console.orders.filters import OrderFilterForm, filter_by_order_fields
 from energydash.orders.models import SPENDING, Order, Status
 from energydash.orders.paging import (
     DEFAULT_PAGE_SIZE,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.orders import views
-from energydash.orders.best_price import best_price
+from energydash.console.orders import views
+from energydash.console.orders.best_price import best_price
 
 app_name = "orders"
 

@@ -13,19 +13,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from energydash.core.ratelimit import quote_refusal
-from energydash.core.roles import ADMIN, can_operate, has_role
-from energydash.core.views import HtmxHttpRequest
-from energydash.lib.tron import format_trx
-from energydash.orders import listing
-from energydash.orders import quotes as quote_service
-from energydash.orders.forms import (
+from energydash.console.http import HtmxHttpRequest
+from energydash.console.orders import listing
+from energydash.console.orders.forms import (
     ENERGY_PRESETS,
     OrderRequestForm,
     PlaceOrderForm,
     ReviewDecisionForm,
     address_error,
 )
+from energydash.core.ratelimit import quote_refusal
+from energydash.core.roles import ADMIN, can_operate, has_role
+from energydash.lib.tron import format_trx
+from energydash.orders import quotes as quote_service
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.review import (
     ReopenRefused,
@@ -50,7 +50,7 @@ def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 @require_GET
 def order_list(request: HtmxHttpRequest) -> HttpResponse:
-    # Keyset pages, search, sort, page size and totals: orders/listing.py.
+    # Keyset pages, search, sort, page size and totals: console/orders/listing.py.
     context = {
         **listing.list_context(request.GET),
         "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),

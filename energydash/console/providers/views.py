@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from energydash.core.views import HtmxHttpRequest
+from energydash.console.http import HtmxHttpRequest
 from energydash.providers.models import ProviderAccount
 
 

@@ -8,6 +8,7 @@ from django import template
 from django.utils import formats, timezone
 
 from energydash.lib.tron import format_energy, format_trx, format_unit_price
+from energydash.orders.models import Status
 
 register = template.Library()
 
@@ -49,8 +50,6 @@ def ts(value: datetime | None) -> str:
 @register.filter
 def status_label(value: str) -> str:
     """An order status code ('needs_review') in words ('Needs review'); '' stays ''."""
-    from energydash.orders.models import Status
-
     if not value:
         return ""
     return str(Status(value).label) if value in Status.values else value

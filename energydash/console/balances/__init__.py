@@ -1,0 +1,1 @@
+"""The money pages: dashboard, charts, balance refresh, alerts, ledger and CSV exports."""

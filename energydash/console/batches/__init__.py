@@ -1,0 +1,1 @@
+"""The bulk-order pages: paste or upload, check, plan, confirm, watch, download."""

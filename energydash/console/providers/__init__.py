@@ -1,0 +1,1 @@
+"""The provider accounts page (the accounts themselves are managed in admin)."""

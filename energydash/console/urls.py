@@ -1,0 +1,23 @@
+"""The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
+ones templates and tests reverse: home, login, logout, providers, itrx_callback, and the
+balances:, orders: and batches: namespaces."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from energydash.console.balances.views import dashboard_view
+from energydash.console.orders.callbacks import itrx_callback
+from energydash.console.providers import views as provider_views
+
+urlpatterns = [
+    path("", dashboard_view, name="home"),
+    path("", include("energydash.console.balances.urls")),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("providers/", provider_views.account_list, name="providers"),
+    path("orders/", include("energydash.console.orders.urls")),
+    path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
+    path("batches/", include("energydash.console.batches.urls")),
+]
