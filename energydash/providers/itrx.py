@@ -16,28 +16,24 @@ from typing import Any
 
 import httpx
 
-from energydash.providers.base import (
+from energydash.providers.base import Adapter, lookup_header
+from energydash.providers.credentials import ITRX
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, CallbackRejected
+from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
     FAILED,
     PERIODS,
     REFUNDED,
-    REJECTED,
     SUBMITTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    Adapter,
     Balance,
     CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
     Quote,
-    lookup_header,
     unit_price,
 )
-from energydash.providers.credentials import ITRX
 
 INDEX_DATA = "/api/v1/frontend/index-data"
 PRICE = "/api/v1/frontend/order/price"  # not /order-price: every code sample uses this (2.6)

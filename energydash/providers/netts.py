@@ -18,23 +18,25 @@ from typing import Any
 import httpx
 
 from energydash.lib.tron import trx_to_sun
-from energydash.providers.base import (
-    COMPLETED,
-    DELEGATING,
+from energydash.providers.base import Adapter
+from energydash.providers.credentials import NETTS
+from energydash.providers.errors import (
     REJECTED,
     UNAVAILABLE,
     UNKNOWN,
-    Adapter,
+    CallbackRejected,
+    ProviderError,
+)
+from energydash.providers.results import (
+    COMPLETED,
+    DELEGATING,
     Balance,
     CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
-    ProviderError,
     Quote,
 )
-from energydash.providers.credentials import NETTS
 
 MIN_ENERGY = 61_000  # order1h documented range (4.2)
 MAX_ENERGY = 5_000_000

@@ -14,26 +14,23 @@ from decimal import Decimal
 from typing import Any
 
 from energydash.lib.tron import SUN_PER_TRX, trx_to_sun
-from energydash.providers.base import (
+from energydash.providers.base import Adapter
+from energydash.providers.credentials import TRONZAP
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, CallbackRejected
+from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
     FAILED,
     REFUNDED,
-    REJECTED,
     SUBMITTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    Adapter,
     Balance,
     CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
     Quote,
     unit_price,
 )
-from energydash.providers.credentials import TRONZAP
 
 DURATION = {"1H": 1}  # newest docs and the Java SDK: duration must be 1 (hour)
 # "refunded" is in no SDK's enum yet; the console maps it so a refunded transaction is recorded as
