@@ -111,8 +111,8 @@ class ItrxAdapter(Adapter):
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict:
         headers = {"API-KEY": self._key()}
-        response = self._send("GET", path, params=params, headers=headers, placing=False)
-        return self._parse(response, placing=False)
+        response, data = self._request("GET", path, params=params, headers=headers, placing=False)
+        return self._parse(response, data, placing=False)
 
     def _post(self, path: str, params: dict[str, Any]) -> dict:
         body = canonical_body(params)
@@ -124,45 +124,30 @@ class ItrxAdapter(Adapter):
             "SIGNATURE": signature,
             "Content-Type": "application/json",
         }
-        response = self._send(
+        response, data = self._request(
             "POST", path, content=body.encode(), headers=headers, placing=True, redact=(signature,)
         )
-        return self._parse(response, placing=True)
+        return self._parse(response, data, placing=True)
 
-    def _parse(self, response: httpx.Response, *, placing: bool) -> dict:
+    def _parse(self, response: httpx.Response, data: Any, *, placing: bool) -> dict:
+        """The envelope (2.3): errno 0 in a JSON object is success; 400 explains itself."""
         status = response.status_code
-        data = self._decode(response)
-        exchange = self.exchanges[-1]
         if status == 400 and isinstance(data, dict) and data:
-            raise self._error(
-                REJECTED, _describe_400(data), code="http 400", http_status=400, exchange=exchange
-            )
+            raise self._answer_error(REJECTED, _describe_400(data), status=400, code="http 400")
         if status in (401, 403):
             detail = data.get("detail") if isinstance(data, dict) else None
-            words = f"authentication failed: {detail}" if detail else "authentication failed"
-            raise self._error(
-                REJECTED,
-                f"{words} (check the API key)",
-                code=f"http {status}",
-                http_status=status,
-                exchange=exchange,
-            )
+            raise self._auth_failed(status, detail, hint="check the API key")
         if 200 <= status < 300 and isinstance(data, dict):
             errno = data.get("errno", 0)
             if errno not in (0, "0"):
                 message = str(data.get("message") or "no reason given")
                 not_found = str(errno) == "404"
-                raise self._error(
-                    REJECTED,
-                    message,
-                    code=f"errno {errno}",
-                    http_status=status,
-                    exchange=exchange,
-                    not_found=not_found,
+                code = f"errno {errno}"
+                raise self._answer_error(
+                    REJECTED, message, status=status, code=code, not_found=not_found
                 )
             return data
-        what = "an unreadable reply" if data is None else "an unexpected reply"
-        raise self._http_failure(response, placing=placing, message=f"itrx sent {what} ({status})")
+        raise self._unexpected_reply(response, data, placing=placing, detail=f" ({status})")
 
     # Operations ---------------------------------------------------------------------------------
 
@@ -170,12 +155,11 @@ class ItrxAdapter(Adapter):
         data = self._get(INDEX_DATA)
         if "balance" not in data:
             # A wrong key gets HTTP 200 with empty data rather than an error (2.3).
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 "authentication failed: itrx returned no account data for this API key",
+                status=200,
                 code="empty data",
-                http_status=200,
-                exchange=self.exchanges[-1],
             )
         return data
 
@@ -265,11 +249,8 @@ class ItrxAdapter(Adapter):
     def _placed(self, data: dict) -> PlacedOrder:
         serial = str(data.get("serial") or "")
         if not serial:
-            raise self._error(
-                UNKNOWN,
-                "itrx answered errno 0 but gave no order serial",
-                http_status=200,
-                exchange=self.exchanges[-1],
+            raise self._answer_error(
+                UNKNOWN, "itrx answered errno 0 but gave no order serial", status=200
             )
         return PlacedOrder(
             provider_ref=serial,
@@ -301,12 +282,11 @@ class ItrxAdapter(Adapter):
         figures = {name: _int(data.get(name)) for name in SUMMARY_FIELDS}
         bad = [name for name, value in figures.items() if value is None or value < 0]
         if bad:
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 f"itrx sent an unreadable usage summary ({', '.join(bad)})",
+                status=200,
                 code="bad summary",
-                http_status=200,
-                exchange=self.exchanges[-1],
             )
         return KeySummary(name=str(data.get("name") or "")[:100], raw=data, **figures)  # type: ignore[arg-type]
 

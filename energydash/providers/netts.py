@@ -89,25 +89,24 @@ class NettsAdapter(Adapter):
         }
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
-        response = self._send("GET", path, params=params, headers=self._headers(), placing=False)
-        return response, self._decode(response)
+        return self._request("GET", path, params=params, headers=self._headers(), placing=False)
 
     def _fail(self, response: httpx.Response, data: Any, *, placing: bool) -> Exception:
         status = response.status_code
         code, message = _error_parts(data)
         message = message or f"Netts answered HTTP {status}"
         code_text = str(code) if code is not None else f"http {status}"
-        common = {"code": code_text, "http_status": status, "exchange": self.exchanges[-1]}
+        common = {"code": code_text, "status": status}
         if status == 401 or code == 401:
-            return self._error(REJECTED, f"authentication failed: {message}", **common)
+            return self._auth_failed(status, message, code=code_text)
         if status in (400, 403) or code == 1004:
-            return self._error(REJECTED, message, **common)
+            return self._answer_error(REJECTED, message, **common)
         if code in UNAVAILABLE_CODES:
             # 5004: the upstream needs a bigger order; retrying the same order will not help.
-            return self._error(UNAVAILABLE, message, transient=code != 5004, **common)
+            return self._answer_error(UNAVAILABLE, message, transient=code != 5004, **common)
         if data is None or status >= 429 or 200 <= status < 300:
             return self._http_failure(response, placing=placing, message=message, code=code_text)
-        return self._error(REJECTED, message, **common)
+        return self._answer_error(REJECTED, message, **common)
 
     # Operations ---------------------------------------------------------------------------------
 
@@ -228,8 +227,9 @@ class NettsAdapter(Adapter):
         headers = {**self._headers(), "Content-Type": "application/json"}
         if reference:
             headers["X-Idempotency-Key"] = reference
-        response = self._send("POST", "/apiv2/order1h", content=body, headers=headers, placing=True)
-        data = self._decode(response)
+        response, data = self._request(
+            "POST", "/apiv2/order1h", content=body, headers=headers, placing=True
+        )
         detail = data.get("detail") if isinstance(data, dict) else None
         if response.status_code == ALREADY_PLACED:
             return self._already_placed(detail)
@@ -238,12 +238,11 @@ class NettsAdapter(Adapter):
                 return self._placed(detail["data"])
             # An undocumented 2xx shape after an order request: it may have gone through.
             code, message = _error_parts(data)
-            raise self._error(
+            raise self._answer_error(
                 UNKNOWN,
                 message or "Netts answered without confirming the order",
+                status=response.status_code,
                 code=str(code) if code is not None else None,
-                http_status=response.status_code,
-                exchange=self.exchanges[-1],
             )
         # 500/5000 is "Internal server error occurred": it can come from a failure after the balance
         # was debited or a delegation started, so it is unknown (via _http_failure), not rejected.
@@ -262,13 +261,12 @@ class NettsAdapter(Adapter):
         ):
             placed = self._placed(data)
             return replace(placed, raw_status=f"{SUCCESS} (208 already placed)")
-        raise self._error(
+        raise self._answer_error(
             UNKNOWN,
             "Netts says an order with this idempotency key was already placed (HTTP 208) but "
             "did not say which",
+            status=ALREADY_PLACED,
             code="http 208",
-            http_status=ALREADY_PLACED,
-            exchange=self.exchanges[-1],
         )
 
     def _placed(self, order: dict) -> PlacedOrder:
@@ -330,12 +328,11 @@ class NettsAdapter(Adapter):
         if data.get("success") is not True:
             _, message = _error_parts(data)
             message = message or "Netts did not return the order"
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 message,
+                status=response.status_code,
                 code="success false",
-                http_status=response.status_code,
-                exchange=self.exchanges[-1],
                 not_found="not found" in message.lower(),
             )
         order = data.get("order") if isinstance(data.get("order"), dict) else {}

@@ -1,8 +1,8 @@
 """The one request/response path every adapter uses: send, time, record, and map failures.
 
 Transport is the part of an adapter that speaks HTTP. An adapter (base.Adapter, a Transport)
-builds its provider's URL path, headers and body, calls `_send`, and applies its provider's
-envelope rules to the answer; everything else is here:
+builds its provider's URL path, headers and body, calls `_request`, and applies its provider's
+envelope rules to the decoded answer; everything else is here:
 
 * sending, on the process-wide clients of providers/http.py unless the caller gave its own;
 * retries: a placing (order-creating) request is sent exactly once; a read is retried a bounded
@@ -25,7 +25,7 @@ import httpx
 from energydash.providers import exchange as recording
 from energydash.providers import http
 from energydash.providers.credentials import Credentials
-from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
+from energydash.providers.errors import NAMES, REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.exchange import Exchange
 
 # Raised before any request byte leaves this machine, so even a placing request cannot have charged.
@@ -91,7 +91,7 @@ class Transport:
     def _url(self, path: str) -> str:
         return self.credentials.base_url.rstrip("/") + path
 
-    def _send(
+    def _request(
         self,
         method: str,
         path: str,
@@ -101,11 +101,12 @@ class Transport:
         headers: Mapping[str, str],
         placing: bool,
         redact: tuple[str, ...] = (),
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, Any]:
         """One placing attempt, or a read with bounded retries on transport errors, 5xx and 429.
 
-        Returns the final response whatever its status; raises ProviderError when no response came.
-        `redact` lists per-request secrets (signatures) to keep out of recorded bodies.
+        Returns the final response whatever its status, and its JSON body (None when it is not
+        JSON); raises ProviderError when no response came. `redact` lists per-request secrets
+        (signatures) to keep out of recorded bodies.
         """
         self._redacted.update(redact)
         attempts = 1 if placing else self.read_retries + 1
@@ -134,7 +135,7 @@ class Transport:
             if retry and attempt < attempts - 1:
                 self._backoff(attempt, response)
                 continue
-            return response
+            return response, self._decode(response)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _record(
@@ -173,6 +174,33 @@ class Transport:
 
     def _unsupported(self, message: str) -> ProviderError:
         return self._error(REJECTED, message, transient=False)
+
+    def _answer_error(
+        self, outcome: str, message: str, *, status: int, code: str | None = None, **kw: Any
+    ) -> ProviderError:
+        """An error about the answer just received: its HTTP status and its exchange attached."""
+        return self._error(
+            outcome, message, code=code, http_status=status, exchange=self.exchanges[-1], **kw
+        )
+
+    def _auth_failed(
+        self, status: int, detail: Any = None, *, hint: str = "", code: str | None = None
+    ) -> ProviderError:
+        """The provider refused our key (or IP). Every adapter says "authentication failed"
+        first, with the provider's detail and a hint when there are; code is "http <status>"
+        unless the provider gave its own."""
+        words = f"authentication failed: {detail}" if detail else "authentication failed"
+        if hint:
+            words = f"{words} ({hint})"
+        return self._answer_error(REJECTED, words, status=status, code=code or f"http {status}")
+
+    def _unexpected_reply(
+        self, response: httpx.Response, data: Any, *, placing: bool, detail: str = ""
+    ) -> ProviderError:
+        """An answer in no shape the provider documents (or not JSON at all)."""
+        what = "an unreadable reply" if data is None else "an unexpected reply"
+        message = f"{NAMES.get(self.kind, self.kind)} sent {what}{detail}"
+        return self._http_failure(response, placing=placing, message=message)
 
     def _http_failure(
         self, response: httpx.Response, *, placing: bool, message: str, code: str | None = None

@@ -117,7 +117,7 @@ class TronZapAdapter(Adapter):
             "X-Signature": signature,
             "Content-Type": "application/json",
         }
-        response = self._send(
+        response, data = self._request(
             "POST",
             path,
             content=body.encode(),
@@ -125,9 +125,7 @@ class TronZapAdapter(Adapter):
             placing=placing,
             redact=(signature,),
         )
-        data = self._decode(response)
         status = response.status_code
-        exchange = self.exchanges[-1]
         if isinstance(data, dict) and "code" in data:
             try:
                 code = int(data["code"])
@@ -138,15 +136,8 @@ class TronZapAdapter(Adapter):
             if code != 0:
                 raise self._coded_error(code, data, status, placing)
         if status in (401, 403):
-            raise self._error(
-                REJECTED,
-                "authentication failed (check the API token and secret)",
-                code=f"http {status}",
-                http_status=status,
-                exchange=exchange,
-            )
-        what = "an unreadable reply" if data is None else "an unexpected reply"
-        raise self._http_failure(response, placing=placing, message=f"TronZap sent {what}")
+            raise self._auth_failed(status, hint="check the API token and secret")
+        raise self._unexpected_reply(response, data, placing=placing)
 
     def _coded_error(self, code: int, data: dict, status: int, placing: bool) -> Exception:
         words = str(data.get("error") or REFUSALS.get(code) or "no reason given")
@@ -160,14 +151,14 @@ class TronZapAdapter(Adapter):
         request_id = data.get("request_id")
         if request_id:
             words = f"{words} (request_id {request_id})"
-        common = {"code": str(code), "http_status": status, "exchange": self.exchanges[-1]}
+        common = {"code": str(code), "status": status}
         if code == 35:
-            return self._error(UNAVAILABLE, words, transient=True, **common)
+            return self._answer_error(UNAVAILABLE, words, transient=True, **common)
         if code == 500 or (code not in REFUSALS and status >= 500):
             # An internal error after an order request may have happened after the charge.
             outcome = UNKNOWN if placing else UNAVAILABLE
-            return self._error(outcome, words, transient=True, **common)
-        return self._error(REJECTED, words, not_found=code == 20, **common)
+            return self._answer_error(outcome, words, transient=True, **common)
+        return self._answer_error(REJECTED, words, not_found=code == 20, **common)
 
     # Operations ---------------------------------------------------------------------------------
 
