@@ -8,9 +8,11 @@ answer is lost (timeout, reset, 5xx, garbage) the outcome is UNKNOWN — the pro
 — and the caller must reconcile before retrying. Reads are retried a bounded number of times.
 Sending, retrying, recording and mapping failures to outcomes is Transport's (transport.py).
 
-Adapter adds what every operation shares: arguments are checked before anything is sent, and
-whatever an answer looks like an operation raises nothing but ProviderError (CallbackRejected for
-a callback).
+Adapter adds what every operation shares: arguments are checked before anything is sent, a call
+the provider cannot serve is refused in the adapter's words, and whatever an answer looks like an
+operation raises nothing but ProviderError (CallbackRejected for a callback). An adapter module
+keeps only its provider's paths, fields and rules: the hooks _quote, _place_energy and _get_order,
+balance(), and whichever optional operations its provider offers.
 
 The types callers use with adapters live in errors.py (outcomes, ProviderError, CallbackRejected),
 results.py (statuses, periods, result values) and exchange.py (Exchange); they are re-exported
@@ -22,6 +24,7 @@ from __future__ import annotations
 import abc
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from energydash.lib.tron import InvalidAddress, validate_address
@@ -54,6 +57,7 @@ from energydash.providers.transport import Transport
 __all__ = [
     # Defined here.
     "Adapter",
+    "EnergyOrder",
     "lookup_header",
     # Re-exported for the callers (errors.py, results.py, exchange.py are their homes).
     "COMPLETED",
@@ -121,12 +125,35 @@ def _guarded_callback(method: Callable[..., Any]) -> Callable[..., Any]:
     return verify
 
 
+def _operation(outcome: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """_guarded as a decorator, for the operations Adapter itself defines."""
+    return functools.partial(_guarded, outcome=outcome)
+
+
+@dataclass(frozen=True)
+class EnergyOrder:
+    """An energy order as asked for, its arguments checked (the address cleaned)."""
+
+    address: str
+    energy: int
+    period: str
+    reference: str
+    activate: bool
+    callback_url: str | None
+
+
 class Adapter(Transport, abc.ABC):
     periods: tuple[str, ...] = ("1H",)
     supports_reference_lookup = False
     supports_collection = False
     supports_activation_order = False
     supports_callbacks = False
+    # What a call the provider cannot serve is refused with (nothing is sent), in its words.
+    no_lookup = "get_order needs the provider's order id or our reference"
+    no_collection = "the provider has no collection order"
+    no_activation_order = "the provider has no separate activation order"
+    no_activation_price = ""  # "<provider> publishes no separate activation price"
+    no_callbacks = "the provider sends no callbacks; its orders are polled"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every operation an adapter defines raises nothing but ProviderError (or, verifying a
@@ -143,14 +170,16 @@ class Adapter(Transport, abc.ABC):
     @abc.abstractmethod
     def balance(self) -> Balance: ...
 
-    @abc.abstractmethod
+    @_operation(UNAVAILABLE)
     def quote(
         self, energy: int, period: str, address: str | None = None, *, activate: bool = False
     ) -> Quote:
         """The price of an energy order. With activate=True the total includes what activating
         the address would cost, so a budget checked against it is never understated."""
+        address = self._check_order_args(address, energy, period)
+        return self._quote(energy, period, address, activate)
 
-    @abc.abstractmethod
+    @_operation(UNKNOWN)
     def place_energy_order(
         self,
         address: str,
@@ -159,9 +188,11 @@ class Adapter(Transport, abc.ABC):
         reference: str,
         activate: bool = False,
         callback_url: str | None = None,
-    ) -> PlacedOrder: ...
+    ) -> PlacedOrder:
+        address = self._check_order_args(address, energy, period)
+        order = EnergyOrder(address, energy, period, reference, activate, callback_url)
+        return self._place_energy(order)
 
-    @abc.abstractmethod
     def place_collection_order(
         self,
         address: str,
@@ -169,25 +200,45 @@ class Adapter(Transport, abc.ABC):
         to_address: str | None = None,
         scene: int = 0,
         callback_url: str | None = None,
-    ) -> PlacedOrder: ...
+    ) -> PlacedOrder:
+        raise self._unsupported(self.no_collection)
 
-    @abc.abstractmethod
-    def activate_address(self, address: str, reference: str) -> PlacedOrder: ...
+    def activate_address(self, address: str, reference: str) -> PlacedOrder:
+        raise self._unsupported(self.no_activation_order)
 
     def activation_price(self, address: str | None = None) -> int:
         """Sun the provider charges to activate an address (a read; nothing is charged)."""
         name = NAMES.get(self.kind, self.kind)
-        raise self._unsupported(f"{name} publishes no separate activation price")
+        raise self._unsupported(
+            self.no_activation_price or f"{name} publishes no separate activation price"
+        )
 
-    @abc.abstractmethod
+    @_operation(UNAVAILABLE)
     def get_order(
         self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState: ...
+    ) -> OrderState:
+        """The order by the provider's id, or by our reference where the provider can."""
+        if not provider_ref and not (reference and self.supports_reference_lookup):
+            raise self._unsupported(self.no_lookup)
+        return self._get_order(provider_ref, reference)
 
-    @abc.abstractmethod
     def verify_callback(
         self, headers: Mapping[str, str], body: bytes, now: float | None = None
-    ) -> CallbackEvent: ...
+    ) -> CallbackEvent:
+        raise CallbackRejected(403, self.no_callbacks)
+
+    # Hooks: the provider's wire format, called with the arguments already checked ----------
+
+    @abc.abstractmethod
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
+        """`address` is the cleaned receiving address, "" when none was given."""
+
+    @abc.abstractmethod
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder: ...
+
+    @abc.abstractmethod
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
+        """By provider_ref when given, else by reference (only if supports_reference_lookup)."""
 
     # Helpers for subclasses -----------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from energydash.providers.base import Adapter, lookup_header
+from energydash.providers.base import Adapter, EnergyOrder, lookup_header
 from energydash.providers.credentials import ITRX
 from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, CallbackRejected
 from energydash.providers.results import (
@@ -106,6 +106,11 @@ class ItrxAdapter(Adapter):
     supports_reference_lookup = True
     supports_collection = True
     supports_callbacks = True
+    no_lookup = "get_order needs the itrx serial or our reference"
+    no_activation_order = (
+        "itrx has no separate activation order: pass activate=True on the energy order "
+        "(active=1, 1.5 TRX)"
+    )
 
     # HTTP ---------------------------------------------------------------------------------------
 
@@ -167,12 +172,9 @@ class ItrxAdapter(Adapter):
         data = self._index_data()
         return Balance(balance_sun=int(data["balance"]), raw=data)
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         # `address` is the receiving address; itrx's `to_address` is the USDT transfer's
         # destination used to estimate energy when none is given, so it is not sent here.
-        self._check_order_args(address, energy, period)
         price = self._get(PRICE, {"period": period, "energy_amount": energy})
         index = self._index_data()
         # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
@@ -205,27 +207,18 @@ class ItrxAdapter(Adapter):
             raw={"price": price, "index_data": index},
         )
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        address = self._check_order_args(address, energy, period)
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         params: dict[str, Any] = {
-            "energy_amount": energy,
-            "period": period,
-            "receive_address": address,
+            "energy_amount": order.energy,
+            "period": order.period,
+            "receive_address": order.address,
         }
-        if reference:
-            params["out_trade_no"] = reference
-        if activate:
+        if order.reference:
+            params["out_trade_no"] = order.reference
+        if order.activate:
             params["active"] = 1  # activates first if needed, for 1.5 TRX
-        if callback_url:
-            params["callback_url"] = callback_url
+        if order.callback_url:
+            params["callback_url"] = order.callback_url
         return self._placed(self._post(ORDER, params))
 
     def place_collection_order(
@@ -263,12 +256,6 @@ class ItrxAdapter(Adapter):
             raw=data,
         )
 
-    def activate_address(self, address: str, reference: str) -> PlacedOrder:
-        raise self._unsupported(
-            "itrx has no separate activation order: pass activate=True on the energy order "
-            "(active=1, 1.5 TRX)"
-        )
-
     def activation_price(self, address: str | None = None) -> int:
         return ACTIVATION_SUN
 
@@ -290,15 +277,8 @@ class ItrxAdapter(Adapter):
             )
         return KeySummary(name=str(data.get("name") or "")[:100], raw=data, **figures)  # type: ignore[arg-type]
 
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if provider_ref:
-            params = {"serial": provider_ref}
-        elif reference:
-            params = {"out_trade_no": reference}
-        else:
-            raise self._unsupported("get_order needs the itrx serial or our reference")
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
+        params = {"serial": provider_ref} if provider_ref else {"out_trade_no": reference}
         data = self._get(QUERY, params)
         raw_status = data.get("status")
         hashes = tuple(

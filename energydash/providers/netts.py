@@ -10,7 +10,6 @@ used to recognise a duplicate, never relied on to make re-sending safe: nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -18,20 +17,13 @@ from typing import Any
 import httpx
 
 from energydash.lib.tron import trx_to_sun
-from energydash.providers.base import Adapter
+from energydash.providers.base import Adapter, EnergyOrder
 from energydash.providers.credentials import NETTS
-from energydash.providers.errors import (
-    REJECTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    CallbackRejected,
-    ProviderError,
-)
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
     Balance,
-    CallbackEvent,
     Limits,
     OrderState,
     PlacedOrder,
@@ -76,6 +68,22 @@ def _error_parts(data: Any) -> tuple[int | None, str]:
 class NettsAdapter(Adapter):
     kind = NETTS
     periods = ("1H",)
+    no_lookup = "Netts cannot look up an order by our reference; it needs the Netts orderId"
+    no_collection = (
+        "Netts has no collection order; place a 1-hour energy order for the sending address"
+    )
+    no_activation_order = (
+        "Netts has no separate activation order: activation rides on an energy order "
+        "(Netts activates automatically at cost)"
+    )
+    no_activation_price = (
+        "Netts publishes no activation price: it activates automatically inside an energy "
+        "order and includes the fee in paidTRX"
+    )
+    no_callbacks = (
+        "Netts webhook signatures are not documented (providers.md 4.8), so Netts callbacks "
+        "are not accepted; its orders are polled"
+    )
 
     def _headers(self) -> dict[str, str]:
         if not self.credentials.egress_ip:
@@ -125,10 +133,7 @@ class NettsAdapter(Adapter):
                 code="bad balance",
             ) from None
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
-        self._check_order_args(address, energy, period)
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         price_sun, limits, source, raw = self._price(energy)
         activation_sun = ACTIVATION_SUN if activate else None
         return Quote(
@@ -206,27 +211,19 @@ class NettsAdapter(Adapter):
         )
         return price, limits, {"pricing": data}
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         # Not sent: `activate` (Netts activates automatically, at cost, inside paidTRX) and
         # `callback_url` (webhooks are account-wide). `reference` goes as X-Idempotency-Key.
-        address = self._check_order_args(address, energy, period)
+        energy = order.energy
         if not MIN_ENERGY <= energy <= MAX_ENERGY:
             raise self._error(
                 REJECTED,
                 f"Netts rents {MIN_ENERGY:,} to {MAX_ENERGY:,} energy; asked for {energy:,}",
             )
-        body = json.dumps({"amount": energy, "receiveAddress": address}).encode()
+        body = json.dumps({"amount": energy, "receiveAddress": order.address}).encode()
         headers = {**self._headers(), "Content-Type": "application/json"}
-        if reference:
-            headers["X-Idempotency-Key"] = reference
+        if order.reference:
+            headers["X-Idempotency-Key"] = order.reference
         response, data = self._request(
             "POST", "/apiv2/order1h", content=body, headers=headers, placing=True
         )
@@ -291,37 +288,7 @@ class NettsAdapter(Adapter):
             raw=order,
         )
 
-    def place_collection_order(
-        self,
-        address: str,
-        reference: str,
-        to_address: str | None = None,
-        scene: int = 0,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        raise self._unsupported(
-            "Netts has no collection order; place a 1-hour energy order for the sending address"
-        )
-
-    def activate_address(self, address: str, reference: str) -> PlacedOrder:
-        raise self._unsupported(
-            "Netts has no separate activation order: activation rides on an energy order "
-            "(Netts activates automatically at cost)"
-        )
-
-    def activation_price(self, address: str | None = None) -> int:
-        raise self._unsupported(
-            "Netts publishes no activation price: it activates automatically inside an energy "
-            "order and includes the fee in paidTRX"
-        )
-
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if not provider_ref:
-            raise self._unsupported(
-                "Netts cannot look up an order by our reference; it needs the Netts orderId"
-            )
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
         response, data = self._get("/apiv2/order_check", {"order_id": provider_ref})
         if not isinstance(data, dict) or response.status_code != 200:
             raise self._fail(response, data, placing=False)
@@ -355,13 +322,4 @@ class NettsAdapter(Adapter):
             tx_hashes=hashes,
             refund_sun=None,
             raw=data,
-        )
-
-    def verify_callback(
-        self, headers: Mapping[str, str], body: bytes, now: float | None = None
-    ) -> CallbackEvent:
-        raise CallbackRejected(
-            403,
-            "Netts webhook signatures are not documented (providers.md 4.8), so Netts callbacks "
-            "are not accepted; its orders are polled",
         )

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from energydash.lib.tron import SUN_PER_TRX, trx_to_sun
-from energydash.providers.base import Adapter
+from energydash.providers.base import Adapter, EnergyOrder
 from energydash.providers.credentials import TRONZAP
-from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, CallbackRejected
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN
 from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
@@ -24,7 +23,6 @@ from energydash.providers.results import (
     REFUNDED,
     SUBMITTED,
     Balance,
-    CallbackEvent,
     Limits,
     OrderState,
     PlacedOrder,
@@ -108,6 +106,9 @@ class TronZapAdapter(Adapter):
     periods = ("1H",)
     supports_reference_lookup = True
     supports_activation_order = True
+    no_lookup = "get_order needs the TronZap id or our reference"
+    no_collection = "TronZap has no collection order; place an energy order for the sending address"
+    no_callbacks = "TronZap sends no callbacks; its orders are polled"
 
     def _call(self, path: str, payload: dict[str, Any], *, placing: bool) -> dict:
         body = json.dumps(payload, separators=(",", ":"))  # "{}" for parameterless calls
@@ -188,10 +189,7 @@ class TronZapAdapter(Adapter):
             per_1000 = None
         return limits, per_1000, result
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
-        address = self._check_order_args(address, energy, period)
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         limits, per_1000, services = self._services()
         if address:
             # /v1/calculate needs the receiving address (it adds the activation fee if needed).
@@ -241,28 +239,19 @@ class TronZapAdapter(Adapter):
             raise self._error(UNAVAILABLE, "TronZap lists no activation price", code="no price")
         return price
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         # TronZap has no callbacks (3.5): callback_url is not sent; the order is polled.
-        address = self._check_order_args(address, energy, period)
         # The body the official Python (1.6.0) and Java SDKs send: the energy as
         # params.amounts.energy, activate_address only when asked for. (The docs' fallbacks,
         # params.amount and the deprecated params.energy_amount, are sent by no SDK on their own.)
         params: dict[str, Any] = {
-            "address": address,
-            "amounts": {"energy": energy},
-            "duration": DURATION[period],
+            "address": order.address,
+            "amounts": {"energy": order.energy},
+            "duration": DURATION[order.period],
         }
-        if activate:
+        if order.activate:
             params["activate_address"] = True
-        return self._new({"service": "energy", "params": params}, reference)
+        return self._new({"service": "energy", "params": params}, order.reference)
 
     def activate_address(self, address: str, reference: str) -> PlacedOrder:
         address = self._check_order_args(address, None, None)
@@ -290,27 +279,8 @@ class TronZapAdapter(Adapter):
             raw=result,
         )
 
-    def place_collection_order(
-        self,
-        address: str,
-        reference: str,
-        to_address: str | None = None,
-        scene: int = 0,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        raise self._unsupported(
-            "TronZap has no collection order; place an energy order for the sending address"
-        )
-
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if provider_ref:
-            payload = {"id": provider_ref}
-        elif reference:
-            payload = {"external_id": reference}
-        else:
-            raise self._unsupported("get_order needs the TronZap id or our reference")
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
+        payload = {"id": provider_ref} if provider_ref else {"external_id": reference}
         result = self._call("/v1/transaction/check", payload, placing=False)
         raw_status = str(result.get("status") or "")
         status = STATUS.get(raw_status, SUBMITTED)
@@ -328,8 +298,3 @@ class TronZapAdapter(Adapter):
             refund_sun=_refund(result) if status == REFUNDED else None,
             raw=result,
         )
-
-    def verify_callback(
-        self, headers: Mapping[str, str], body: bytes, now: float | None = None
-    ) -> CallbackEvent:
-        raise CallbackRejected(403, "TronZap sends no callbacks; its orders are polled")
