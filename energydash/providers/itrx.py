@@ -11,7 +11,6 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import httpx
@@ -32,6 +31,7 @@ from energydash.providers.results import (
     OrderState,
     PlacedOrder,
     Quote,
+    to_int,
     unit_price,
 )
 
@@ -77,15 +77,6 @@ def canonical_body(params: Mapping[str, Any]) -> str:
 def sign(secret: str, timestamp: int | str, body: str) -> str:
     message = f"{timestamp}&{body}"
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
-    except (ArithmeticError, ValueError):  # NaN raises ValueError: no figure, not a crash
-        return None
 
 
 @dataclass(frozen=True)
@@ -180,7 +171,7 @@ class ItrxAdapter(Adapter):
         # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
         # about the small-order `addition`, so it is already included. Adding it again would
         # overstate the cost; `addition` stays visible in raw.
-        total_sun = _int(price.get("total_price"))
+        total_sun = to_int(price.get("total_price"))
         if total_sun is None:
             raise self._error(
                 UNAVAILABLE,
@@ -189,8 +180,8 @@ class ItrxAdapter(Adapter):
                 exchange=self.exchanges[-1],
             )
         limits = Limits(
-            min_energy=_int(index.get("minimum_order_energy")),
-            max_energy=_int(index.get("maximum_order_energy")),
+            min_energy=to_int(index.get("minimum_order_energy")),
+            max_energy=to_int(index.get("maximum_order_energy")),
             periods=self.periods,
         )
         # active=1 costs 1.5 TRX when the address needs activating (2.4); itrx cannot tell us in
@@ -249,8 +240,8 @@ class ItrxAdapter(Adapter):
             provider_ref=serial,
             status=SUBMITTED,  # creation is not delegation (2.4): query or await the callback
             raw_status="errno 0",
-            cost_sun=_int(data.get("amount")),
-            balance_after_sun=_int(data.get("balance")),
+            cost_sun=to_int(data.get("amount")),
+            balance_after_sun=to_int(data.get("balance")),
             energy=None,
             tx_hashes=(),
             raw=data,
@@ -266,7 +257,7 @@ class ItrxAdapter(Adapter):
         number is refused (ProviderError) rather than compared as zero.
         """
         data = self._get(SUMMARY)
-        figures = {name: _int(data.get(name)) for name in SUMMARY_FIELDS}
+        figures = {name: to_int(data.get(name)) for name in SUMMARY_FIELDS}
         bad = [name for name, value in figures.items() if value is None or value < 0]
         if bad:
             raise self._answer_error(
@@ -289,13 +280,13 @@ class ItrxAdapter(Adapter):
         return OrderState(
             provider_ref=str(data.get("order_no") or provider_ref or ""),
             reference=data.get("out_trade_no") or reference,
-            status=STATUS.get(_int(raw_status), SUBMITTED),  # type: ignore[arg-type]
+            status=STATUS.get(to_int(raw_status), SUBMITTED),  # type: ignore[arg-type]
             raw_status=str(raw_status),
-            cost_sun=_int(data.get("amount")),
-            energy_ordered=_int(data.get("energy_amount")),
-            energy_delivered=_int(data.get("pay_amount")),
+            cost_sun=to_int(data.get("amount")),
+            energy_ordered=to_int(data.get("energy_amount")),
+            energy_delivered=to_int(data.get("pay_amount")),
             tx_hashes=hashes,
-            refund_sun=_int(data.get("refund_amount")),
+            refund_sun=to_int(data.get("refund_amount")),
             raw=data,
         )
 
@@ -352,9 +343,9 @@ def _event(data: dict, form: str) -> CallbackEvent:
     return CallbackEvent(
         provider_ref=str(data.get("serial") or ""),
         reference=str(data["out_trade_no"]) if data.get("out_trade_no") else None,
-        status=CALLBACK_STATUS.get(_int(raw_status), DELEGATING),  # type: ignore[arg-type]
+        status=CALLBACK_STATUS.get(to_int(raw_status), DELEGATING),  # type: ignore[arg-type]
         raw_status=str(raw_status),
-        energy_delivered=_int(data.get("pay_amount")),
+        energy_delivered=to_int(data.get("pay_amount")),
         tx_hashes=hashes,
         raw=data,
         matched_form=form,

@@ -28,6 +28,7 @@ from energydash.providers.results import (
     OrderState,
     PlacedOrder,
     Quote,
+    to_int,
 )
 
 MIN_ENERGY = 61_000  # order1h documented range (4.2)
@@ -43,15 +44,6 @@ ACTIVATION_SUN = 1_100_000
 UNAVAILABLE_CODES = {5001, 5002, 5003, 5004}
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)))
-    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
-        return None
-
-
 def _error_parts(data: Any) -> tuple[int | None, str]:
     """(code, message) from any Netts error shape: {"detail": "..."}, {"detail": {code, msg}},
     top-level {code, msg}, or {"status": "error", code, message}."""
@@ -62,7 +54,7 @@ def _error_parts(data: Any) -> tuple[int | None, str]:
         return None, detail
     source = detail if isinstance(detail, dict) else data
     message = source.get("msg") or source.get("message") or source.get("error") or ""
-    return _int(source.get("code")), str(message)
+    return to_int(source.get("code")), str(message)
 
 
 class NettsAdapter(Adapter):
@@ -205,8 +197,8 @@ class NettsAdapter(Adapter):
         if not price.is_finite() or price <= 0:
             raise self._error(UNAVAILABLE, f"Netts lists a 1h price of {price}", code="no price")
         limits = Limits(
-            _int(service.get("min_amount")) or MIN_ENERGY,
-            _int(service.get("max_amount")) or MAX_ENERGY,
+            to_int(service.get("min_amount")) or MIN_ENERGY,
+            to_int(service.get("max_amount")) or MAX_ENERGY,
             self.periods,
         )
         return price, limits, {"pricing": data}
@@ -231,7 +223,7 @@ class NettsAdapter(Adapter):
         if response.status_code == ALREADY_PLACED:
             return self._already_placed(detail)
         if 200 <= response.status_code < 300 and isinstance(detail, dict):
-            if _int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
+            if to_int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
                 return self._placed(detail["data"])
             # An undocumented 2xx shape after an order request: it may have gone through.
             code, message = _error_parts(data)
@@ -252,7 +244,7 @@ class NettsAdapter(Adapter):
         data = detail.get("data") if isinstance(detail, dict) else None
         if (
             isinstance(detail, dict)
-            and _int(detail.get("code")) == SUCCESS
+            and to_int(detail.get("code")) == SUCCESS
             and isinstance(data, dict)
             and data.get("orderId")
         ):
@@ -283,7 +275,7 @@ class NettsAdapter(Adapter):
             raw_status=str(SUCCESS),
             cost_sun=trx_to_sun(paid) if paid not in (None, "") else None,
             balance_after_sun=None,
-            energy=_int(order.get("energy")),
+            energy=to_int(order.get("energy")),
             tx_hashes=(tx_hash,) if tx_hash else (),
             raw=order,
         )
@@ -309,7 +301,7 @@ class NettsAdapter(Adapter):
             hashes += (str(activation["tx_hash"]),)
         delegated = bool(order.get("tx_hashes"))
         cost = order.get("cost")
-        energy = _int(order.get("energy"))
+        energy = to_int(order.get("energy"))
         return OrderState(
             provider_ref=str(order.get("id") or provider_ref),
             reference=None,

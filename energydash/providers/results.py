@@ -2,13 +2,15 @@
 
 Every provider's own status codes and field names are mapped onto these by its adapter, so the
 rest of the console reads one vocabulary. Money is integer sun everywhere; `raw` keeps the
-provider's answer as received. unit_price is the arithmetic adapters share to fill them in.
+provider's answer as received. unit_price and to_int are the arithmetic adapters share to fill
+them in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 SUBMITTED = "submitted"
 DELEGATING = "delegating"
@@ -89,3 +91,14 @@ class CallbackEvent:
 
 def unit_price(total_sun: int, energy: int) -> Decimal:
     return (Decimal(total_sun) / Decimal(energy)).quantize(Decimal("0.001"))
+
+
+def to_int(value: Any) -> int | None:
+    """A provider's figure (int, float or numeric string) as a whole number, truncated toward
+    zero; None when there is none or it is not a number (NaN, Infinity, garbage, a bool)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
+    except (ArithmeticError, ValueError):  # NaN raises ValueError: no figure, not a crash
+        return None

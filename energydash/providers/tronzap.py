@@ -27,6 +27,7 @@ from energydash.providers.results import (
     OrderState,
     PlacedOrder,
     Quote,
+    to_int,
     unit_price,
 )
 
@@ -76,15 +77,6 @@ def _sun(value: Any) -> int | None:
         return None
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)))
-    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
-        return None
-
-
 def _energy(params: dict) -> int | None:
     """Energy from any params shape: amounts.energy, amount, or legacy energy_amount."""
     candidates = (
@@ -92,7 +84,7 @@ def _energy(params: dict) -> int | None:
         params.get("amount"),
         params.get("energy_amount"),
     )
-    return next((_int(v) for v in candidates if _int(v) is not None), None)
+    return next((to_int(v) for v in candidates if to_int(v) is not None), None)
 
 
 def _refund(result: dict) -> int | None:
@@ -179,8 +171,8 @@ class TronZapAdapter(Adapter):
         minimum = entry.get("min_amount", entry.get("min_energy"))  # min_energy: deprecated alias
         maximum = entry.get("max_amount", entry.get("max_energy"))
         limits = Limits(
-            min_energy=_int(minimum),
-            max_energy=_int(maximum),
+            min_energy=to_int(minimum),
+            max_energy=to_int(maximum),
             periods=self.periods,
         )
         try:
