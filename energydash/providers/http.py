@@ -13,7 +13,7 @@ Two clients share one SSL context:
 
 httpx.Client is safe to share between threads (its pool locks). Each process builds its own
 (keyed by pid): a forked worker never reuses its parent's sockets. Timeouts are per request
-(Adapter._send), as accounts have their own.
+(Transport._request), as accounts have their own.
 """
 
 from __future__ import annotations

@@ -11,33 +11,29 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import httpx
 
-from energydash.providers.base import (
+from energydash.providers.base import Adapter, EnergyOrder, lookup_header
+from energydash.providers.credentials import ITRX
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, CallbackRejected
+from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
     FAILED,
     PERIODS,
     REFUNDED,
-    REJECTED,
     SUBMITTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    Adapter,
     Balance,
     CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
     Quote,
-    lookup_header,
+    to_int,
     unit_price,
 )
-from energydash.providers.credentials import ITRX
 
 INDEX_DATA = "/api/v1/frontend/index-data"
 PRICE = "/api/v1/frontend/order/price"  # not /order-price: every code sample uses this (2.6)
@@ -83,15 +79,6 @@ def sign(secret: str, timestamp: int | str, body: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def _int(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
-    except (ArithmeticError, ValueError):  # NaN raises ValueError: no figure, not a crash
-        return None
-
-
 @dataclass(frozen=True)
 class KeySummary:
     """GET userapi/summary: one API key's order count and sum (sun) per itrx day."""
@@ -110,13 +97,18 @@ class ItrxAdapter(Adapter):
     supports_reference_lookup = True
     supports_collection = True
     supports_callbacks = True
+    no_lookup = "get_order needs the itrx serial or our reference"
+    no_activation_order = (
+        "itrx has no separate activation order: pass activate=True on the energy order "
+        "(active=1, 1.5 TRX)"
+    )
 
     # HTTP ---------------------------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict:
         headers = {"API-KEY": self._key()}
-        response = self._send("GET", path, params=params, headers=headers, placing=False)
-        return self._parse(response, placing=False)
+        response, data = self._request("GET", path, params=params, headers=headers, placing=False)
+        return self._parse(response, data, placing=False)
 
     def _post(self, path: str, params: dict[str, Any]) -> dict:
         body = canonical_body(params)
@@ -128,45 +120,30 @@ class ItrxAdapter(Adapter):
             "SIGNATURE": signature,
             "Content-Type": "application/json",
         }
-        response = self._send(
+        response, data = self._request(
             "POST", path, content=body.encode(), headers=headers, placing=True, redact=(signature,)
         )
-        return self._parse(response, placing=True)
+        return self._parse(response, data, placing=True)
 
-    def _parse(self, response: httpx.Response, *, placing: bool) -> dict:
+    def _parse(self, response: httpx.Response, data: Any, *, placing: bool) -> dict:
+        """The envelope (2.3): errno 0 in a JSON object is success; 400 explains itself."""
         status = response.status_code
-        data = self._decode(response)
-        exchange = self.exchanges[-1]
         if status == 400 and isinstance(data, dict) and data:
-            raise self._error(
-                REJECTED, _describe_400(data), code="http 400", http_status=400, exchange=exchange
-            )
+            raise self._answer_error(REJECTED, _describe_400(data), status=400, code="http 400")
         if status in (401, 403):
             detail = data.get("detail") if isinstance(data, dict) else None
-            words = f"authentication failed: {detail}" if detail else "authentication failed"
-            raise self._error(
-                REJECTED,
-                f"{words} (check the API key)",
-                code=f"http {status}",
-                http_status=status,
-                exchange=exchange,
-            )
+            raise self._auth_failed(status, detail, hint="check the API key")
         if 200 <= status < 300 and isinstance(data, dict):
             errno = data.get("errno", 0)
             if errno not in (0, "0"):
                 message = str(data.get("message") or "no reason given")
                 not_found = str(errno) == "404"
-                raise self._error(
-                    REJECTED,
-                    message,
-                    code=f"errno {errno}",
-                    http_status=status,
-                    exchange=exchange,
-                    not_found=not_found,
+                code = f"errno {errno}"
+                raise self._answer_error(
+                    REJECTED, message, status=status, code=code, not_found=not_found
                 )
             return data
-        what = "an unreadable reply" if data is None else "an unexpected reply"
-        raise self._http_failure(response, placing=placing, message=f"itrx sent {what} ({status})")
+        raise self._unexpected_reply(response, data, placing=placing, detail=f" ({status})")
 
     # Operations ---------------------------------------------------------------------------------
 
@@ -174,12 +151,11 @@ class ItrxAdapter(Adapter):
         data = self._get(INDEX_DATA)
         if "balance" not in data:
             # A wrong key gets HTTP 200 with empty data rather than an error (2.3).
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 "authentication failed: itrx returned no account data for this API key",
+                status=200,
                 code="empty data",
-                http_status=200,
-                exchange=self.exchanges[-1],
             )
         return data
 
@@ -187,18 +163,15 @@ class ItrxAdapter(Adapter):
         data = self._index_data()
         return Balance(balance_sun=int(data["balance"]), raw=data)
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         # `address` is the receiving address; itrx's `to_address` is the USDT transfer's
         # destination used to estimate energy when none is given, so it is not sent here.
-        self._check_order_args(address, energy, period)
         price = self._get(PRICE, {"period": period, "energy_amount": energy})
         index = self._index_data()
         # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
         # about the small-order `addition`, so it is already included. Adding it again would
         # overstate the cost; `addition` stays visible in raw.
-        total_sun = _int(price.get("total_price"))
+        total_sun = to_int(price.get("total_price"))
         if total_sun is None:
             raise self._error(
                 UNAVAILABLE,
@@ -207,8 +180,8 @@ class ItrxAdapter(Adapter):
                 exchange=self.exchanges[-1],
             )
         limits = Limits(
-            min_energy=_int(index.get("minimum_order_energy")),
-            max_energy=_int(index.get("maximum_order_energy")),
+            min_energy=to_int(index.get("minimum_order_energy")),
+            max_energy=to_int(index.get("maximum_order_energy")),
             periods=self.periods,
         )
         # active=1 costs 1.5 TRX when the address needs activating (2.4); itrx cannot tell us in
@@ -225,27 +198,18 @@ class ItrxAdapter(Adapter):
             raw={"price": price, "index_data": index},
         )
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        address = self._check_order_args(address, energy, period)
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         params: dict[str, Any] = {
-            "energy_amount": energy,
-            "period": period,
-            "receive_address": address,
+            "energy_amount": order.energy,
+            "period": order.period,
+            "receive_address": order.address,
         }
-        if reference:
-            params["out_trade_no"] = reference
-        if activate:
+        if order.reference:
+            params["out_trade_no"] = order.reference
+        if order.activate:
             params["active"] = 1  # activates first if needed, for 1.5 TRX
-        if callback_url:
-            params["callback_url"] = callback_url
+        if order.callback_url:
+            params["callback_url"] = order.callback_url
         return self._placed(self._post(ORDER, params))
 
     def place_collection_order(
@@ -269,27 +233,18 @@ class ItrxAdapter(Adapter):
     def _placed(self, data: dict) -> PlacedOrder:
         serial = str(data.get("serial") or "")
         if not serial:
-            raise self._error(
-                UNKNOWN,
-                "itrx answered errno 0 but gave no order serial",
-                http_status=200,
-                exchange=self.exchanges[-1],
+            raise self._answer_error(
+                UNKNOWN, "itrx answered errno 0 but gave no order serial", status=200
             )
         return PlacedOrder(
             provider_ref=serial,
             status=SUBMITTED,  # creation is not delegation (2.4): query or await the callback
             raw_status="errno 0",
-            cost_sun=_int(data.get("amount")),
-            balance_after_sun=_int(data.get("balance")),
+            cost_sun=to_int(data.get("amount")),
+            balance_after_sun=to_int(data.get("balance")),
             energy=None,
             tx_hashes=(),
             raw=data,
-        )
-
-    def activate_address(self, address: str, reference: str) -> PlacedOrder:
-        raise self._unsupported(
-            "itrx has no separate activation order: pass activate=True on the energy order "
-            "(active=1, 1.5 TRX)"
         )
 
     def activation_price(self, address: str | None = None) -> int:
@@ -302,27 +257,19 @@ class ItrxAdapter(Adapter):
         number is refused (ProviderError) rather than compared as zero.
         """
         data = self._get(SUMMARY)
-        figures = {name: _int(data.get(name)) for name in SUMMARY_FIELDS}
+        figures = {name: to_int(data.get(name)) for name in SUMMARY_FIELDS}
         bad = [name for name, value in figures.items() if value is None or value < 0]
         if bad:
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 f"itrx sent an unreadable usage summary ({', '.join(bad)})",
+                status=200,
                 code="bad summary",
-                http_status=200,
-                exchange=self.exchanges[-1],
             )
         return KeySummary(name=str(data.get("name") or "")[:100], raw=data, **figures)  # type: ignore[arg-type]
 
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if provider_ref:
-            params = {"serial": provider_ref}
-        elif reference:
-            params = {"out_trade_no": reference}
-        else:
-            raise self._unsupported("get_order needs the itrx serial or our reference")
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
+        params = {"serial": provider_ref} if provider_ref else {"out_trade_no": reference}
         data = self._get(QUERY, params)
         raw_status = data.get("status")
         hashes = tuple(
@@ -333,13 +280,13 @@ class ItrxAdapter(Adapter):
         return OrderState(
             provider_ref=str(data.get("order_no") or provider_ref or ""),
             reference=data.get("out_trade_no") or reference,
-            status=STATUS.get(_int(raw_status), SUBMITTED),  # type: ignore[arg-type]
+            status=STATUS.get(to_int(raw_status), SUBMITTED),  # type: ignore[arg-type]
             raw_status=str(raw_status),
-            cost_sun=_int(data.get("amount")),
-            energy_ordered=_int(data.get("energy_amount")),
-            energy_delivered=_int(data.get("pay_amount")),
+            cost_sun=to_int(data.get("amount")),
+            energy_ordered=to_int(data.get("energy_amount")),
+            energy_delivered=to_int(data.get("pay_amount")),
             tx_hashes=hashes,
-            refund_sun=_int(data.get("refund_amount")),
+            refund_sun=to_int(data.get("refund_amount")),
             raw=data,
         )
 
@@ -396,9 +343,9 @@ def _event(data: dict, form: str) -> CallbackEvent:
     return CallbackEvent(
         provider_ref=str(data.get("serial") or ""),
         reference=str(data["out_trade_no"]) if data.get("out_trade_no") else None,
-        status=CALLBACK_STATUS.get(_int(raw_status), DELEGATING),  # type: ignore[arg-type]
+        status=CALLBACK_STATUS.get(to_int(raw_status), DELEGATING),  # type: ignore[arg-type]
         raw_status=str(raw_status),
-        energy_delivered=_int(data.get("pay_amount")),
+        energy_delivered=to_int(data.get("pay_amount")),
         tx_hashes=hashes,
         raw=data,
         matched_form=form,

@@ -10,7 +10,6 @@ used to recognise a duplicate, never relied on to make re-sending safe: nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -18,23 +17,19 @@ from typing import Any
 import httpx
 
 from energydash.lib.tron import trx_to_sun
-from energydash.providers.base import (
+from energydash.providers.base import Adapter, EnergyOrder
+from energydash.providers.credentials import NETTS
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
+from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
-    REJECTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    Adapter,
     Balance,
-    CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
-    ProviderError,
     Quote,
+    to_int,
 )
-from energydash.providers.credentials import NETTS
 
 MIN_ENERGY = 61_000  # order1h documented range (4.2)
 MAX_ENERGY = 5_000_000
@@ -49,15 +44,6 @@ ACTIVATION_SUN = 1_100_000
 UNAVAILABLE_CODES = {5001, 5002, 5003, 5004}
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)))
-    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
-        return None
-
-
 def _error_parts(data: Any) -> tuple[int | None, str]:
     """(code, message) from any Netts error shape: {"detail": "..."}, {"detail": {code, msg}},
     top-level {code, msg}, or {"status": "error", code, message}."""
@@ -68,12 +54,28 @@ def _error_parts(data: Any) -> tuple[int | None, str]:
         return None, detail
     source = detail if isinstance(detail, dict) else data
     message = source.get("msg") or source.get("message") or source.get("error") or ""
-    return _int(source.get("code")), str(message)
+    return to_int(source.get("code")), str(message)
 
 
 class NettsAdapter(Adapter):
     kind = NETTS
     periods = ("1H",)
+    no_lookup = "Netts cannot look up an order by our reference; it needs the Netts orderId"
+    no_collection = (
+        "Netts has no collection order; place a 1-hour energy order for the sending address"
+    )
+    no_activation_order = (
+        "Netts has no separate activation order: activation rides on an energy order "
+        "(Netts activates automatically at cost)"
+    )
+    no_activation_price = (
+        "Netts publishes no activation price: it activates automatically inside an energy "
+        "order and includes the fee in paidTRX"
+    )
+    no_callbacks = (
+        "Netts webhook signatures are not documented (providers.md 4.8), so Netts callbacks "
+        "are not accepted; its orders are polled"
+    )
 
     def _headers(self) -> dict[str, str]:
         if not self.credentials.egress_ip:
@@ -87,25 +89,24 @@ class NettsAdapter(Adapter):
         }
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
-        response = self._send("GET", path, params=params, headers=self._headers(), placing=False)
-        return response, self._decode(response)
+        return self._request("GET", path, params=params, headers=self._headers(), placing=False)
 
     def _fail(self, response: httpx.Response, data: Any, *, placing: bool) -> Exception:
         status = response.status_code
         code, message = _error_parts(data)
         message = message or f"Netts answered HTTP {status}"
         code_text = str(code) if code is not None else f"http {status}"
-        common = {"code": code_text, "http_status": status, "exchange": self.exchanges[-1]}
+        common = {"code": code_text, "status": status}
         if status == 401 or code == 401:
-            return self._error(REJECTED, f"authentication failed: {message}", **common)
+            return self._auth_failed(status, message, code=code_text)
         if status in (400, 403) or code == 1004:
-            return self._error(REJECTED, message, **common)
+            return self._answer_error(REJECTED, message, **common)
         if code in UNAVAILABLE_CODES:
             # 5004: the upstream needs a bigger order; retrying the same order will not help.
-            return self._error(UNAVAILABLE, message, transient=code != 5004, **common)
+            return self._answer_error(UNAVAILABLE, message, transient=code != 5004, **common)
         if data is None or status >= 429 or 200 <= status < 300:
             return self._http_failure(response, placing=placing, message=message, code=code_text)
-        return self._error(REJECTED, message, **common)
+        return self._answer_error(REJECTED, message, **common)
 
     # Operations ---------------------------------------------------------------------------------
 
@@ -124,10 +125,7 @@ class NettsAdapter(Adapter):
                 code="bad balance",
             ) from None
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
-        self._check_order_args(address, energy, period)
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         price_sun, limits, source, raw = self._price(energy)
         activation_sun = ACTIVATION_SUN if activate else None
         return Quote(
@@ -199,49 +197,41 @@ class NettsAdapter(Adapter):
         if not price.is_finite() or price <= 0:
             raise self._error(UNAVAILABLE, f"Netts lists a 1h price of {price}", code="no price")
         limits = Limits(
-            _int(service.get("min_amount")) or MIN_ENERGY,
-            _int(service.get("max_amount")) or MAX_ENERGY,
+            to_int(service.get("min_amount")) or MIN_ENERGY,
+            to_int(service.get("max_amount")) or MAX_ENERGY,
             self.periods,
         )
         return price, limits, {"pricing": data}
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         # Not sent: `activate` (Netts activates automatically, at cost, inside paidTRX) and
         # `callback_url` (webhooks are account-wide). `reference` goes as X-Idempotency-Key.
-        address = self._check_order_args(address, energy, period)
+        energy = order.energy
         if not MIN_ENERGY <= energy <= MAX_ENERGY:
             raise self._error(
                 REJECTED,
                 f"Netts rents {MIN_ENERGY:,} to {MAX_ENERGY:,} energy; asked for {energy:,}",
             )
-        body = json.dumps({"amount": energy, "receiveAddress": address}).encode()
+        body = json.dumps({"amount": energy, "receiveAddress": order.address}).encode()
         headers = {**self._headers(), "Content-Type": "application/json"}
-        if reference:
-            headers["X-Idempotency-Key"] = reference
-        response = self._send("POST", "/apiv2/order1h", content=body, headers=headers, placing=True)
-        data = self._decode(response)
+        if order.reference:
+            headers["X-Idempotency-Key"] = order.reference
+        response, data = self._request(
+            "POST", "/apiv2/order1h", content=body, headers=headers, placing=True
+        )
         detail = data.get("detail") if isinstance(data, dict) else None
         if response.status_code == ALREADY_PLACED:
             return self._already_placed(detail)
         if 200 <= response.status_code < 300 and isinstance(detail, dict):
-            if _int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
+            if to_int(detail.get("code")) == SUCCESS and isinstance(detail.get("data"), dict):
                 return self._placed(detail["data"])
             # An undocumented 2xx shape after an order request: it may have gone through.
             code, message = _error_parts(data)
-            raise self._error(
+            raise self._answer_error(
                 UNKNOWN,
                 message or "Netts answered without confirming the order",
+                status=response.status_code,
                 code=str(code) if code is not None else None,
-                http_status=response.status_code,
-                exchange=self.exchanges[-1],
             )
         # 500/5000 is "Internal server error occurred": it can come from a failure after the balance
         # was debited or a delegation started, so it is unknown (via _http_failure), not rejected.
@@ -254,19 +244,18 @@ class NettsAdapter(Adapter):
         data = detail.get("data") if isinstance(detail, dict) else None
         if (
             isinstance(detail, dict)
-            and _int(detail.get("code")) == SUCCESS
+            and to_int(detail.get("code")) == SUCCESS
             and isinstance(data, dict)
             and data.get("orderId")
         ):
             placed = self._placed(data)
             return replace(placed, raw_status=f"{SUCCESS} (208 already placed)")
-        raise self._error(
+        raise self._answer_error(
             UNKNOWN,
             "Netts says an order with this idempotency key was already placed (HTTP 208) but "
             "did not say which",
+            status=ALREADY_PLACED,
             code="http 208",
-            http_status=ALREADY_PLACED,
-            exchange=self.exchanges[-1],
         )
 
     def _placed(self, order: dict) -> PlacedOrder:
@@ -286,54 +275,23 @@ class NettsAdapter(Adapter):
             raw_status=str(SUCCESS),
             cost_sun=trx_to_sun(paid) if paid not in (None, "") else None,
             balance_after_sun=None,
-            energy=_int(order.get("energy")),
+            energy=to_int(order.get("energy")),
             tx_hashes=(tx_hash,) if tx_hash else (),
             raw=order,
         )
 
-    def place_collection_order(
-        self,
-        address: str,
-        reference: str,
-        to_address: str | None = None,
-        scene: int = 0,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        raise self._unsupported(
-            "Netts has no collection order; place a 1-hour energy order for the sending address"
-        )
-
-    def activate_address(self, address: str, reference: str) -> PlacedOrder:
-        raise self._unsupported(
-            "Netts has no separate activation order: activation rides on an energy order "
-            "(Netts activates automatically at cost)"
-        )
-
-    def activation_price(self, address: str | None = None) -> int:
-        raise self._unsupported(
-            "Netts publishes no activation price: it activates automatically inside an energy "
-            "order and includes the fee in paidTRX"
-        )
-
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if not provider_ref:
-            raise self._unsupported(
-                "Netts cannot look up an order by our reference; it needs the Netts orderId"
-            )
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
         response, data = self._get("/apiv2/order_check", {"order_id": provider_ref})
         if not isinstance(data, dict) or response.status_code != 200:
             raise self._fail(response, data, placing=False)
         if data.get("success") is not True:
             _, message = _error_parts(data)
             message = message or "Netts did not return the order"
-            raise self._error(
+            raise self._answer_error(
                 REJECTED,
                 message,
+                status=response.status_code,
                 code="success false",
-                http_status=response.status_code,
-                exchange=self.exchanges[-1],
                 not_found="not found" in message.lower(),
             )
         order = data.get("order") if isinstance(data.get("order"), dict) else {}
@@ -343,7 +301,7 @@ class NettsAdapter(Adapter):
             hashes += (str(activation["tx_hash"]),)
         delegated = bool(order.get("tx_hashes"))
         cost = order.get("cost")
-        energy = _int(order.get("energy"))
+        energy = to_int(order.get("energy"))
         return OrderState(
             provider_ref=str(order.get("id") or provider_ref),
             reference=None,
@@ -356,13 +314,4 @@ class NettsAdapter(Adapter):
             tx_hashes=hashes,
             refund_sun=None,
             raw=data,
-        )
-
-    def verify_callback(
-        self, headers: Mapping[str, str], body: bytes, now: float | None = None
-    ) -> CallbackEvent:
-        raise CallbackRejected(
-            403,
-            "Netts webhook signatures are not documented (providers.md 4.8), so Netts callbacks "
-            "are not accepted; its orders are polled",
         )

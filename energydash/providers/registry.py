@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 
-from energydash.providers.base import REJECTED, Adapter, ProviderError
+from energydash.providers.base import Adapter
 from energydash.providers.credentials import ITRX, NETTS, TRONZAP, Credentials
+from energydash.providers.errors import REJECTED, ProviderError
 from energydash.providers.itrx import ItrxAdapter
 from energydash.providers.netts import NettsAdapter
 from energydash.providers.tronzap import TronZapAdapter

@@ -9,31 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from energydash.lib.tron import SUN_PER_TRX, trx_to_sun
-from energydash.providers.base import (
+from energydash.providers.base import Adapter, EnergyOrder
+from energydash.providers.credentials import TRONZAP
+from energydash.providers.errors import REJECTED, UNAVAILABLE, UNKNOWN
+from energydash.providers.results import (
     COMPLETED,
     DELEGATING,
     FAILED,
     REFUNDED,
-    REJECTED,
     SUBMITTED,
-    UNAVAILABLE,
-    UNKNOWN,
-    Adapter,
     Balance,
-    CallbackEvent,
-    CallbackRejected,
     Limits,
     OrderState,
     PlacedOrder,
     Quote,
+    to_int,
     unit_price,
 )
-from energydash.providers.credentials import TRONZAP
 
 DURATION = {"1H": 1}  # newest docs and the Java SDK: duration must be 1 (hour)
 # "refunded" is in no SDK's enum yet; the console maps it so a refunded transaction is recorded as
@@ -81,15 +77,6 @@ def _sun(value: Any) -> int | None:
         return None
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(Decimal(str(value)))
-    except (ArithmeticError, ValueError):  # NaN, Infinity, garbage
-        return None
-
-
 def _energy(params: dict) -> int | None:
     """Energy from any params shape: amounts.energy, amount, or legacy energy_amount."""
     candidates = (
@@ -97,7 +84,7 @@ def _energy(params: dict) -> int | None:
         params.get("amount"),
         params.get("energy_amount"),
     )
-    return next((_int(v) for v in candidates if _int(v) is not None), None)
+    return next((to_int(v) for v in candidates if to_int(v) is not None), None)
 
 
 def _refund(result: dict) -> int | None:
@@ -111,6 +98,9 @@ class TronZapAdapter(Adapter):
     periods = ("1H",)
     supports_reference_lookup = True
     supports_activation_order = True
+    no_lookup = "get_order needs the TronZap id or our reference"
+    no_collection = "TronZap has no collection order; place an energy order for the sending address"
+    no_callbacks = "TronZap sends no callbacks; its orders are polled"
 
     def _call(self, path: str, payload: dict[str, Any], *, placing: bool) -> dict:
         body = json.dumps(payload, separators=(",", ":"))  # "{}" for parameterless calls
@@ -120,7 +110,7 @@ class TronZapAdapter(Adapter):
             "X-Signature": signature,
             "Content-Type": "application/json",
         }
-        response = self._send(
+        response, data = self._request(
             "POST",
             path,
             content=body.encode(),
@@ -128,9 +118,7 @@ class TronZapAdapter(Adapter):
             placing=placing,
             redact=(signature,),
         )
-        data = self._decode(response)
         status = response.status_code
-        exchange = self.exchanges[-1]
         if isinstance(data, dict) and "code" in data:
             try:
                 code = int(data["code"])
@@ -141,15 +129,8 @@ class TronZapAdapter(Adapter):
             if code != 0:
                 raise self._coded_error(code, data, status, placing)
         if status in (401, 403):
-            raise self._error(
-                REJECTED,
-                "authentication failed (check the API token and secret)",
-                code=f"http {status}",
-                http_status=status,
-                exchange=exchange,
-            )
-        what = "an unreadable reply" if data is None else "an unexpected reply"
-        raise self._http_failure(response, placing=placing, message=f"TronZap sent {what}")
+            raise self._auth_failed(status, hint="check the API token and secret")
+        raise self._unexpected_reply(response, data, placing=placing)
 
     def _coded_error(self, code: int, data: dict, status: int, placing: bool) -> Exception:
         words = str(data.get("error") or REFUSALS.get(code) or "no reason given")
@@ -163,14 +144,14 @@ class TronZapAdapter(Adapter):
         request_id = data.get("request_id")
         if request_id:
             words = f"{words} (request_id {request_id})"
-        common = {"code": str(code), "http_status": status, "exchange": self.exchanges[-1]}
+        common = {"code": str(code), "status": status}
         if code == 35:
-            return self._error(UNAVAILABLE, words, transient=True, **common)
+            return self._answer_error(UNAVAILABLE, words, transient=True, **common)
         if code == 500 or (code not in REFUSALS and status >= 500):
             # An internal error after an order request may have happened after the charge.
             outcome = UNKNOWN if placing else UNAVAILABLE
-            return self._error(outcome, words, transient=True, **common)
-        return self._error(REJECTED, words, not_found=code == 20, **common)
+            return self._answer_error(outcome, words, transient=True, **common)
+        return self._answer_error(REJECTED, words, not_found=code == 20, **common)
 
     # Operations ---------------------------------------------------------------------------------
 
@@ -190,8 +171,8 @@ class TronZapAdapter(Adapter):
         minimum = entry.get("min_amount", entry.get("min_energy"))  # min_energy: deprecated alias
         maximum = entry.get("max_amount", entry.get("max_energy"))
         limits = Limits(
-            min_energy=_int(minimum),
-            max_energy=_int(maximum),
+            min_energy=to_int(minimum),
+            max_energy=to_int(maximum),
             periods=self.periods,
         )
         try:
@@ -200,10 +181,7 @@ class TronZapAdapter(Adapter):
             per_1000 = None
         return limits, per_1000, result
 
-    def quote(
-        self, energy: int, period: str, address: str | None = None, *, activate: bool = False
-    ) -> Quote:
-        address = self._check_order_args(address, energy, period)
+    def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
         limits, per_1000, services = self._services()
         if address:
             # /v1/calculate needs the receiving address (it adds the activation fee if needed).
@@ -253,28 +231,19 @@ class TronZapAdapter(Adapter):
             raise self._error(UNAVAILABLE, "TronZap lists no activation price", code="no price")
         return price
 
-    def place_energy_order(
-        self,
-        address: str,
-        energy: int,
-        period: str,
-        reference: str,
-        activate: bool = False,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
+    def _place_energy(self, order: EnergyOrder) -> PlacedOrder:
         # TronZap has no callbacks (3.5): callback_url is not sent; the order is polled.
-        address = self._check_order_args(address, energy, period)
         # The body the official Python (1.6.0) and Java SDKs send: the energy as
         # params.amounts.energy, activate_address only when asked for. (The docs' fallbacks,
         # params.amount and the deprecated params.energy_amount, are sent by no SDK on their own.)
         params: dict[str, Any] = {
-            "address": address,
-            "amounts": {"energy": energy},
-            "duration": DURATION[period],
+            "address": order.address,
+            "amounts": {"energy": order.energy},
+            "duration": DURATION[order.period],
         }
-        if activate:
+        if order.activate:
             params["activate_address"] = True
-        return self._new({"service": "energy", "params": params}, reference)
+        return self._new({"service": "energy", "params": params}, order.reference)
 
     def activate_address(self, address: str, reference: str) -> PlacedOrder:
         address = self._check_order_args(address, None, None)
@@ -302,27 +271,8 @@ class TronZapAdapter(Adapter):
             raw=result,
         )
 
-    def place_collection_order(
-        self,
-        address: str,
-        reference: str,
-        to_address: str | None = None,
-        scene: int = 0,
-        callback_url: str | None = None,
-    ) -> PlacedOrder:
-        raise self._unsupported(
-            "TronZap has no collection order; place an energy order for the sending address"
-        )
-
-    def get_order(
-        self, provider_ref: str | None = None, reference: str | None = None
-    ) -> OrderState:
-        if provider_ref:
-            payload = {"id": provider_ref}
-        elif reference:
-            payload = {"external_id": reference}
-        else:
-            raise self._unsupported("get_order needs the TronZap id or our reference")
+    def _get_order(self, provider_ref: str | None, reference: str | None) -> OrderState:
+        payload = {"id": provider_ref} if provider_ref else {"external_id": reference}
         result = self._call("/v1/transaction/check", payload, placing=False)
         raw_status = str(result.get("status") or "")
         status = STATUS.get(raw_status, SUBMITTED)
@@ -340,8 +290,3 @@ class TronZapAdapter(Adapter):
             refund_sun=_refund(result) if status == REFUNDED else None,
             raw=result,
         )
-
-    def verify_callback(
-        self, headers: Mapping[str, str], body: bytes, now: float | None = None
-    ) -> CallbackEvent:
-        raise CallbackRejected(403, "TronZap sends no callbacks; its orders are polled")

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from energydash.lib.tron import format_trx
-from energydash.providers.base import ProviderError
 from energydash.providers.credentials import CredentialsUnreadable
+from energydash.providers.errors import ProviderError
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from energydash.lib.tron import format_trx
-from energydash.providers.base import ProviderError
 from energydash.providers.credentials import CredentialsUnreadable
+from energydash.providers.errors import ProviderError
 from energydash.providers.management.commands.provider_balance import account_named
 from energydash.providers.registry import adapter_for
 
