@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from energydash.api.models import ApiToken, Route, RouteAttempt, WebhookAttempt, WebhookDelivery
+from energydash.core.admin_base import ReadOnly
 from energydash.core.models import AuditEvent
 
 
@@ -100,17 +101,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
             count += 1
         messages.success(request, f"{count} token(s) revoked.")
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AttemptInline(admin.TabularInline):

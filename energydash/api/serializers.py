@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from energydash.api.models import Route, RouteAttempt
-from energydash.lib.tron import sun_to_trx
+from energydash.lib.tron import exact_trx as trx
 from energydash.orders.models import Order
-
-
-def trx(sun: int | None) -> str | None:
-    """Integer sun as an exact TRX string ("1.500000"); None stays None."""
-    if sun is None:
-        return None
-    return str(sun_to_trx(sun).quantize(Decimal("0.000001")))
 
 
 def order_json(order: Order) -> dict[str, Any]:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from energydash.api.admin import ReadOnly
 from energydash.batches.models import Batch, BatchLine
+from energydash.core.admin_base import ReadOnly
 
 
 class LineInline(admin.TabularInline):

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from energydash.batches.models import Batch, BatchLine
-from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.lib.tron import InvalidAddress, exact_trx, validate_address
 from energydash.orders.models import SPENDING, Order
 from energydash.orders.routing import (
     Route,
@@ -309,8 +309,6 @@ RESULT_COLUMNS = (
 
 
 def result_rows(batch: Batch) -> list[list[str]]:
-    from energydash.api.serializers import trx
-
     rows = []
     for line in batch.lines.select_related("order__account"):
         order = line.order
@@ -326,7 +324,7 @@ def result_rows(batch: Batch) -> list[list[str]]:
                 order.account.name if order else "",
                 str(order.code) if order else "",
                 order.status if order else "",
-                trx(cost) or "",
+                exact_trx(cost) or "",
                 line.error,
             ]
         )

@@ -93,6 +93,13 @@ def sun_to_trx(sun: int) -> Decimal:
     return Decimal(int(sun)) / SUN_PER_TRX
 
 
+def exact_trx(sun: int | None) -> str | None:
+    """Integer sun as an exact TRX string ("1.500000") for JSON and CSV; None stays None."""
+    if sun is None:
+        return None
+    return str(sun_to_trx(sun).quantize(Decimal("0.000001")))
+
+
 def format_trx(sun: int | None, places: int = 6) -> str:
     """'1,234.345678'-style TRX text for templates and commands; '—' for unknown.
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from energydash.api.serializers import trx
 from energydash.batches import services
 from energydash.batches.models import Batch, BatchLine
-from energydash.lib.tron import parse_trx
+from energydash.lib.tron import exact_trx, parse_trx
 from energydash.orders.routing import body_hash
 from energydash.providers.base import PERIODS
 
@@ -86,11 +85,11 @@ class Command(BaseCommand):
             where = (
                 line.plan_account.name if line.plan_account else f"no account: {line.plan_error}"
             )
-            price = trx(line.plan_price_sun) or "-"
+            price = exact_trx(line.plan_price_sun) or "-"
             self.stdout.write(
                 f"{line.number:>5} {line.address} {line.energy:>9,} {price:>14} {where}"
             )
-        self.stdout.write(f"Planned total: {trx(batch.planned_total_sun)} TRX")
+        self.stdout.write(f"Planned total: {exact_trx(batch.planned_total_sun)} TRX")
 
     def _run(self, batch: Batch) -> None:
         unfinished = (BatchLine.Status.PENDING, BatchLine.Status.CANCELLED)
@@ -106,7 +105,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Batch {batch.short_code} {batch.status}: {figures['placed']} placed, "
             f"{figures['failed']} failed, {figures['review']} to review, "
-            f"{figures['remaining']} remaining; {trx(figures['spent_sun'])} TRX spent."
+            f"{figures['remaining']} remaining; {exact_trx(figures['spent_sun'])} TRX spent."
         )
         for row in services.result_rows(batch):
             self.stdout.write(",".join(row))
