@@ -1,4 +1,4 @@
-"""Tokens (issued here by the admin role, shown once), routes and webhook deliveries."""
+"""Tokens (issued here by the admin role, shown once) and webhook deliveries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from energydash.api.models import ApiToken, Route, RouteAttempt, WebhookAttempt, WebhookDelivery
+from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
 from energydash.core.admin_base import ReadOnly
 from energydash.core.models import AuditEvent
 
@@ -101,25 +101,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
             count += 1
         messages.success(request, f"{count} token(s) revoked.")
-
-
-class AttemptInline(admin.TabularInline):
-    model = RouteAttempt
-    extra = 0
-    fields = ("number", "account", "price_sun", "outcome", "order", "message")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Route)
-class RouteAdmin(ReadOnly):
-    list_display = ("created", "via", "receive_address", "energy", "status", "order")
-    list_filter = ("status",)
-    search_fields = ("receive_address", "via")
-    inlines = [AttemptInline]
 
 
 class WebhookAttemptInline(admin.TabularInline):

@@ -15,7 +15,7 @@ from ninja import Header, NinjaAPI, Query
 
 from energydash.api import problems
 from energydash.api.auth import TokenAuth, require_operator
-from energydash.api.models import ApiToken, Route
+from energydash.api.models import ApiToken
 from energydash.api.problems import Problem
 from energydash.api.schemas import (
     BalanceOut,
@@ -30,7 +30,7 @@ from energydash.api.schemas import (
 )
 from energydash.api.serializers import detail_json, order_json, route_attempts, trx
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
-from energydash.orders.models import OPEN, Order, Status
+from energydash.orders.models import OPEN, Order, Route, Status
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
 from energydash.orders.routing import RouteRequest, body_hash, candidates, route_order
 from energydash.providers.models import ProviderAccount

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from energydash.api.models import Route, RouteAttempt
 from energydash.lib.tron import exact_trx as trx
-from energydash.orders.models import Order
+from energydash.orders.models import Order, Route, RouteAttempt
 
 
 def order_json(order: Order) -> dict[str, Any]:

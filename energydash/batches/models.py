@@ -8,8 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from energydash.api.models import ApiToken, Route
-from energydash.orders.models import Order
+from energydash.orders.models import Order, Route
 from energydash.providers.models import ProviderAccount
 
 
@@ -29,8 +28,9 @@ class Batch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The API token that started the batch, by label: the API sits above batches.
     token = models.ForeignKey(
-        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+        "api.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
     )
     period = models.CharField(max_length=8, default="1H")
     activate = models.BooleanField(default=False)

@@ -20,14 +20,8 @@ from django.utils import timezone
 
 from energydash.batches.models import Batch, BatchLine
 from energydash.lib.tron import InvalidAddress, exact_trx, validate_address
-from energydash.orders.models import SPENDING, Order
-from energydash.orders.routing import (
-    Route,
-    RouteRequest,
-    candidates,
-    no_route_problem,
-    route_order,
-)
+from energydash.orders.models import SPENDING, Order, Route
+from energydash.orders.routing import RouteRequest, candidates, no_route_problem, route_order
 
 MAX_LINES = 5000
 MAX_ENERGY = 100_000_000

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -30,6 +31,9 @@ ADMIN_APP_LABELS = (
     *("providers", "core", "sandbox", "auth", "axes"),
     *("api", "batches"),
 )
+# Single models of other apps, as (app label, model): the routes moved from api to orders and
+# stay in the admin role's hands; the rest of orders stays out of it.
+ADMIN_MODELS = (("orders", "route"), ("orders", "routeattempt"))
 ADMIN_VIEW_ONLY_APP_LABELS = ("django_q",)
 
 
@@ -65,7 +69,10 @@ def assign_role_permissions(sender: Any, **kwargs: Any) -> None:
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     for name in (VIEWER, OPERATOR):
         Group.objects.get_or_create(name=name)
-    perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS)
+    single = Q()
+    for app_label, model in ADMIN_MODELS:
+        single |= Q(content_type__app_label=app_label, content_type__model=model)
+    perms = Permission.objects.filter(Q(content_type__app_label__in=ADMIN_APP_LABELS) | single)
     admin.permissions.add(*perms)
     view_only = Permission.objects.filter(content_type__app_label__in=ADMIN_VIEW_ONLY_APP_LABELS)
     admin.permissions.add(*view_only.filter(codename__startswith="view_"))

@@ -205,3 +205,83 @@ class OrderEvent(models.Model):
         if self.actor_id and self.actor:
             return self.actor.get_username()
         return self.actor_label or "system"
+
+
+class Route(models.Model):
+    """One routed order request: the cheapest eligible account, failing over on refusals.
+
+    `key` is unique, so a request (an API Idempotency-Key, a console form token, a batch line)
+    is routed once; `body_hash` lets a reused key with a different body be refused.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Routing"
+        PLACED = "placed", "Placed"
+        FAILED = "failed", "Refused everywhere (nothing charged)"
+        UNKNOWN = "unknown", "Outcome unknown: reconciling, no failover"
+
+    key = models.CharField(max_length=100, unique=True)
+    body_hash = models.CharField(max_length=64)
+    # The API token a route was requested with. By label, not by import: the API sits above
+    # orders (the column and its constraint are unchanged since the model lived in api).
+    token = models.ForeignKey(
+        "api.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="routes"
+    )
+    via = models.CharField(max_length=40)
+    kind = models.CharField(max_length=16, default="energy")
+    receive_address = models.CharField(max_length=34)
+    energy = models.PositiveIntegerField(null=True, blank=True)
+    period = models.CharField(max_length=8, blank=True)
+    activate = models.BooleanField(default=False)
+    account = models.ForeignKey(
+        ProviderAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    max_cost_sun = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    problem = models.TextField(blank=True)  # why no order was accepted, in words
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_route"  # created by the api app, where routes began; kept with its rows
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"route {self.pk} {self.status}"
+
+
+class RouteAttempt(models.Model):
+    """One account tried for a route: its price and what happened."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        NOT_SENT = "not_sent", "Refused before sending"
+        REJECTED = "rejected", "Rejected by the provider"
+        UNAVAILABLE = "unavailable", "Provider unavailable"
+        UNKNOWN = "unknown", "No usable answer"
+        FAILED = "failed", "Failed after acceptance"
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="+")
+    price_sun = models.BigIntegerField(null=True, blank=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="route_attempts"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "api_routeattempt"
+        ordering = ["route", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "number"], name="routeattempt_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} on {self.account_id}: {self.outcome}"

@@ -27,10 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from energydash.api.models import Route, RouteAttempt
 from energydash.lib.tron import format_trx
 from energydash.orders.limits import limit_violation
-from energydash.orders.models import Kind, Order, Status
+from energydash.orders.models import Kind, Order, Route, RouteAttempt, Status
 from energydash.orders.quotes import quoting_credentials
 from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, place_order
 from energydash.providers.models import ProviderAccount

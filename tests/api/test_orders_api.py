@@ -9,8 +9,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from energydash.api.models import Route
-from energydash.orders.models import Order
+from energydash.orders.models import Order, Route
 from energydash.sandbox.models import SandboxOrder
 from tests.api.conftest import address, box, issue
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from energydash.api.models import Route, RouteAttempt
 from energydash.balances.services import record_balance
 from energydash.lib.tron import SUN_PER_TRX
-from energydash.orders.models import Order, Status
+from energydash.orders.models import Order, Route, RouteAttempt, Status
 from energydash.orders.routing import RouteRequest, attempt_key, candidates, route_order
 from energydash.sandbox.models import SandboxOrder
 from tests.api.conftest import FailPlacing, address, box
