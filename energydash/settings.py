@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "energydash.api",
     "energydash.batches",
     "energydash.console",
+    "energydash.demo",  # joins the sandbox to the product for demos; nothing imports it
     "axes",
 ]
 

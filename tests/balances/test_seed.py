@@ -5,11 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from energydash.balances import seed
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.services import state_for
 from energydash.orders.models import Order
 from energydash.providers.models import ProviderAccount
+from energydash.sandbox import seed
 from energydash.sandbox.models import SandboxAccount
 from energydash.sandbox.setup import setup_sandbox
 

@@ -10,6 +10,11 @@ one "order" reading per order (as an itrx order response carries) and an hourly 
 reading, so the snapshot compaction runs exactly as in production. The history ends at the
 sandbox account's real current balance (one top-up in the middle), so live refreshes continue
 the same line. Nothing is charged and the sandbox's own tables are not touched.
+
+The sandbox stands apart from the product, so this module only plans: it reads the sandbox
+accounts and their prices and walks the balance, and writes each order and reading through a
+HistoryWriter it is given. The product's writer (Order rows, record_balance) is passed in by
+the `seed_sandbox_history` command of energydash.demo, the one place that joins the two.
 """
 
 from __future__ import annotations
@@ -20,16 +25,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from energydash.balances.dashboard import SEED_VIA
-from energydash.balances.models import ORDER, REFRESH, BalanceSnapshot
-from energydash.balances.services import record_balance
 from energydash.lib.tron import SUN_PER_TRX, address_from_payload
-from energydash.orders.models import Kind, Order, Status
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox.models import SandboxAccount
 from energydash.sandbox.pricing import energy_cost_sun
@@ -53,6 +55,26 @@ class PlannedOrder:
     price_sun: Decimal
     cost_sun: int
     address: str
+
+
+class HistoryWriter(Protocol):
+    """Where generated history goes: the product's tables, as the product writes them."""
+
+    def has_history(self, accounts: list[ProviderAccount]) -> bool:
+        """Whether any of the accounts already has orders or balance readings."""
+        ...
+
+    def order(
+        self, account: ProviderAccount, planned: PlannedOrder, balance_after_sun: int
+    ) -> None:
+        """One generated, completed order at planned.at."""
+        ...
+
+    def reading(
+        self, account: ProviderAccount, balance_sun: int, *, at: datetime, after_order: bool
+    ) -> None:
+        """One balance reading at `at`: the one an order answer carries, or an hourly refresh."""
+        ...
 
 
 def customer_addresses() -> list[str]:
@@ -85,7 +107,7 @@ def plan(sandbox: SandboxAccount, provider: str, now: datetime) -> list[PlannedO
     return sorted(orders, key=lambda o: o.at)
 
 
-def seed_history(now: datetime | None = None) -> list[str]:
+def seed_history(writer: HistoryWriter, now: datetime | None = None) -> list[str]:
     """Generate the history for every sandbox account; refuses unless it is safe and useful."""
     if not settings.ENERGYDASH_SANDBOX:
         raise SeedRefused("ENERGYDASH_SANDBOX is off: sandbox history is only generated for demos")
@@ -99,16 +121,15 @@ def seed_history(now: datetime | None = None) -> list[str]:
     if not pairs:
         raise SeedRefused("no sandbox accounts: run `manage.py sandbox_setup` first")
     accounts = [a for a, _ in pairs]
-    if (
-        Order.objects.filter(account__in=accounts).exists()
-        or BalanceSnapshot.objects.filter(account__in=accounts).exists()
-    ):
+    if writer.has_history(accounts):
         raise SeedRefused("the sandbox accounts already have history; nothing generated")
     with transaction.atomic():
-        return [_seed_account(account, sandbox, now) for account, sandbox in pairs]
+        return [_seed_account(writer, account, sandbox, now) for account, sandbox in pairs]
 
 
-def _seed_account(account: ProviderAccount, sandbox: SandboxAccount, now: datetime) -> str:
+def _seed_account(
+    writer: HistoryWriter, account: ProviderAccount, sandbox: SandboxAccount, now: datetime
+) -> str:
     orders = plan(sandbox, account.provider, now)
     top_up_at = now - timedelta(days=DAYS // 2, hours=3)
     spent_total = sum(o.cost_sun for o in orders)
@@ -118,35 +139,16 @@ def _seed_account(account: ProviderAccount, sandbox: SandboxAccount, now: dateti
     start = now - timedelta(days=DAYS)
     events += [(start + timedelta(hours=h), None) for h in range(DAYS * 24)]
     topped_up = False
-    burn = settings.ENERGYDASH_BURN_SUN_PER_ENERGY
     for at, planned in sorted(events, key=lambda e: e[0]):
         if not topped_up and at >= top_up_at:
             balance += top_up
             topped_up = True
         if planned is None:
-            record_balance(account, balance, source=REFRESH, taken_at=at)
+            writer.reading(account, balance, at=at, after_order=False)
             continue
         balance -= planned.cost_sun
-        Order.objects.create(
-            account=account,
-            kind=Kind.ENERGY,
-            receive_address=planned.address,
-            energy=planned.energy,
-            period="1H",
-            status=Status.COMPLETED,
-            raw_status="generated",
-            quoted_cost_sun=planned.cost_sun,
-            cost_sun=planned.cost_sun,
-            unit_price_sun=planned.price_sun,
-            burn_sun_per_energy=burn,
-            balance_after_sun=balance,
-            energy_delivered=planned.energy,
-            placed_via=SEED_VIA,
-            created=at,
-            submitted_at=at,
-            finished_at=at + timedelta(seconds=6),
-        )
-        record_balance(account, balance, source=ORDER, taken_at=at)
+        writer.order(account, planned, balance)
+        writer.reading(account, balance, at=at, after_order=True)
     # The line ends at the sandbox's real balance, read from its table now.
-    record_balance(account, sandbox.balance_sun, source=REFRESH, taken_at=now)
+    writer.reading(account, sandbox.balance_sun, at=now, after_order=False)
     return f"{account.name}: {len(orders)} generated orders over {DAYS} days"

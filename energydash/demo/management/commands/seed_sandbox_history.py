@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from energydash.balances.seed import SeedRefused, seed_history
+from energydash.demo.history import GeneratedHistory
+from energydash.sandbox.seed import SeedRefused, seed_history
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            lines = seed_history()
+            lines = seed_history(GeneratedHistory())
         except SeedRefused as exc:
             self.stdout.write(f"Sandbox history not generated: {exc}.")
             return
