@@ -14,7 +14,7 @@ the same line. Nothing is charged and the sandbox's own tables are not touched.
 The sandbox stands apart from the product, so this module only plans: it reads the sandbox
 accounts and their prices and walks the balance, and writes each order and reading through a
 HistoryWriter it is given. The product's writer (Order rows, record_balance) is passed in by
-the `seed_sandbox_history` command of energydash.demo, the one place that joins the two.
+energydash.demo.seed (used by the `seed_sandbox_history` command), the one place joining the two.
 """
 
 from __future__ import annotations

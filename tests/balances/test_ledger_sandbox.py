@@ -11,9 +11,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from energydash.balances import ledger, ledger_checks, seed
+from energydash.balances import ledger, ledger_checks
 from energydash.balances.models import Alert, BalanceSnapshot, LedgerFlag
 from energydash.balances.services import refresh_account
+from energydash.demo import seed
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Status
 from energydash.orders.services import OrderSpec, place_order

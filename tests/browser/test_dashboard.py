@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from energydash.balances.models import BalanceSnapshot
-from energydash.balances.seed import seed_history
+from energydash.demo.seed import seed_history
 from energydash.sandbox.setup import setup_sandbox
 from tests.browser.test_login import csp_violations
 

@@ -4,8 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from energydash.demo.history import GeneratedHistory
-from energydash.sandbox.seed import SeedRefused, seed_history
+from energydash.demo.seed import SeedRefused, seed_history
 
 
 class Command(BaseCommand):
@@ -16,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            lines = seed_history(GeneratedHistory())
+            lines = seed_history()
         except SeedRefused as exc:
             self.stdout.write(f"Sandbox history not generated: {exc}.")
             return

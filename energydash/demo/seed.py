@@ -1,4 +1,4 @@
-"""The product side of the generated sandbox history (energydash.sandbox.seed plans it).
+"""Thirty days of generated sandbox history: energydash.sandbox.seed plans it, this writes it.
 
 Orders are written as Order rows marked placed_via=SEED_VIA (the dashboard's "sandbox data"
 banner) and balances go through the real path, balances.services.record_balance, backdated.
@@ -15,7 +15,10 @@ from energydash.balances.models import ORDER, REFRESH, BalanceSnapshot
 from energydash.balances.services import record_balance
 from energydash.orders.models import Kind, Order, Status
 from energydash.providers.models import ProviderAccount
-from energydash.sandbox.seed import PlannedOrder
+from energydash.sandbox import seed as plan
+from energydash.sandbox.seed import PlannedOrder, SeedRefused
+
+__all__ = ["GeneratedHistory", "SeedRefused", "seed_history"]
 
 
 class GeneratedHistory:
@@ -54,3 +57,8 @@ class GeneratedHistory:
         self, account: ProviderAccount, balance_sun: int, *, at: datetime, after_order: bool
     ) -> None:
         record_balance(account, balance_sun, source=ORDER if after_order else REFRESH, taken_at=at)
+
+
+def seed_history(now: datetime | None = None) -> list[str]:
+    """Generate the sandbox accounts' history into the product's tables (see sandbox.seed)."""
+    return plan.seed_history(GeneratedHistory(), now)
