@@ -21,7 +21,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from energydash.balances import ledger
+from energydash.balances import intervals, ledger
 from energydash.balances.alerts import recipients_for
 from energydash.balances.models import Alert, AlertKind, LedgerFlag
 from energydash.lib.emails import send_email
@@ -161,13 +161,13 @@ def itrx_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def recorded_for_itrx_day(account: ProviderAccount, day: date) -> dict[str, int]:
     """What the console recorded for the account in one itrx day: orders the provider charged
-    (ledger.CHARGED, by submitted_at), their sun, and unresolved orders apart."""
+    (intervals.CHARGED, by submitted_at), their sun, and unresolved orders apart."""
     from energydash.orders.models import Order
 
     start, end = itrx_day_bounds(day)
     rows = Order.objects.filter(account=account, submitted_at__gte=start, submitted_at__lt=end)
-    charged = rows.filter(ledger.CHARGED).aggregate(n=Count("pk"), sun=Sum(ledger._cost()))
-    possible = rows.filter(status__in=ledger.POSSIBLE_STATUSES).aggregate(n=Count("pk"))
+    charged = rows.filter(intervals.CHARGED).aggregate(n=Count("pk"), sun=Sum(intervals._cost()))
+    possible = rows.filter(status__in=intervals.POSSIBLE_STATUSES).aggregate(n=Count("pk"))
     return {"count": charged["n"], "sun": charged["sun"] or 0, "unresolved": possible["n"]}
 
 
