@@ -1,9 +1,9 @@
 """Realistic bulk data for `make bench`: accounts, orders over 90 days, events, balance history.
 
 Orders, events and snapshots go in with COPY on PostgreSQL (explicit ids, so events can point at
-their orders without a round trip), and with bulk_create elsewhere (the SQLite smoke test). The
-rollups are rebuilt from the orders at the end, by the same code as `rebuild_rollups`, so what
-the console derives is right the moment the command returns.
+their orders without a round trip), and with bulk_create elsewhere (the SQLite smoke test); the
+loading is balances.bulk_load. The rollups are rebuilt from the orders at the end, by the same
+code as `rebuild_rollups`, so what the console derives is right the moment the command returns.
 
 Shares (per 1,000,000 orders): ~95% completed, 3% failed, 1% refunded, 0.05% unknown, 0.05%
 needs review, ~300 open (submitted / delegating, placed in the last 20 minutes); energy rentals
@@ -14,24 +14,23 @@ Every order gets two events (created, then its state change).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 import time
 from array import array
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from energydash.balances import balance_rollups, rollups
+from energydash.balances.bulk_load import load, reset_sequences
 from energydash.balances.models import AccountBalanceState, BalanceSnapshot
 from energydash.lib.tron import address_from_payload
 from energydash.orders.models import Kind, Order, OrderEvent, Status
@@ -97,20 +96,16 @@ def seed(orders: int, snapshots: int, *, now: datetime | None = None, seed: int 
         first_id = (Order.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         trail = _Trail()
         order_rows = _orders(rng, accounts, prices, orders, now, first_id, trail)
-        _load(Order, _fields(Order), order_rows)
+        load(Order, order_rows)
         _stage("orders", clock)
         event_first = (OrderEvent.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         events = _events(trail, first_id, event_first)
-        _load(OrderEvent, _fields(OrderEvent), events)
+        load(OrderEvent, events)
         _stage("events", clock)
         snapshot_first = (BalanceSnapshot.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        _load(
-            BalanceSnapshot,
-            _fields(BalanceSnapshot),
-            _snapshots(rng, accounts, snapshots, now, snapshot_first),
-        )
+        load(BalanceSnapshot, _snapshots(rng, accounts, snapshots, now, snapshot_first))
         _stage("snapshots", clock)
-        _reset_sequences()
+        reset_sequences(Order, OrderEvent, BalanceSnapshot)
         for account in accounts:
             last = BalanceSnapshot.objects.filter(account=account).order_by("-taken_at").first()
             AccountBalanceState.objects.update_or_create(
@@ -144,10 +139,6 @@ def _account(name: str, provider: str) -> ProviderAccount:
     account.api_secret = "bench-secret"
     account.save()
     return account
-
-
-def _fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields]
 
 
 def _status(rng: random.Random) -> str:
@@ -300,116 +291,3 @@ def _snapshots(
                 "source": "refresh",
             }
             pk += 1
-
-
-def _load(model: type[models.Model], fields: list[models.Field], rows: Iterator[dict]) -> None:
-    """COPY on PostgreSQL; bulk_create in batches elsewhere. Missing fields get their default."""
-    defaults = {f.attname: _default(f) for f in fields}
-    if connection.vendor != "postgresql":
-        batch: list[models.Model] = []
-        for row in rows:
-            batch.append(model(**{**defaults, **_python(model, row)}))
-            if len(batch) >= 2000:
-                model.objects.bulk_create(batch)
-                batch.clear()
-        model.objects.bulk_create(batch)
-        return
-    names = [f.attname for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor, _without_indexes(cursor, model._meta.db_table):
-        cursor.execute("SET LOCAL synchronous_commit TO off")
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            lines: list[str] = []
-            for row in rows:
-                lines.append("\t".join([_text(row.get(name, defaults[name])) for name in names]))
-                if len(lines) >= 5000:
-                    lines.append("")
-                    copy.write("\n".join(lines))
-                    lines.clear()
-            if lines:
-                lines.append("")
-                copy.write("\n".join(lines))
-
-
-def _text(value: Any) -> str:
-    """One value in COPY's text format (our values never hold tabs, newlines or backslashes)."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-@contextmanager
-def _without_indexes(cursor: Any, table: str) -> Iterator[None]:
-    """Drop the table's plain indexes for the load and build them again after: one sort per
-    index instead of a million insertions into each. Primary keys and unique constraints stay."""
-    cursor.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-        "WHERE i.tablename = %s AND i.schemaname = current_schema() AND NOT EXISTS ("
-        " SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-        [table],
-    )
-    saved = cursor.fetchall()
-    for name, _ in saved:
-        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    # The generated rows only point at rows made just before: skip a foreign-key check per row
-    # where the role may (superuser, as on the bench database); otherwise check them all now,
-    # as indexes cannot be built while deferred checks are pending.
-    replica = _try(cursor, "SET LOCAL session_replication_role TO replica")
-    yield
-    if replica:
-        cursor.execute("SET LOCAL session_replication_role TO origin")
-    else:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    started = time.monotonic()
-    cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
-    for _, definition in saved:
-        cursor.execute(definition)
-    logger.info(
-        "seed_bench_data: %d indexes of %s in %.1f s", len(saved), table, time.monotonic() - started
-    )
-
-
-def _try(cursor: Any, sql: str) -> bool:
-    try:
-        with transaction.atomic():
-            cursor.execute(sql)
-    except DatabaseError:
-        return False
-    return True
-
-
-def _default(field: models.Field) -> Any:
-    if field.has_default() and not callable(field.default):
-        return field.default
-    if field.null:
-        return None
-    if isinstance(field, models.CharField | models.TextField):
-        return ""
-    return field.get_default()
-
-
-def _python(model: type[models.Model], row: dict) -> dict:
-    if model is Order and isinstance(row.get("tx_hashes"), str):
-        return {**row, "tx_hashes": json.loads(row["tx_hashes"])}
-    return row
-
-
-def _reset_sequences() -> None:
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (Order, OrderEvent, BalanceSnapshot):
-            table = model._meta.db_table
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}))",
-                [table],
-            )
