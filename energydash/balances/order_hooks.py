@@ -7,9 +7,20 @@ carried is recorded, and how reconciliation and routing read the ledger and the 
 
 from __future__ import annotations
 
-from energydash.balances import rollups
+from energydash.balances import evidence, rollups
+from energydash.balances.models import ORDER
+from energydash.balances.services import record_balance
 from energydash.orders import hooks
+from energydash.providers.models import ProviderAccount
+
+
+def record_order_balance(account: ProviderAccount, balance_sun: int) -> None:
+    """A balance a provider reported with an order (itrx answers with the balance after it)."""
+    record_balance(account, balance_sun, source=ORDER)
 
 
 def connect() -> None:
     hooks.order_changed.register(rollups.on_order_changed)
+    hooks.balance_reported.register(record_order_balance)
+    hooks.balance_evidence.register(evidence.balance_evidence)
+    hooks.summary_evidence.register(evidence.summary_evidence)

@@ -16,12 +16,16 @@ check energydash.E005 names it at start-up. Money bookkeeping is never skipped i
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from energydash.orders.evidence import Evidence
     from energydash.orders.models import Order
+    from energydash.providers.base import Adapter
+    from energydash.providers.models import ProviderAccount
 
 
 class MissingHook(ImproperlyConfigured):
@@ -62,9 +66,33 @@ order_changed: Hook[[Order, str, str, Collection[str]], None] = Hook(
     "keeps the order rollups right; called inside the transaction of every order change with "
     "(order, from_status, to_status, names of the fields changed)",
 )
-ALL = (order_changed,)
+balance_reported: Hook[[ProviderAccount, int], None] = Hook(
+    "balance_reported",
+    "records the balance a provider reported with an order (itrx's balance after the order)",
+)
+balance_evidence: Hook[[Order, Adapter], Evidence] = Hook(
+    "balance_evidence",
+    "what the account's balance history says about whether an uncertain order was charged",
+)
+summary_evidence: Hook[[Order, Adapter], Evidence | None] = Hook(
+    "summary_evidence",
+    "what the provider's own usage summary says about it (itrx), None when there is no figure",
+)
+ALL = (order_changed, balance_reported, balance_evidence, summary_evidence)
 
 
 def missing() -> list[str]:
-    """Names of the hooks nobody registered (the system check reports them)."""
+    """Names of the hooks nobody registered."""
     return [hook.name for hook in ALL if not hook.registered]
+
+
+def check_hooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """System check energydash.E005 (registered by OrdersConfig.ready): every hook has a handler."""
+    return [
+        checks.Error(
+            f"The orders hook {name!r} has no handler: order code that calls it would fail.",
+            hint="energydash.balances registers it in its AppConfig.ready(): is it installed?",
+            id="energydash.E005",
+        )
+        for name in missing()
+    ]

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import InvalidAddress, format_trx, validate_address
+from energydash.orders import hooks
+from energydash.orders.evidence import MAYBE_CHARGED, NO_EVIDENCE, NONE_CHARGED
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import FINAL, Kind, Order, Status
 from energydash.orders.transitions import note, record_exchanges, transition
@@ -486,7 +488,7 @@ def _placed(order: Order, placed: PlacedOrder, actor: Any, via: str) -> None:
         **fields,
     )
     if "balance_after_sun" in fields:
-        _record_balance(order.account, fields["balance_after_sun"])
+        hooks.balance_reported(order.account, fields["balance_after_sun"])
 
 
 def _placement_failed(
@@ -590,8 +592,8 @@ def conclude_not_found(order: Order, adapter: Adapter, label: str, misses: int) 
         f"{order.account.get_provider_display()} has no order with our reference "
         f"{order.reference} ({misses} lookups)"
     )
-    balance = balance_evidence(order, adapter)
-    summary = summary_evidence(order, adapter)
+    balance = hooks.balance_evidence(order, adapter)  # the ledger (balances/evidence.py)
+    summary = hooks.summary_evidence(order, adapter)
     facts = balance.words + (f"; {summary.words}" if summary else "")
     not_placed = (summary is None or summary.verdict != MAYBE_CHARGED) and (
         balance.verdict == NONE_CHARGED
@@ -620,115 +622,6 @@ def conclude_not_found(order: Order, adapter: Adapter, label: str, misses: int) 
             "placed or not placed. It will not be re-sent automatically."
         ),
     )
-
-
-NONE_CHARGED = "none_charged"
-MAYBE_CHARGED = "maybe_charged"
-NO_EVIDENCE = "no_evidence"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    verdict: str  # NONE_CHARGED / MAYBE_CHARGED / NO_EVIDENCE
-    words: str
-
-    @property
-    def nothing_charged(self) -> bool:
-        return self.verdict == NONE_CHARGED
-
-
-def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
-    """What the account's balance history says about whether this order was charged."""
-    from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
-    from energydash.balances.models import BalanceSnapshot
-    from energydash.balances.services import refresh_account
-
-    account = order.account
-    since = order.created  # the draft is saved just before the request leaves
-    sent_by = order.submitted_at or since
-    cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
-    cost_words = f"this order's {format_trx(cost)} TRX"
-    try:  # one fresh reading, so a charge made during the send is inside the history
-        refresh_account(account, client=adapter.client)
-    except Exception:
-        logger.exception("balance refresh before concluding order %s failed", order.code)
-    readings = BalanceSnapshot.objects.filter(account=account)
-    if not readings.filter(taken_at__lte=since).exists():
-        return Evidence(
-            NO_EVIDENCE, "there is no balance reading of the account from before it was sent"
-        )
-    if not readings.filter(taken_at__gt=sent_by).exists():
-        return Evidence(
-            NO_EVIDENCE,
-            "there is no balance reading of the account since it was sent (the balance could "
-            "not be refreshed)",
-        )
-    decrease = unexplained_decrease_sun(account, since)
-    if decrease is None:
-        return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
-    if decrease >= cost:
-        return Evidence(
-            MAYBE_CHARGED,
-            f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
-            f"since it was sent, enough to cover {cost_words}",
-        )
-    end_times = readings.filter(taken_at__gt=since).values_list("taken_at", flat=True)
-    topups = [
-        iv
-        for iv in build_intervals(account, end_times)
-        if iv.overlaps(since, None) and iv.topup_sun
-    ]
-    if topups:
-        total = sum(iv.topup_sun for iv in topups)
-        return Evidence(
-            MAYBE_CHARGED,
-            f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
-            f"since it was sent, which could hide a charge of {cost_words}",
-        )
-    left = (
-        f"only {format_trx(decrease)} TRX left the account unexplained"
-        if decrease
-        else "no money left the account unexplained"
-    )
-    return Evidence(
-        NONE_CHARGED,
-        f"the balance agrees: since it was sent {left}, less than {cost_words}",
-    )
-
-
-def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:
-    """itrx's own count of this API key's orders for the day the order was sent, against what
-    the console recorded as charged that day; None when there is no such figure."""
-    summary_of = getattr(adapter, "summary", None)
-    if summary_of is None or order.account.provider != "itrx":
-        return None
-    from energydash.balances.ledger_checks import ITRX_ZONE, recorded_for_itrx_day
-
-    sent_day = order.created.astimezone(ITRX_ZONE).date()
-    today = timezone.now().astimezone(ITRX_ZONE).date()
-    if sent_day not in (today, today - timedelta(days=1)):
-        return None
-    adapter.exchanges.clear()
-    try:
-        summary = summary_of()
-    except Exception as exc:  # no figure: the balance alone decides
-        logger.info("itrx summary for order %s not available: %s", order.code, exc)
-        return None
-    finally:
-        record_exchanges(order, adapter.exchanges, label="reconcile:summary")
-    when = "today" if sent_day == today else "yesterday"
-    count = summary.today_count if sent_day == today else summary.yesterday_count
-    total = summary.today_sum_trx if sent_day == today else summary.yesterday_sum_trx
-    recorded = recorded_for_itrx_day(order.account, sent_day)
-    figures = (
-        f"itrx counts {count} order(s) for {format_trx(total)} TRX {when} for this key, "
-        f"energydash recorded {recorded['count']} charged for {format_trx(recorded['sun'])} TRX"
-    )
-    if count == recorded["count"] and total == recorded["sun"]:
-        return Evidence(NONE_CHARGED, f"{figures} (they agree)")
-    if count > recorded["count"] or total > recorded["sun"]:
-        return Evidence(MAYBE_CHARGED, f"{figures}: itrx has more, which may be this order")
-    return Evidence(NO_EVIDENCE, f"{figures} (fewer: no evidence either way)")
 
 
 STATUS_FROM_ADAPTER = {
@@ -833,9 +726,3 @@ def flag_odd_answer(
         last_error=f"Provider answer not usable: {reason}."[:1000],
         **safe,
     )
-
-
-def _record_balance(account: ProviderAccount, balance_sun: int) -> None:
-    from energydash.balances.services import record_balance
-
-    record_balance(account, balance_sun, source="order")
