@@ -78,7 +78,12 @@ summary_evidence: Hook[[Order, Adapter], Evidence | None] = Hook(
     "summary_evidence",
     "what the provider's own usage summary says about it (itrx), None when there is no figure",
 )
-ALL = (order_changed, balance_reported, balance_evidence, summary_evidence)
+known_balances: Hook[[Collection[ProviderAccount]], dict[int, int]] = Hook(
+    "known_balances",
+    "the last recorded balance of each account that has one, by account id, with no provider call",
+)
+
+ALL = (order_changed, balance_reported, balance_evidence, summary_evidence, known_balances)
 
 
 def missing() -> list[str]:

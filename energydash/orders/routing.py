@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from energydash.api.models import Route, RouteAttempt
 from energydash.lib.tron import format_trx
+from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.quotes import quoting_credentials
@@ -96,15 +97,6 @@ def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, st
         return None, str(exc).removeprefix("Could not get a price before placing: ")
 
 
-def _balances(accounts: list[ProviderAccount]) -> dict[int, int]:
-    from energydash.balances.models import AccountBalanceState
-
-    rows = AccountBalanceState.objects.filter(
-        account__in=accounts, balance_sun__isnull=False
-    ).values_list("account_id", "balance_sun")
-    return dict(rows)
-
-
 def candidates(
     request: RouteRequest,
     *,
@@ -123,7 +115,7 @@ def candidates(
     else:  # quotes are reads over HTTP: ask every provider at once
         with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
             prices = list(pool.map(lambda s: _price(s, None), specs))
-    balances = _balances(accounts)
+    balances = hooks.known_balances(accounts)  # the last recorded ones (balances)
     result = []
     for account, (price, reason) in zip(accounts, prices, strict=True):
         row = Candidate(account=account, price_sun=price, reason=reason)
