@@ -22,7 +22,8 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from energydash.orders.models import FINAL, POLLABLE, Order, Status
-from energydash.orders.services import apply_state, reconcile
+from energydash.orders.provider_state import apply_state
+from energydash.orders.reconciliation import reconcile
 from energydash.orders.transitions import note, record_exchanges, transition
 from energydash.providers.base import Adapter, ProviderError
 from energydash.providers.registry import adapter_for

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 
 from energydash.orders import hooks
-from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for

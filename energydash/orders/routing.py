@@ -7,7 +7,7 @@ go to the higher priority. A refusal (rejected, unavailable, or refused before s
 charged) moves on to the next cheapest, up to ENERGYDASH_ROUTING_MAX_ATTEMPTS accounts. An
 unknown outcome stops routing: that order may have been charged and is reconciled first.
 
-Each attempt places through orders.services.place_order with its own idempotency key derived
+Each attempt places through orders.placement.place_order with its own idempotency key derived
 from the route's key, so every attempt is sent at most once, and a route interrupted half way
 can be resumed without sending any attempt twice.
 """
@@ -32,8 +32,9 @@ from energydash.lib.tron import format_trx
 from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind, Order, Status
+from energydash.orders.placement import place_order
 from energydash.orders.quotes import quoting_credentials
-from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, place_order
+from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 
@@ -80,8 +81,6 @@ class Candidate:
 
 def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, str]:
     """The account's all-in price for spec (a read), or the reason it cannot serve it."""
-    from energydash.orders.services import estimate_cost
-
     try:
         spec = check_spec(spec)
     except PlacementRefused as exc:

@@ -16,7 +16,8 @@ from energydash.balances.models import Alert, BalanceSnapshot, LedgerFlag
 from energydash.balances.services import refresh_account
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.providers import base
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for

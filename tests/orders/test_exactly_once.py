@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address, make_box
 

@@ -18,8 +18,9 @@ import pytest
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
+from energydash.orders.placement import place_order
 from energydash.orders.polling import DRAFT_GRACE, MAX_FAILURES, poll_pass
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.spec import OrderSpec
 from energydash.orders.vetting import MAX_SUN
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address
