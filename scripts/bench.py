@@ -481,7 +481,8 @@ from django.db import connection
 from django.utils import timezone
 from energydash.orders.models import Order, Status
 from energydash.orders.polling import poll_pass
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox.models import SandboxAccount, SandboxOrder
 from energydash.sandbox.setup import setup_sandbox
@@ -534,7 +535,8 @@ import json, random, time
 from datetime import timedelta
 from django.utils import timezone
 from energydash.orders.models import Order, OrderEvent, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox.models import SandboxAccount, SandboxOrder
 from tests.sandbox.helpers import address

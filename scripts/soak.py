@@ -3,7 +3,7 @@
 
 Against the sandbox on PostgreSQL, with Redis as the django-q2 broker and two `qcluster` worker
 processes, it places SOAK_ORDERS orders (default 2,000) through the console's placement path
-(energydash.orders.services.place_order) from SOAK_CONCURRENCY threads, across all three
+(energydash.orders.placement.place_order) from SOAK_CONCURRENCY threads, across all three
 providers and every kind, while each sandbox account injects faults at SOAK_FAULT_RATE (10%)
 each: 5xx, hangs ending in 504 before an order exists, answers held past the client's timeout
 after it exists, answers lost to a 502 after it exists, slow delegation, and (itrx) duplicate and
@@ -286,7 +286,8 @@ def submit(sub: Submission, accounts: dict, tally: Tally) -> int | None:
     """One form submission through the console's placing path; the order's id, if any."""
     from django.db import close_old_connections, connection
 
-    from energydash.orders.services import OrderSpec, PlacementRefused, place_order
+    from energydash.orders.placement import place_order
+    from energydash.orders.spec import OrderSpec, PlacementRefused
 
     spec = OrderSpec(
         account=accounts[sub.provider],

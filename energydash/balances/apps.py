@@ -13,9 +13,11 @@ class BalancesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_schedules, sender=self)
+        from energydash.balances import order_hooks
         from energydash.balances.rollups import connect_signals
 
         connect_signals()
+        order_hooks.connect()  # the money work orders hand up (orders/hooks.py)
 
 
 def _ensure_schedules(sender: Any, **kwargs: Any) -> None:

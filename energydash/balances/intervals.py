@@ -13,7 +13,7 @@ Which timestamp places money in an interval (the rule the README repeats):
 
 - A charge is placed at the order's ``submitted_at``: the moment energydash recorded that the
   provider accepted the order (or that the send ended in doubt). itrx answers an order with the
-  balance after it, and that balance is recorded (``orders.services._record_balance``) right after
+  balance after it, and that balance is recorded (``orders.hooks.balance_reported``) right after
   ``submitted_at`` is written, so the charge lands in the interval that ends at that order
   snapshot. The amount is ``cost_sun`` (the provider's figure), else ``quoted_cost_sun``.
 - Charged: orders submitted, delegating, completed or refunded, and failed orders that the

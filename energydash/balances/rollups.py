@@ -38,7 +38,7 @@ time-zone function per row in SQL. Changing TIME_ZONE needs `manage.py rebuild_r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -330,8 +330,27 @@ def _on_order_saved(sender: type[Order], instance: Order, **kwargs: object) -> N
     refresh_order(instance)
 
 
+# What the order rollups add up besides the status: an update that changes none of these (a note,
+# a poll's tx hashes) leaves every rollup as it was.
+ROLLUP_FIELDS = frozenset(
+    {"cost_sun", "quoted_cost_sun", "energy", "burn_sun_per_energy", "kind", "account", "created"}
+)
+
+
+def on_order_changed(
+    order: Order, from_status: str, to_status: str, fields: Collection[str]
+) -> None:
+    """An order's conditional UPDATE (orders.transitions.transition) just matched: bring its
+    buckets along, in that transaction and under the (account, day) lock (orders.hooks)."""
+    if from_status == Status.DRAFT and to_status != Status.DRAFT:
+        # Its first entry in the rollups (drafts are left out): added, not recounted.
+        add_sent_order(order.pk, order.account_id, order.created)
+    elif to_status != from_status or ROLLUP_FIELDS.intersection(fields):
+        refresh_bucket(order.account_id, order.created)
+
+
 def connect_signals() -> None:
-    """Order.save()/create()/delete() keep rollups right; queryset .update() calls
-    refresh_order itself (orders.transitions.transition does)."""
+    """Order.save()/create()/delete() keep rollups right; queryset .update() callers refresh
+    them themselves (orders.transitions.transition does, through on_order_changed)."""
     post_save.connect(_on_order_saved, sender=Order, dispatch_uid="rollups-order-saved")
     post_delete.connect(_on_order_saved, sender=Order, dispatch_uid="rollups-order-deleted")

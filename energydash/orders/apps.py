@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -13,6 +14,9 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_schedules, sender=self)
+        from energydash.orders.hooks import check_hooks
+
+        checks.register(check_hooks)
 
 
 def _ensure_schedules(sender: Any, **kwargs: Any) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 
-from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.orders import hooks
+from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
@@ -100,12 +101,6 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
 
 def _add_known_balances(rows: list[QuoteRow]) -> None:
     """Each row's account balance as last recorded: one query for all rows, no provider call."""
-    from energydash.balances.models import AccountBalanceState
-
-    known = dict(
-        AccountBalanceState.objects.filter(
-            account__in=[row.account for row in rows], balance_sun__isnull=False
-        ).values_list("account_id", "balance_sun")
-    )
+    known = hooks.known_balances([row.account for row in rows])
     for row in rows:
         row.balance_sun = known.get(row.account.pk)

@@ -1,13 +1,11 @@
 """Best-price routing with failover, shared by the API, the console's "best price" and batches.
 
-Rules: without a pinned account, the request goes to the cheapest enabled account that can
-serve it (kind and period offered, within the provider's min/max energy, within the account's
-spend limits, with the balance to pay where a balance is known, within max_cost); equal prices
-go to the higher priority. A refusal (rejected, unavailable, or refused before sending: nothing
-charged) moves on to the next cheapest, up to ENERGYDASH_ROUTING_MAX_ATTEMPTS accounts. An
-unknown outcome stops routing: that order may have been charged and is reconciled first.
+Rules: the request goes to the cheapest eligible account (candidates.py). A refusal (rejected,
+unavailable, or refused before sending: nothing charged) moves on to the next cheapest, up to
+ENERGYDASH_ROUTING_MAX_ATTEMPTS accounts. An unknown outcome stops routing: that order may have
+been charged and is reconciled first.
 
-Each attempt places through orders.services.place_order with its own idempotency key derived
+Each attempt places through orders.placement.place_order with its own idempotency key derived
 from the route's key, so every attempt is sent at most once, and a route interrupted half way
 can be resumed without sending any attempt twice.
 """
@@ -16,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,153 +23,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from energydash.lib.tron import format_trx
-from energydash.orders.limits import limit_violation
-from energydash.orders.models import Kind, Order, Route, RouteAttempt, Status
-from energydash.orders.quotes import quoting_credentials
-from energydash.orders.services import OrderSpec, PlacementRefused, check_spec, place_order
-from energydash.providers.models import ProviderAccount
-from energydash.providers.registry import adapter_for
+from energydash.orders.candidates import Candidate, RouteRequest, candidates, no_route_problem
+from energydash.orders.models import Order, Route, RouteAttempt, Status
+from energydash.orders.placement import place_order
+from energydash.orders.spec import PlacementRefused
 
 # A route is claimed for this long; a claim left by a crashed process can then be taken over.
 CLAIM_SECONDS = 300
 ACCEPTED = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
-
-
-@dataclass(frozen=True)
-class RouteRequest:
-    """What to buy, without (or with a pinned) account."""
-
-    receive_address: str
-    energy: int | None
-    period: str = "1H"
-    activate: bool = False
-    kind: str = Kind.ENERGY
-    account: ProviderAccount | None = None
-    max_cost_sun: int | None = None
-
-    def spec(self, account: ProviderAccount) -> OrderSpec:
-        return OrderSpec(
-            account=account,
-            kind=self.kind,
-            receive_address=self.receive_address,
-            energy=self.energy,
-            period=self.period,
-            activate=self.activate,
-        )
-
-
-@dataclass
-class Candidate:
-    """An account's price for the request, or why it cannot take it."""
-
-    account: ProviderAccount
-    price_sun: int | None = None
-    reason: str = ""
-
-    @property
-    def eligible(self) -> bool:
-        return self.price_sun is not None and not self.reason
-
-
-def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, str]:
-    """The account's all-in price for spec (a read), or the reason it cannot serve it."""
-    from energydash.orders.services import estimate_cost
-
-    try:
-        spec = check_spec(spec)
-    except PlacementRefused as exc:
-        return None, str(exc)
-    credentials = quoting_credentials(
-        spec.account.credentials(), float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
-    )
-    adapter = adapter_for(credentials, client, read_retries=0)
-    try:
-        total, _quote = estimate_cost(spec, adapter)
-        return total, ""
-    except PlacementRefused as exc:
-        return None, str(exc).removeprefix("Could not get a price before placing: ")
-
-
-def _balances(accounts: list[ProviderAccount]) -> dict[int, int]:
-    from energydash.balances.models import AccountBalanceState
-
-    rows = AccountBalanceState.objects.filter(
-        account__in=accounts, balance_sun__isnull=False
-    ).values_list("account_id", "balance_sun")
-    return dict(rows)
-
-
-def candidates(
-    request: RouteRequest,
-    *,
-    exclude: set[int] | frozenset[int] = frozenset(),
-    client: httpx.Client | None = None,
-) -> list[Candidate]:
-    """Every enabled account (or the pinned one) priced and judged; eligible cheapest first."""
-    if request.account is not None:
-        accounts = [request.account]
-    else:
-        accounts = list(ProviderAccount.objects.filter(enabled=True))
-    accounts = [a for a in accounts if a.pk not in exclude]
-    specs = [request.spec(a) for a in accounts]
-    if client is not None or len(specs) < 2:
-        prices = [_price(s, client) for s in specs]
-    else:  # quotes are reads over HTTP: ask every provider at once
-        with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
-            prices = list(pool.map(lambda s: _price(s, None), specs))
-    balances = _balances(accounts)
-    result = []
-    for account, (price, reason) in zip(accounts, prices, strict=True):
-        row = Candidate(account=account, price_sun=price, reason=reason)
-        if price is not None and not reason:
-            row.reason = _ineligible(account, price, request.max_cost_sun, balances)
-        result.append(row)
-    result.sort(
-        key=lambda c: (
-            not c.eligible,
-            c.price_sun if c.price_sun is not None else 0,
-            -c.account.priority,
-            c.account.name,
-        )
-    )
-    return result
-
-
-def _ineligible(
-    account: ProviderAccount, price: int, max_cost: int | None, balances: dict[int, int]
-) -> str:
-    if max_cost is not None and price > max_cost:
-        return (
-            f"{account.name} quotes {format_trx(price)} TRX, above the maximum cost of "
-            f"{format_trx(max_cost)} TRX."
-        )
-    violation = limit_violation(account, price)
-    if violation:
-        return violation
-    balance = balances.get(account.pk)
-    if balance is not None and balance < price:
-        return (
-            f"{account.name}'s last known balance of {format_trx(balance)} TRX cannot pay "
-            f"{format_trx(price)} TRX."
-        )
-    return ""
-
-
-def best(request: RouteRequest, *, client: httpx.Client | None = None) -> Candidate | None:
-    """The account routing would try first, or None (used by batch plans)."""
-    rows = candidates(request, client=client)
-    return rows[0] if rows and rows[0].eligible else None
-
-
-def no_route_problem(rows: list[Candidate]) -> str:
-    if not rows:
-        return "No enabled provider account: add one in admin."
-    reasons = "; ".join(f"{c.account.name}: {c.reason}" for c in rows if c.reason)
-    return f"No account can take this order. {reasons}"
-
-
-# Routes ---------------------------------------------------------------------------------------
 
 
 def body_hash(payload: dict[str, Any]) -> str:

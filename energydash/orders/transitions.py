@@ -7,7 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from energydash.orders.models import FINAL, Order, OrderEvent, Status
+from energydash.orders import hooks
+from energydash.orders.models import FINAL, Order, OrderEvent
 from energydash.orders.signals import send_settled
 from energydash.providers.base import Exchange
 
@@ -49,13 +50,6 @@ def clean_text(text: str) -> str:
     return (text or "").replace("\x00", "\\u0000")
 
 
-# What the order rollups add up besides the status (balances/rollups.py): an update that
-# changes none of these (a note, a poll's tx hashes) leaves every rollup as it was.
-ROLLUP_FIELDS = frozenset(
-    {"cost_sun", "quoted_cost_sun", "energy", "burn_sun_per_energy", "kind", "account", "created"}
-)
-
-
 def transition(
     order: Order,
     to_status: str,
@@ -84,15 +78,9 @@ def transition(
         changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
         if not changed:
             return False
-        # The rollups (owned by balances; imported here, late, for the apps' load order) follow
-        # in the same transaction, under a per-(account, day) lock: see balances/rollups.py.
-        from energydash.balances import rollups
-
-        if from_status == Status.DRAFT and to_status != Status.DRAFT:
-            # Its first entry in the rollups (drafts are left out): added, not recounted.
-            rollups.add_sent_order(order.pk, order.account_id, order.created)
-        elif to_status != from_status or ROLLUP_FIELDS.intersection(fields):
-            rollups.refresh_bucket(order.account_id, order.created)
+        # The rollups (owned by balances, wired through orders.hooks) follow in the same
+        # transaction, under a per-(account, day) lock: see balances/rollups.py.
+        hooks.order_changed(order, from_status, to_status, fields.keys())
         if to_status != from_status or message:
             OrderEvent.objects.create(
                 order=order,

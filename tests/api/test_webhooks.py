@@ -14,7 +14,8 @@ from django.utils import timezone
 from energydash.api.models import WebhookDelivery
 from energydash.api.webhooks import deliver, deliver_due
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.orders.transitions import transition
 from tests.api.conftest import address, box, issue
 

@@ -17,7 +17,8 @@ from energydash.balances.services import refresh_account
 from energydash.demo import seed
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.providers import base
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for

@@ -8,7 +8,8 @@ import httpx
 
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.services import state_for
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from tests.balances.factories import ADDRESS
 
 INDEX = {"balance": 813_892_429_257, "minimum_order_energy": 10_000, "maximum_order_energy": 10**8}

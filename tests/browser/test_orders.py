@@ -7,8 +7,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from energydash.orders.models import Order, Status
+from energydash.orders.placement_outcome import FIRST_POLL_SECONDS
 from energydash.orders.polling import poll_pass
-from energydash.orders.services import FIRST_POLL_SECONDS
 from energydash.sandbox.models import SandboxOrder
 from tests.browser.test_login import csp_violations
 from tests.orders.conftest import address

@@ -18,7 +18,8 @@ from energydash.balances.models import AccountBalanceState
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders import quotes
 from energydash.orders.models import Order
-from energydash.orders.services import OrderSpec, PlacementRefused, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec, PlacementRefused
 from energydash.providers.credentials import UNREADABLE
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox.models import SandboxAccount, SandboxOrder

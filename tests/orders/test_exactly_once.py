@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address, make_box
 
@@ -171,7 +172,8 @@ def test_a_placing_answer_that_arrives_after_the_poller_took_the_draft_is_still_
     """A provider slower than DRAFT_GRACE: the poller has moved the draft to unknown while the
     request was out. The answer (id, cost) still lands, on the order's current status; nothing
     is sent twice."""
-    from energydash.orders.polling import DRAFT_GRACE, poll_pass
+    from energydash.orders.polling import poll_pass
+    from energydash.orders.tracking import DRAFT_GRACE
     from tests.orders.test_hostile_provider import Rewriting
 
     inner = httpx.WSGITransport(app=wsgi_app)

@@ -18,8 +18,10 @@ import pytest
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
-from energydash.orders.polling import DRAFT_GRACE, MAX_FAILURES, poll_pass
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.polling import poll_pass
+from energydash.orders.spec import OrderSpec
+from energydash.orders.tracking import DRAFT_GRACE, MAX_FAILURES
 from energydash.orders.vetting import MAX_SUN
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address
@@ -211,7 +213,7 @@ def test_an_order_whose_processing_keeps_failing_goes_to_review_with_the_error(
         def broken(*args, **kwargs):
             raise ZeroDivisionError("a bug reading the answer")
 
-        monkeypatch.setattr("energydash.orders.polling.apply_state", broken)
+        monkeypatch.setattr("energydash.orders.tracking.apply_state", broken)
         start = timezone.now()
         for n in range(1, MAX_FAILURES + 1):
             poll_pass(now=start + timezone.timedelta(minutes=n), client=client)

@@ -6,7 +6,8 @@ import pytest
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, PlacementRefused, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec, PlacementRefused
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address, unactivated
 
@@ -161,9 +162,9 @@ def test_an_accepted_order_whose_recording_fails_once_is_recorded_by_the_second_
 ):
     """The exchange, the placed state and the audit row are one transaction; if it fails, nothing
     of it stays half-written and each part is recorded again on its own."""
-    from energydash.orders import services
+    from energydash.orders import placement_outcome
 
-    real = services.vet_placed
+    real = placement_outcome.vet_placed
     calls = []
 
     def flaky(order, placed):
@@ -172,7 +173,7 @@ def test_an_accepted_order_whose_recording_fails_once_is_recorded_by_the_second_
             raise RuntimeError("database hiccup")
         return real(order, placed)
 
-    monkeypatch.setattr(services, "vet_placed", flaky)
+    monkeypatch.setattr(placement_outcome, "vet_placed", flaky)
     order = place_order(spec(itrx), client=http)
     order.refresh_from_db()
     assert len(calls) == 2
@@ -187,12 +188,12 @@ def test_an_accepted_order_whose_recording_fails_once_is_recorded_by_the_second_
 def test_an_accepted_order_that_cannot_be_recorded_goes_to_review_never_stays_draft(
     tronzap, http, monkeypatch
 ):
-    from energydash.orders import services
+    from energydash.orders import placement_outcome
 
     def broken(order, placed):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "vet_placed", broken)
+    monkeypatch.setattr(placement_outcome, "vet_placed", broken)
     order = place_order(spec(tronzap), client=http)
     order.refresh_from_db()
     assert order.status == Status.NEEDS_REVIEW

@@ -12,8 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
+from energydash.orders.placement import place_order
 from energydash.orders.polling import LEASE, claim_due, poll_pass
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.spec import OrderSpec
 from tests.orders.conftest import address, make_box
 from tests.waiting import DEADLINE_SECONDS
 

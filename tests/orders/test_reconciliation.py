@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from energydash.orders.models import Order, Status
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from energydash.sandbox.models import SandboxOrder
 from tests.orders.conftest import address, make_box
 from tests.waiting import SettlingTransport

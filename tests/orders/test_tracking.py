@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.orders.models import Order, Status
+from energydash.orders.placement import place_order
 from energydash.orders.polling import next_delay, poll_pass
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.spec import OrderSpec
 from energydash.providers.itrx import sign
 from tests.orders.conftest import address, make_box
 

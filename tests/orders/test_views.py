@@ -13,13 +13,13 @@ ALICE = address("alice")
 @pytest.fixture
 def wsgi_clients(monkeypatch, http):
     """Route every adapter the views build through the in-process sandbox."""
-    from energydash.orders import quotes, services
+    from energydash.orders import placement, quotes
     from energydash.providers import registry
 
     def through_sandbox(credentials, client=None, **kw):
         return registry.adapter_for(credentials, http, **kw)
 
-    monkeypatch.setattr(services, "adapter_for", through_sandbox)
+    monkeypatch.setattr(placement, "adapter_for", through_sandbox)
     monkeypatch.setattr(quotes, "adapter_for", through_sandbox)
 
 

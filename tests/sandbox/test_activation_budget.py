@@ -8,7 +8,8 @@ import pytest
 
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order
-from energydash.orders.services import OrderSpec, PlacementRefused, estimate_cost, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec, PlacementRefused, estimate_cost
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 from energydash.sandbox.models import SandboxAccount, SandboxOrder

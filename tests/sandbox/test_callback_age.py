@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from energydash.orders.models import Order
-from energydash.orders.services import OrderSpec, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec
 from tests.orders.conftest import make_box
 from tests.orders.test_tracking import callback, payload_for
 from tests.sandbox.helpers import address

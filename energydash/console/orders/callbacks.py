@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from energydash.orders.models import FINAL, Order
-from energydash.orders.services import apply_state, flag_odd_answer
+from energydash.orders.provider_state import apply_state, flag_odd_answer
 from energydash.orders.transitions import note, record_exchanges
 from energydash.orders.vetting import (
     Vetted,

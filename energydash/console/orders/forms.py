@@ -7,7 +7,7 @@ from django.http import QueryDict
 
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.orders.models import Kind
-from energydash.orders.services import OrderSpec
+from energydash.orders.spec import OrderSpec
 from energydash.providers.base import PERIODS
 from energydash.providers.models import ProviderAccount
 

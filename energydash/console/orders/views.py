@@ -27,6 +27,7 @@ from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.lib.tron import format_trx
 from energydash.orders import quotes as quote_service
 from energydash.orders.models import Kind, Order, Status
+from energydash.orders.placement import place_order
 from energydash.orders.review import (
     ReopenRefused,
     can_reopen,
@@ -34,7 +35,7 @@ from energydash.orders.review import (
     mark_placed,
     reopen,
 )
-from energydash.orders.services import PlacementRefused, place_order
+from energydash.orders.spec import PlacementRefused
 from energydash.providers.models import ProviderAccount
 
 

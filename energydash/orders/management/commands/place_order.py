@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from energydash.lib.tron import format_trx
 from energydash.orders.models import Kind, Status
-from energydash.orders.services import OrderSpec, PlacementRefused, place_order
+from energydash.orders.placement import place_order
+from energydash.orders.spec import OrderSpec, PlacementRefused
 from energydash.providers.models import ProviderAccount
 
 

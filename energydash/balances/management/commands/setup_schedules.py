@@ -8,6 +8,8 @@ from energydash.balances import schedules as balance_schedules
 from energydash.orders import schedules as order_schedules
 
 
+# Here, not in orders: it sets up the schedules of orders and of balances, and only a layer at or
+# above balances may import both (pyproject.toml [tool.importlinter]).
 class Command(BaseCommand):
     help = "Create or update every django-q2 schedule of energydash (idempotent)."
 

@@ -1,0 +1,115 @@
+"""The ledger's evidence on an uncertain order: was it charged?
+
+Reconciliation (orders/reconciliation.py) asks for it through orders.hooks (balance_evidence,
+summary_evidence) when a provider keeps saying it has no such order; it only weighs the
+verdicts. Reading the balance history and itrx's usage summary against what the console
+recorded is ledger work, so it lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
+from energydash.balances.ledger_checks import ITRX_ZONE, recorded_for_itrx_day
+from energydash.balances.models import BalanceSnapshot
+from energydash.balances.services import refresh_account
+from energydash.lib.tron import format_trx
+from energydash.orders.evidence import MAYBE_CHARGED, NO_EVIDENCE, NONE_CHARGED, Evidence
+from energydash.orders.models import Order
+from energydash.orders.transitions import record_exchanges
+from energydash.providers.base import Adapter
+
+# The order's story: these lines belong with the reconciliation that asked for the evidence.
+logger = logging.getLogger("energydash.orders")
+
+
+def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
+    """What the account's balance history says about whether this order was charged."""
+    account = order.account
+    since = order.created  # the draft is saved just before the request leaves
+    sent_by = order.submitted_at or since
+    cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
+    cost_words = f"this order's {format_trx(cost)} TRX"
+    try:  # one fresh reading, so a charge made during the send is inside the history
+        refresh_account(account, client=adapter.client)
+    except Exception:
+        logger.exception("balance refresh before concluding order %s failed", order.code)
+    readings = BalanceSnapshot.objects.filter(account=account)
+    if not readings.filter(taken_at__lte=since).exists():
+        return Evidence(
+            NO_EVIDENCE, "there is no balance reading of the account from before it was sent"
+        )
+    if not readings.filter(taken_at__gt=sent_by).exists():
+        return Evidence(
+            NO_EVIDENCE,
+            "there is no balance reading of the account since it was sent (the balance could "
+            "not be refreshed)",
+        )
+    decrease = unexplained_decrease_sun(account, since)
+    if decrease is None:
+        return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
+    if decrease >= cost:
+        return Evidence(
+            MAYBE_CHARGED,
+            f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
+            f"since it was sent, enough to cover {cost_words}",
+        )
+    end_times = readings.filter(taken_at__gt=since).values_list("taken_at", flat=True)
+    topups = [
+        iv
+        for iv in build_intervals(account, end_times)
+        if iv.overlaps(since, None) and iv.topup_sun
+    ]
+    if topups:
+        total = sum(iv.topup_sun for iv in topups)
+        return Evidence(
+            MAYBE_CHARGED,
+            f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
+            f"since it was sent, which could hide a charge of {cost_words}",
+        )
+    left = (
+        f"only {format_trx(decrease)} TRX left the account unexplained"
+        if decrease
+        else "no money left the account unexplained"
+    )
+    return Evidence(
+        NONE_CHARGED,
+        f"the balance agrees: since it was sent {left}, less than {cost_words}",
+    )
+
+
+def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:
+    """itrx's own count of this API key's orders for the day the order was sent, against what
+    the console recorded as charged that day; None when there is no such figure."""
+    summary_of = getattr(adapter, "summary", None)
+    if summary_of is None or order.account.provider != "itrx":
+        return None
+    sent_day = order.created.astimezone(ITRX_ZONE).date()
+    today = timezone.now().astimezone(ITRX_ZONE).date()
+    if sent_day not in (today, today - timedelta(days=1)):
+        return None
+    adapter.exchanges.clear()
+    try:
+        summary = summary_of()
+    except Exception as exc:  # no figure: the balance alone decides
+        logger.info("itrx summary for order %s not available: %s", order.code, exc)
+        return None
+    finally:
+        record_exchanges(order, adapter.exchanges, label="reconcile:summary")
+    when = "today" if sent_day == today else "yesterday"
+    count = summary.today_count if sent_day == today else summary.yesterday_count
+    total = summary.today_sum_trx if sent_day == today else summary.yesterday_sum_trx
+    recorded = recorded_for_itrx_day(order.account, sent_day)
+    figures = (
+        f"itrx counts {count} order(s) for {format_trx(total)} TRX {when} for this key, "
+        f"energydash recorded {recorded['count']} charged for {format_trx(recorded['sun'])} TRX"
+    )
+    if count == recorded["count"] and total == recorded["sun"]:
+        return Evidence(NONE_CHARGED, f"{figures} (they agree)")
+    if count > recorded["count"] or total > recorded["sun"]:
+        return Evidence(MAYBE_CHARGED, f"{figures}: itrx has more, which may be this order")
+    return Evidence(NO_EVIDENCE, f"{figures} (fewer: no evidence either way)")

@@ -1,0 +1,37 @@
+"""balances' side of orders.hooks: the money work order code hands up, registered at start-up.
+
+BalancesConfig.ready() calls connect(). Orders never import balances; these handlers are how
+an order change still moves the rollups in its own transaction, how a balance an order answer
+carried is recorded, and how reconciliation and routing read the ledger and the balances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from energydash.balances import evidence, rollups
+from energydash.balances.models import ORDER, AccountBalanceState
+from energydash.balances.services import record_balance
+from energydash.orders import hooks
+from energydash.providers.models import ProviderAccount
+
+
+def record_order_balance(account: ProviderAccount, balance_sun: int) -> None:
+    """A balance a provider reported with an order (itrx answers with the balance after it)."""
+    record_balance(account, balance_sun, source=ORDER)
+
+
+def known_balances(accounts: Collection[ProviderAccount]) -> dict[int, int]:
+    """Each account's balance as last recorded: one query for all, no provider call."""
+    rows = AccountBalanceState.objects.filter(
+        account__in=accounts, balance_sun__isnull=False
+    ).values_list("account_id", "balance_sun")
+    return dict(rows)
+
+
+def connect() -> None:
+    hooks.order_changed.register(rollups.on_order_changed)
+    hooks.balance_reported.register(record_order_balance)
+    hooks.balance_evidence.register(evidence.balance_evidence)
+    hooks.summary_evidence.register(evidence.summary_evidence)
+    hooks.known_balances.register(known_balances)
