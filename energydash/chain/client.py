@@ -126,9 +126,12 @@ class NodeClient:
             started = time.monotonic()
             try:
                 request = self.client.build_request(
-                    "POST", self.base_url + path, content=content, headers=headers,
+                    "POST",
+                    self.base_url + path,
+                    content=content,
+                    headers=headers,
                     timeout=self._timeout,
-                )  # fmt: skip
+                )
                 response = self.client.send(request)
                 response.read()
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
