@@ -37,13 +37,6 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def _no_real_node(settings):
-    """Nothing in these tests may reach TronGrid: the default node is off unless a test says."""
-    settings.ENERGYDASH_TRON_API_URL = ""
-    settings.ENERGYDASH_TRON_API_KEY = ""
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
