@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_q",
     "energydash.core",
     "energydash.providers",
+    "energydash.chain",
     "energydash.sandbox",
     "energydash.orders",
     "energydash.balances",
@@ -288,6 +289,20 @@ for _name in (
         raise ImproperlyConfigured(f"{_name} must be at least 1 (minutes)")
 if not 0 <= ENERGYDASH_ALERT_MARGIN_PERCENT <= 1000:
     raise ImproperlyConfigured("ENERGYDASH_ALERT_MARGIN_PERCENT must be between 0 and 1000")
+# The chain reader (README "The chain reader"): a TRON full node's HTTP API or TronGrid. An empty
+# URL means not configured: chain readings then say "not verified", never an error. The key is sent
+# as the TRON-PRO-API-KEY header and is never logged or recorded. QPS is the request budget shared
+# by every process (counted in the cache).
+ENERGYDASH_TRON_API_URL = env_str("ENERGYDASH_TRON_API_URL", "https://api.trongrid.io").strip()
+ENERGYDASH_TRON_API_URL = ENERGYDASH_TRON_API_URL.rstrip("/")
+ENERGYDASH_TRON_API_KEY = env_str("ENERGYDASH_TRON_API_KEY").strip()
+ENERGYDASH_TRON_API_QPS = env_int("ENERGYDASH_TRON_API_QPS", 10)
+if ENERGYDASH_TRON_API_URL and not ENERGYDASH_TRON_API_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        "ENERGYDASH_TRON_API_URL must be an http:// or https:// URL (or empty: not configured)"
+    )
+if not 1 <= ENERGYDASH_TRON_API_QPS <= 10_000:
+    raise ImproperlyConfigured("ENERGYDASH_TRON_API_QPS must be between 1 and 10000")
 # An open order older than this is flagged needs_review for a person.
 ENERGYDASH_ORDER_STUCK_MINUTES = env_int("ENERGYDASH_ORDER_STUCK_MINUTES", 30)
 # Orders one polling pass looks at in parallel (threads waiting on providers), per worker.

@@ -12,7 +12,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from energydash.core.forms import write_only_field
 from energydash.lib.crypto import mask
-from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
+from energydash.sandbox.models import (
+    ChainAccount,
+    ChainDelegation,
+    ChainNetwork,
+    SandboxAccount,
+    SandboxAddress,
+    SandboxCallback,
+    SandboxOrder,
+)
 
 
 class SandboxAccountForm(forms.ModelForm):
@@ -123,6 +131,19 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "Simulated chain (what lands on chain for each energy order)",
+            {
+                "fields": (
+                    "delegator_address",
+                    "chain_never_delegates",
+                    "chain_delegated_percent",
+                    "chain_late_seconds",
+                    "chain_undelegate_after_seconds",
+                    "chain_other_party_percent",
+                )
+            },
+        ),
     )
 
     @admin.display(description="stored API key")
@@ -190,3 +211,37 @@ class SandboxOrderAdmin(admin.ModelAdmin):
 class SandboxCallbackAdmin(admin.ModelAdmin):
     list_display = ("order", "url", "attempts", "last_status", "next_attempt_at", "delivered_at")
     list_filter = ("last_status",)
+
+
+@admin.register(ChainNetwork)
+class ChainNetworkAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "total_energy_limit",
+        "total_energy_weight",
+        "rate_limit_qps",
+        "rate_limit_status",
+    )
+
+
+@admin.register(ChainAccount)
+class ChainAccountAdmin(admin.ModelAdmin):
+    list_display = ("address", "balance_sun", "holds_usdt", "created_at")
+    search_fields = ("address",)
+
+
+@admin.register(ChainDelegation)
+class ChainDelegationAdmin(admin.ModelAdmin):
+    list_display = (
+        "receiver",
+        "delegator",
+        "staked_sun",
+        "lands_at",
+        "expires_at",
+        "undelegated_at",
+        "by_other_party",
+        "order",
+    )
+    list_filter = ("by_other_party", "resource")
+    search_fields = ("receiver", "delegator", "txid", "order__ref")
+    raw_id_fields = ("order",)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from energydash.sandbox import faults
+from energydash.sandbox.chain_state import undelegate
 from energydash.sandbox.http import endpoint, json_response
 from energydash.sandbox.itrx_auth import account_for, detail, forbidden, verify_signed_body
 from energydash.sandbox.itrx_fields import Fields
@@ -255,7 +257,10 @@ def order_reclaim(request: HttpRequest) -> HttpResponse:
     if order is None:
         return _errno("Order not found", 404)
     now = timezone.now()
-    SandboxOrder.objects.filter(pk=order.pk, reclaimed_at__isnull=True).update(
-        reclaimed_at=max(now, order.delegated_at())
-    )
+    reclaimed_at = max(now, order.delegated_at())
+    with transaction.atomic():
+        if SandboxOrder.objects.filter(pk=order.pk, reclaimed_at__isnull=True).update(
+            reclaimed_at=reclaimed_at
+        ):
+            undelegate(order, reclaimed_at)
     return json_response({"errno": 0, "message": "request accept"})

@@ -7,14 +7,30 @@ from datetime import datetime, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from energydash.lib.crypto import EncryptedTextField
 from energydash.providers.models import Provider
+from energydash.sandbox.chain_models import (
+    ChainAccount,
+    ChainDelegation,
+    ChainNetwork,
+    sandbox_address,
+)
 from energydash.sandbox.defaults import ITRX_DAY_PRICES_SUN, PROVIDER_DEFAULTS
 
+__all__ = [
+    "ChainAccount",
+    "ChainDelegation",
+    "ChainNetwork",
+    "SandboxAccount",
+    "SandboxAddress",
+    "SandboxCallback",
+    "SandboxOrder",
+]
 RATE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 
 def key_digest(key: str) -> str:
@@ -127,6 +143,37 @@ class SandboxAccount(models.Model):
         help_text="itrx: share of delivered callbacks followed by a stale 'delegating' one "
         "(status 30), arriving after the final status.",
     )
+    # The simulated chain (chain_state.record_delegation): what lands on chain for an energy order.
+    delegator_address = models.CharField(
+        max_length=34,
+        blank=True,
+        help_text="The address this account delegates energy from. Blank: one derived from the "
+        "name.",
+    )
+    chain_never_delegates = models.BooleanField(
+        default=False, help_text="Chain fault: orders complete, but nothing is delegated."
+    )
+    chain_delegated_percent = models.PositiveSmallIntegerField(
+        default=100,
+        validators=PERCENT,
+        help_text="Chain fault below 100: only this share of an order's energy is delegated.",
+    )
+    chain_late_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="Chain fault: the delegation lands this long after the order reports it done.",
+    )
+    chain_undelegate_after_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Chain fault: the delegation is taken back this long after it lands, before the "
+        "period paid for ends. Blank: at the end of the period.",
+    )
+    chain_other_party_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=PERCENT,
+        help_text="Chain fault above 0: someone else delegates this share of the order's energy "
+        "to the same receiver at the same moment.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,6 +192,7 @@ class SandboxAccount(models.Model):
             if getattr(self, field) is None:
                 setattr(self, field, value)
         self.api_key_digest = key_digest(self.api_key.reveal() if self.api_key else "")
+        self.delegator_address = self.delegator_address or self.delegator()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "api_key" in update_fields:  # type: ignore[operator]
             kwargs["update_fields"] = [*update_fields, "api_key_digest"]  # type: ignore[misc]
@@ -156,6 +204,14 @@ class SandboxAccount(models.Model):
         if not key:
             return None
         return cls.objects.filter(provider=provider, api_key_digest=key_digest(key)).first()
+
+    def delegator(self) -> str:
+        """The address this account's energy is delegated from on the simulated chain."""
+        return self.delegator_address or sandbox_address(f"sandbox delegator:{self.name}")
+
+    def other_party(self) -> str:
+        """The stranger who delegates beside this account (knob chain_other_party_percent)."""
+        return sandbox_address(f"sandbox other party:{self.name}")
 
     @property
     def secret(self) -> str:
@@ -287,6 +343,12 @@ class SandboxOrder(models.Model):
                 SandboxAccount.objects.filter(pk=self.account_id).update(
                     balance_sun=F("balance_sun") + self.cost_sun
                 )
+                # A refunded order was not delivered: its delegation leaves the chain (or never
+                # lands, when it had not yet).
+                now = timezone.now()
+                self.chain_delegations.filter(by_other_party=False).filter(
+                    Q(undelegated_at__isnull=True) | Q(undelegated_at__gt=now)
+                ).update(undelegated_at=now)
         self.refresh_from_db(fields=["refund_sun"])
         return bool(done)
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from energydash.lib.tron import InvalidAddress, address_from_payload, validate_address
+from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.providers.credentials import NETTS
 from energydash.sandbox import faults
 from energydash.sandbox.http import as_int, endpoint, json_response, parse_json
@@ -22,7 +22,6 @@ from energydash.sandbox.placement import place_order
 from energydash.sandbox.pricing import energy_cost_sun, sun_number, trx_number
 
 ENERGY_BUFFER = 50  # "+50 units added automatically to compensate the provider (free)"
-DELEGATE_POOL = address_from_payload(b"sandbox-netts-pool01")
 TRX_RATE_USD = 0.30
 NETWORK_ENERGY_FEE_SUN = 100
 Handler = Callable[[HttpRequest, SandboxAccount], HttpResponse]
@@ -241,7 +240,7 @@ def _order_answer(order: SandboxOrder) -> dict[str, Any]:
                 "orderId": order.ref,
                 "paidTRX": paid,
                 "hash": "",
-                "delegateAddress": DELEGATE_POOL,
+                "delegateAddress": order.account.delegator(),
                 "energy": order.energy,
             },
         }

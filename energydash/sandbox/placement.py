@@ -8,6 +8,7 @@ from django.db import transaction
 
 from energydash.sandbox import faults
 from energydash.sandbox.callbacks import refusal
+from energydash.sandbox.chain_state import record_delegation
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
 
 
@@ -27,6 +28,8 @@ def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> San
         order = SandboxOrder.objects.create(
             account=account, provider=account.provider, cost_sun=cost_sun, **fields
         )
+        # What the simulated chain will show once the order completes (its delegated_at).
+        record_delegation(order)
         if order.callback_url:
             # A URL outside this console's own callback endpoint is recorded, never called.
             refused = refusal(order.callback_url)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.sandbox import itrx_summary
+from energydash.sandbox import chain_contract, itrx_summary
+from energydash.sandbox import chain_views as chain
 from energydash.sandbox import itrx_views as itrx
 from energydash.sandbox import netts_views as netts
 from energydash.sandbox import tronzap_views as tronzap
@@ -16,6 +17,7 @@ from energydash.sandbox import tronzap_views as tronzap
 ITRX = "itrx/api/v1/frontend/"
 TRONZAP = "tronzap/v1/"
 NETTS = "netts/apiv2/"
+CHAIN = "chain/wallet/"  # the simulated TRON chain: base URL http://HOST/sandbox/chain
 
 urlpatterns = [
     path(ITRX + "index-data", itrx.index_data, name="sandbox-itrx-index-data"),
@@ -36,4 +38,30 @@ urlpatterns = [
     path(NETTS + "pricing", netts.pricing, name="sandbox-netts-pricing"),
     path(NETTS + "order1h", netts.order1h, name="sandbox-netts-order1h"),
     path(NETTS + "order_check", netts.order_check, name="sandbox-netts-order-check"),
+    path(
+        CHAIN + "getaccountresource",
+        chain.getaccountresource,
+        name="sandbox-chain-getaccountresource",
+    ),
+    path(CHAIN + "getaccount", chain.getaccount, name="sandbox-chain-getaccount"),
+    path(
+        CHAIN + "getdelegatedresourceaccountindexv2",
+        chain.getdelegatedresourceaccountindexv2,
+        name="sandbox-chain-delegation-index",
+    ),
+    path(
+        CHAIN + "getdelegatedresourcev2",
+        chain.getdelegatedresourcev2,
+        name="sandbox-chain-delegated-resource",
+    ),
+    path(
+        CHAIN + "gettransactioninfobyid",
+        chain.gettransactioninfobyid,
+        name="sandbox-chain-transaction-info",
+    ),
+    path(
+        CHAIN + "triggerconstantcontract",
+        chain_contract.triggerconstantcontract,
+        name="sandbox-chain-trigger-constant",
+    ),
 ]

@@ -1,0 +1,123 @@
+"""The chain reader's request budget: at most QPS node requests per second, across every process.
+
+Counted in Django's cache (Redis when REDIS_URL is set, so web and worker processes share it;
+locmem otherwise, which one process shares with itself) under a key per whole second of the clock:
+a fixed one-second window. Over budget, a caller waits for the next window, but only so long:
+then the read answers "unavailable" instead of queueing behind every other reader.
+
+If the cache fails (Redis down), each process falls back to counting for itself and logs a
+warning: the node may then see QPS per process, which its own 429s and our backoff absorb. A chain
+read never fails with a 500 because the budget could not be counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+
+logger = logging.getLogger("energydash.chain")
+
+KEY_PREFIX = "chain-budget"
+KEY_TTL_SECONDS = 5  # a window's counter outlives its second a little, then goes
+
+
+class LocalWindow:
+    """The per-process fallback: the same fixed window, counted under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window = -1
+        self._count = 0
+
+    def incr(self, window: int) -> int:
+        with self._lock:
+            if window != self._window:
+                self._window, self._count = window, 0
+            self._count += 1
+            return self._count
+
+
+_local_lock = threading.Lock()
+_local_windows: dict[str, LocalWindow] = {}
+
+
+def local_window(key_prefix: str) -> LocalWindow:
+    """One fallback counter per budget key in this process, shared by its readers."""
+    with _local_lock:
+        return _local_windows.setdefault(key_prefix, LocalWindow())
+
+
+class RequestBudget:
+    def __init__(
+        self,
+        qps: int,
+        *,
+        cache: Any = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 2.0,
+        key_prefix: str = KEY_PREFIX,
+    ) -> None:
+        if qps < 1:
+            raise ValueError("the request budget needs at least 1 request per second")
+        self.qps = qps
+        self._cache = cache
+        self._clock = clock
+        self._sleep = sleep
+        self.max_wait = max_wait
+        self.key_prefix = key_prefix
+        self._local = local_window(key_prefix)
+        self._degraded = False
+
+    @property
+    def cache(self) -> Any:
+        return caches["default"] if self._cache is None else self._cache
+
+    def acquire(self) -> bool:
+        """Take one request from the budget, waiting for a later window if need be.
+
+        False when the budget stays used up for longer than max_wait: send nothing then.
+        """
+        waited = 0.0
+        while True:
+            now = self._clock()
+            window = int(now)
+            if self._count(window) <= self.qps:
+                return True
+            pause = max(window + 1 - now, 0.001)
+            if waited + pause > self.max_wait:
+                return False
+            self._sleep(pause)
+            waited += pause
+
+    def _count(self, window: int) -> int:
+        key = f"{self.key_prefix}:{window}"
+        try:
+            count = self._shared_incr(key)
+        except Exception as exc:  # any cache failure: a witness must not fail its caller
+            if not self._degraded:
+                self._degraded = True
+                logger.warning(
+                    "chain request budget: the shared cache failed (%s); counting per process",
+                    type(exc).__name__,
+                )
+            return self._local.incr(window)
+        if self._degraded:
+            self._degraded = False
+            logger.warning("chain request budget: the shared cache works again")
+        return count
+
+    def _shared_incr(self, key: str) -> int:
+        cache = self.cache
+        for _ in range(3):
+            cache.add(key, 0, timeout=KEY_TTL_SECONDS)
+            try:
+                return int(cache.incr(key))
+            except ValueError:
+                continue  # expired between add and incr: add it again
+        raise RuntimeError("the budget counter keeps vanishing")
