@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from energydash.core.schedules import ensure_after_migrate
 
 
 class BalancesConfig(AppConfig):
@@ -12,15 +11,9 @@ class BalancesConfig(AppConfig):
     verbose_name = "Balances and alerts"
 
     def ready(self) -> None:
-        post_migrate.connect(_ensure_schedules, sender=self)
+        ensure_after_migrate(self, "energydash.balances.schedules.ensure_schedules")
         from energydash.balances import order_hooks
         from energydash.balances.rollups import connect_signals
 
         connect_signals()
         order_hooks.connect()  # the money work orders hand up (orders/hooks.py)
-
-
-def _ensure_schedules(sender: Any, **kwargs: Any) -> None:
-    from energydash.balances.schedules import ensure_schedules
-
-    ensure_schedules()

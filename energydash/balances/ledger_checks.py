@@ -24,6 +24,7 @@ from django.utils import timezone
 from energydash.balances import intervals, ledger
 from energydash.balances.alerts import recipients_for
 from energydash.balances.models import Alert, AlertKind, LedgerFlag
+from energydash.core.schedules import every_minutes
 from energydash.lib.emails import send_email
 from energydash.lib.tron import format_trx
 from energydash.providers.base import ProviderError
@@ -270,14 +271,8 @@ def ensure_ledger_schedules() -> list[str]:
     """Create or update both schedules by name (idempotent; called with the balances' ones)."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name=LEDGER_SCHEDULE,
-        defaults={
-            "func": "energydash.balances.ledger_checks.check_ledger",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": LEDGER_CHECK_MINUTES,
-            "repeats": -1,
-        },
+    every_minutes(
+        LEDGER_SCHEDULE, "energydash.balances.ledger_checks.check_ledger", LEDGER_CHECK_MINUTES
     )
     if not Schedule.objects.filter(name=SUMMARY_SCHEDULE).exists():
         Schedule.objects.create(

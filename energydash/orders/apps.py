@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import AppConfig
 from django.core import checks
-from django.db.models.signals import post_migrate
+
+from energydash.core.schedules import ensure_after_migrate
 
 
 class OrdersConfig(AppConfig):
@@ -13,13 +12,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        post_migrate.connect(_ensure_schedules, sender=self)
+        ensure_after_migrate(self, "energydash.orders.schedules.ensure_schedules")
         from energydash.orders.hooks import check_hooks
 
         checks.register(check_hooks)
-
-
-def _ensure_schedules(sender: Any, **kwargs: Any) -> None:
-    from energydash.orders.schedules import ensure_schedules
-
-    ensure_schedules()
