@@ -1,18 +1,17 @@
-"""Bearer-token authentication with per-token rate limits (Django cache, one-minute window)."""
+"""Bearer-token authentication with per-token rate limits (core.ratelimit: one-minute window)."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
 from energydash.api.models import ApiToken, hash_token
 from energydash.api.problems import Problem
+from energydash.core import ratelimit
 
 # last_used_at is written at most this often per token, so busy clients do not write every call.
 LAST_USED_RESOLUTION = timedelta(seconds=30)
@@ -42,16 +41,8 @@ class TokenAuth(HttpBearer):
 
 def _rate_limit(token: ApiToken) -> None:
     limit = settings.ENERGYDASH_API_RATE_LIMIT_PER_MINUTE
-    window = int(time.time() // 60)
-    key = f"energydash:api-rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=90)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=90)
-        used = 1
-    if used > limit:
-        wait = 60 - int(time.time() % 60)
+    if not ratelimit.allow("api", token.pk, limit):
+        wait = ratelimit.seconds_to_next_window()
         raise Problem(
             429,
             "rate_limited",
