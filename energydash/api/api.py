@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query
@@ -47,6 +47,9 @@ api = NinjaAPI(
 problems.install(api)
 
 STATUS_FILTERS = [*Status.values, "open"]
+
+# ISO 8601 and PostgreSQL allow offsets up to ±15:59; a larger one is refused, not sent on.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 def _address(value: str) -> str:
@@ -193,7 +196,13 @@ def list_orders(
     if since is not None:
         if timezone.is_naive(since):
             raise Problem(422, "invalid_since", "Give `since` with a time zone, e.g. ...Z.")
-        rows = rows.filter(created__gte=since)
+        if abs(since.utcoffset() or timedelta()) > MAX_UTC_OFFSET:
+            raise Problem(
+                422,
+                "invalid_since",
+                "The time zone offset of `since` must be within ±15:59, e.g. +08:00 or Z.",
+            )
+        rows = rows.filter(created__gte=since.astimezone(UTC))
     if limit not in PAGE_SIZES:
         raise Problem(
             422, "invalid_limit", f"limit must be one of {', '.join(map(str, PAGE_SIZES))}."
@@ -318,16 +327,23 @@ def create_batch(
             f"{len(errors)} line(s) are not valid; nothing was started. See `errors`.",
             errors=[{"line": e.number, "error": e.error} for e in errors],
         )
-    batch = services.create_batch(
-        lines,
-        period=payload.period,
-        activate=payload.activate,
-        max_cost_sun=_sun(payload.max_cost_trx, "max_cost_trx"),
-        via=token.placed_via,
-        token=token,
-        key=key,
-        digest=digest,
-    )
+    try:
+        batch = services.create_batch(
+            lines,
+            period=payload.period,
+            activate=payload.activate,
+            max_cost_sun=_sun(payload.max_cost_trx, "max_cost_trx"),
+            via=token.placed_via,
+            token=token,
+            key=key,
+            digest=digest,
+        )
+    except IntegrityError:
+        # Another request with this key created the batch first (the key is unique): answer
+        # as a repeated key does, with that batch, or 422 if the body differs.
+        if not Batch.objects.filter(key=key).exists():
+            raise
+        return create_batch(request, payload, idempotency_key)
     services.plan(batch)
     services.start(batch)
     return 202, batch_json(batch)

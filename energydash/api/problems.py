@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -106,6 +108,17 @@ def install(api: NinjaAPI) -> None:
             "Send an API token as 'Authorization: Bearer <token>'. Tokens are created in admin "
             "or with `manage.py create_api_token`.",
             headers={"WWW-Authenticate": 'Bearer realm="energydash"'},
+        )
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_response(
+            request,
+            413,
+            "request_too_large",
+            f"The request body is over {limit:,} bytes; nothing was done. Send fewer lines per "
+            "request.",
         )
 
     @api.exception_handler(Http404)

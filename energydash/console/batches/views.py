@@ -18,6 +18,7 @@ from energydash.console.batches.forms import BatchForm
 from energydash.console.http import HtmxHttpRequest
 from energydash.console.orders.views import operator_required
 from energydash.core.roles import can_operate
+from energydash.lib.spreadsheet import neutralise
 
 
 @require_GET
@@ -118,12 +119,7 @@ def batch_results(request: HtmxHttpRequest, code: uuid.UUID) -> StreamingHttpRes
     writer = csv.writer(_Echo())
     rows = [services.RESULT_COLUMNS, *services.result_rows(batch)]
     response = StreamingHttpResponse(
-        (writer.writerow([_safe(c) for c in row]) for row in rows), content_type="text/csv"
+        (writer.writerow([neutralise(c) for c in row]) for row in rows), content_type="text/csv"
     )
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.short_code}.csv"'
     return response
-
-
-def _safe(cell: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
