@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
+from energydash.core.outbound import validate_public_url
 from energydash.lib.crypto import EncryptedTextField, Secret
 from energydash.orders.models import Order
 
@@ -50,7 +51,7 @@ class ApiToken(models.Model):
     webhook_url = models.URLField(
         max_length=500,
         blank=True,
-        validators=[http_url],
+        validators=[http_url, validate_public_url],
         help_text="Optional: POSTed the order JSON when an order placed with this token becomes "
         "final or needs review. Redirects are not followed.",
     )

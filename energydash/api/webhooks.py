@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
+from energydash.core import outbound
 from energydash.orders.models import Order
 from energydash.orders.signals import order_settled
 
@@ -108,20 +110,25 @@ def deliver(
         "X-Energydash-Signature": sign(delivery.token.signing_secret(), stamp, body),
     }
     own = client is None
-    client = client or httpx.Client(
-        timeout=settings.ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-    )
+    client = client or outbound.guarded_client(settings.ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS)
     started = time.monotonic()
     status, error = None, ""
     try:
+        # Checked before every try, after DNS resolution (the guarded client checks again at
+        # connect time): a URL whose name now resolves inside is refused, not sent.
+        parts = urlsplit(delivery.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise outbound.Refused(delivery.url)
+        outbound.check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         response = client.post(delivery.url, content=body, headers=headers, follow_redirects=False)
         status = response.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}" + (
                 " (redirects are not followed)" if 300 <= status < 400 else ""
             )
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: could not deliver"
+    except (httpx.HTTPError, outbound.Refused, ValueError, OSError) as exc:
+        # Never the socket-level detail: it would tell open ports from closed ones.
+        error = outbound.refusal_reason(exc)
     finally:
         if own:
             client.close()

@@ -5,6 +5,7 @@ import uuid
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from energydash.core.outbound import validate_provider_base_url
 from energydash.lib.crypto import EncryptedTextField, Secret
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.providers.credentials import (
@@ -33,8 +34,9 @@ class ProviderAccount(models.Model):
     base_url = models.URLField(
         max_length=300,
         blank=True,
+        validators=[validate_provider_base_url],
         help_text="Provider origin, optionally with a path prefix, never the API path. "
-        "Blank means the provider's real address.",
+        "Blank means the provider's real address. Must be a public address.",
     )
     api_key = EncryptedTextField(blank=True)
     api_secret = EncryptedTextField(blank=True, help_text="Not used by Netts.")
