@@ -59,6 +59,12 @@ class OrderOut(Schema):
     cost_sun: int | None
     cost_trx: str | None
     refund_sun: int | None
+    refund_trx: str | None
+    charged: bool
+    kept_sun: int | None
+    kept_trx: str | None
+    possible_charge_sun: int | None
+    cost_flag: str
     energy_delivered: int | None
     tx_hashes: list[str]
     last_error: str

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from energydash.lib.tron import exact_trx as trx
-from energydash.orders.models import Order, Route, RouteAttempt
+from energydash.orders.models import POSSIBLE_STATUSES, Order, Route, RouteAttempt, Status
 
 
 def order_json(order: Order) -> dict[str, Any]:
+    """Money: cost_sun is what the provider charged, refund_sun what it gave back, kept_sun the
+    difference (0 when nothing was charged; null while unresolved, when possible_charge_sun is
+    what it may have charged). orders/money.py defines them."""
     cost = order.cost_sun
+    unresolved = order.status in POSSIBLE_STATUSES or order.status == Status.DRAFT
+    kept = None if unresolved else order.kept_sun
     return {
         "id": str(order.code),
         "status": order.status,
@@ -29,6 +34,12 @@ def order_json(order: Order) -> dict[str, Any]:
         "cost_sun": cost,
         "cost_trx": trx(cost),
         "refund_sun": order.refund_sun,
+        "refund_trx": trx(order.refund_sun),
+        "charged": order.charged,
+        "kept_sun": kept,
+        "kept_trx": trx(kept),
+        "possible_charge_sun": order.spend_sun if order.status in POSSIBLE_STATUSES else None,
+        "cost_flag": order.cost_flag,
         "energy_delivered": order.energy_delivered,
         "tx_hashes": list(order.tx_hashes or []),
         "last_error": order.last_error,

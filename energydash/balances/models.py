@@ -99,9 +99,11 @@ class Alert(models.Model):
 class RollupFigures(models.Model):
     """What one rollup row adds up: every order of one account, status and kind in one bucket.
 
-    cost_sun is the final cost or, while that is unknown, the quoted cost (as stats.COST); energy
-    and burn_sun are the ordered energy and what burning TRX for it would have cost. Which statuses
-    count as spend is decided when reading, so a state change only moves an order between rows.
+    cost_sun is the final cost or, while that is unknown, the quoted cost (what was charged, before
+    any refund); spend_sun is what the orders count in spend (orders.money.SPEND: the money the
+    provider kept, cost - refund, and for unknown / needs-review orders their possible charge);
+    energy and burn_sun are the ordered energy and what burning TRX for it would have cost. Which
+    statuses count is decided when reading, so a state change only moves an order between rows.
     """
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
@@ -112,6 +114,7 @@ class RollupFigures(models.Model):
     cost_sun = models.BigIntegerField(default=0)
     energy = models.BigIntegerField(default=0)
     burn_sun = models.BigIntegerField(default=0)
+    spend_sun = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True

@@ -47,6 +47,7 @@ from django.db.models.signals import post_delete, post_save
 from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
 from energydash.balances.ranges import local_midnight, local_tz
 from energydash.orders.models import Order, Status
+from energydash.orders.money import spend_sql
 
 HOUR = timedelta(hours=1)
 # Namespace for the advisory lock keys, far from small integers other code might lock.
@@ -55,9 +56,11 @@ _LOCK_BASE = 0x0ED0 << 40
 _COST = "COALESCE(o.cost_sun, o.quoted_cost_sun, 0)"
 _ENERGY = "COALESCE(o.energy, 0)"
 _BURN = "CAST(COALESCE(o.energy, 0) AS BIGINT) * o.burn_sun_per_energy"
-_FIGURES = f"COUNT(*), SUM({_COST}), SUM(CAST({_ENERGY} AS BIGINT)), SUM({_BURN})"
+_FIGURES = (
+    f"COUNT(*), SUM({_COST}), SUM(CAST({_ENERGY} AS BIGINT)), SUM({_BURN}), SUM({spend_sql('o')})"
+)
 # The figures each rollup row adds up (in _FIGURES' order), and the SQL pieces built from them.
-_MEASURES = ("orders", "cost_sun", "energy", "burn_sun")
+_MEASURES = ("orders", "cost_sun", "energy", "burn_sun", "spend_sun")
 _MEASURE_LIST = ", ".join(_MEASURES)
 _SUMS = ", ".join(f"SUM({m})" for m in _MEASURES)
 _COLUMNS = f"account_id, hour_start, day, status, kind, {_MEASURE_LIST}"
@@ -280,29 +283,32 @@ def _rebuild_hours_in_sql(cursor) -> None:
 
 def _rebuild_hours_in_python() -> None:
     """SQLite has no time-zone arithmetic: stream the orders once and add them up here."""
-    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     rows = (
         Order.objects.exclude(status=Status.DRAFT)
         .order_by()
-        .values_list(
-            "account_id",
+        .only(
+            "account",
             "created",
             "status",
             "kind",
             "cost_sun",
             "quoted_cost_sun",
+            "refund_sun",
+            "provider_ref",
             "energy",
             "burn_sun_per_energy",
         )
     )
-    for account_id, created, status, kind, cost, quoted, energy, burn in rows.iterator(5000):
-        hour_start, day = bucket_of(created)
-        figures = sums[(account_id, hour_start, day, status, kind)]
-        energy = energy or 0
+    for o in rows.iterator(5000):
+        hour_start, day = bucket_of(o.created)
+        figures = sums[(o.account_id, hour_start, day, o.status, o.kind)]
+        energy = o.energy or 0
         figures[0] += 1
-        figures[1] += cost if cost is not None else (quoted or 0)
+        figures[1] += o.cost_or_quote_sun
         figures[2] += energy
-        figures[3] += energy * burn
+        figures[3] += energy * o.burn_sun_per_energy
+        figures[4] += o.spend_sun
     HourlyOrderRollup.objects.bulk_create(
         (
             HourlyOrderRollup(
@@ -315,6 +321,7 @@ def _rebuild_hours_in_python() -> None:
                 cost_sun=f[1],
                 energy=f[2],
                 burn_sun=f[3],
+                spend_sun=f[4],
             )
             for (a, h, d, s, k), f in sums.items()
         ),
@@ -333,7 +340,17 @@ def _on_order_saved(sender: type[Order], instance: Order, **kwargs: object) -> N
 # What the order rollups add up besides the status: an update that changes none of these (a note,
 # a poll's tx hashes) leaves every rollup as it was.
 ROLLUP_FIELDS = frozenset(
-    {"cost_sun", "quoted_cost_sun", "energy", "burn_sun_per_energy", "kind", "account", "created"}
+    {
+        "cost_sun",
+        "quoted_cost_sun",
+        "refund_sun",
+        "provider_ref",
+        "energy",
+        "burn_sun_per_energy",
+        "kind",
+        "account",
+        "created",
+    }
 )
 
 

@@ -21,16 +21,18 @@ from django.utils import timezone
 from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
 from energydash.balances.ranges import Range, local_tz, today
 from energydash.balances.rollups import bucket_of
-from energydash.orders.models import OPEN, SPENDING, Kind, Order, Status
+from energydash.orders.models import BOUGHT_STATUSES, OPEN, SPEND_STATUSES, Kind, Order, Status
+from energydash.orders.money import SPEND
 from energydash.providers.models import Provider
 
 RUNWAY_WINDOW_DAYS = 7
-COST = Coalesce(F("cost_sun"), F("quoted_cost_sun"))
 BURN = Cast("energy", BigIntegerField()) * F("burn_sun_per_energy")
+BOUGHT = Q(status__in=BOUGHT_STATUSES)
 
 
 def spending() -> QuerySet[Order]:
-    return Order.objects.filter(status__in=SPENDING)
+    """The orders that may count in spend (each counts SPEND: 0 for refused ones)."""
+    return Order.objects.filter(status__in=SPEND_STATUSES)
 
 
 def sum_or_zero(expression, condition: Q | None = None) -> Coalesce:
@@ -76,16 +78,19 @@ def spend_totals(now: datetime | None = None) -> Totals:
     day = today() if now is None else now.astimezone(local_tz()).date()
     starts = {n: day - timedelta(days=n - 1) for n in (1, 7, 30)}
     energy_rows = Q(kind=Kind.ENERGY)
+    bought = energy_rows & BOUGHT
     rows = (
-        DailyOrderRollup.objects.filter(day__gte=starts[30], status__in=SPENDING)
+        DailyOrderRollup.objects.filter(day__gte=starts[30], status__in=SPEND_STATUSES)
         .values("account__provider")
         .annotate(
-            today_sun=sum_or_zero("cost_sun", Q(day__gte=starts[1])),
-            week_sun=sum_or_zero("cost_sun", Q(day__gte=starts[7])),
-            month_sun=sum_or_zero("cost_sun"),
-            energy_bought=sum_or_zero("energy", energy_rows),
-            energy_cost_sun=sum_or_zero("cost_sun", energy_rows),
-            burn_total=sum_or_zero("burn_sun", energy_rows),
+            today_sun=sum_or_zero("spend_sun", Q(day__gte=starts[1])),
+            week_sun=sum_or_zero("spend_sun", Q(day__gte=starts[7])),
+            month_sun=sum_or_zero("spend_sun"),
+            energy_bought=sum_or_zero("energy", bought),
+            # Everything energy orders kept, the ones that delivered nothing included: the price
+            # of the energy that arrived.
+            energy_cost_sun=sum_or_zero("spend_sun", energy_rows),
+            burn_total=sum_or_zero("burn_sun", bought),
         )
         .order_by()
     )
@@ -136,16 +141,16 @@ def daily_spend_by_account(now: datetime | None = None) -> dict[int, Decimal]:
     first_full = hour_start if hour_start == since else hour_start + timedelta(hours=1)
     totals: dict[int, int] = defaultdict(int)
     rollups = (
-        HourlyOrderRollup.objects.filter(hour_start__gte=first_full, status__in=SPENDING)
+        HourlyOrderRollup.objects.filter(hour_start__gte=first_full, status__in=SPEND_STATUSES)
         .values("account_id")
-        .annotate(total=sum_or_zero("cost_sun"))
+        .annotate(total=sum_or_zero("spend_sun"))
         .order_by()
     )
     edge = (
         spending()
         .filter(created__gte=since, created__lt=first_full)
         .values("account_id")
-        .annotate(total=sum_or_zero(COST))
+        .annotate(total=sum_or_zero(SPEND))
         .order_by()
     )
     for row in [*rollups, *edge]:
@@ -190,8 +195,8 @@ def _keys(chart_range: Range, now: datetime | None) -> tuple[list[datetime], lis
 def cost_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
     """Spend per day (per hour for 24 h) and provider: one query over the rollups."""
     buckets, keys = _keys(chart_range, now)
-    rows = _rollup_rows(chart_range, buckets, status__in=SPENDING).annotate(
-        total=sum_or_zero("cost_sun")
+    rows = _rollup_rows(chart_range, buckets, status__in=SPEND_STATUSES).annotate(
+        total=sum_or_zero("spend_sun")
     )
     found = {(_key(chart_range, r), r["account__provider"]): r["total"] for r in rows}
     values = {
@@ -203,8 +208,8 @@ def cost_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
 def price_per_bucket(chart_range: Range, now: datetime | None = None) -> Series:
     """Average sun per energy per day (hour) and provider; None where nothing was bought."""
     buckets, keys = _keys(chart_range, now)
-    rows = _rollup_rows(chart_range, buckets, status__in=SPENDING, kind=Kind.ENERGY).annotate(
-        cost_total=sum_or_zero("cost_sun"), energy_total=sum_or_zero("energy")
+    rows = _rollup_rows(chart_range, buckets, status__in=SPEND_STATUSES, kind=Kind.ENERGY).annotate(
+        cost_total=sum_or_zero("spend_sun"), energy_total=sum_or_zero("energy", BOUGHT)
     )
     found = {
         (_key(chart_range, r), r["account__provider"]): (

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from energydash.batches.models import Batch, BatchLine
 from energydash.lib.tron import InvalidAddress, exact_trx, validate_address
-from energydash.orders.models import SPENDING, Order, Route
+from energydash.orders.models import SPEND_STATUSES, Order, Route
+from energydash.orders.money import SPEND
 from energydash.orders.routing import RouteRequest, candidates, no_route_problem, route_order
 
 MAX_LINES = 5000
@@ -269,8 +269,9 @@ def progress(batch: Batch) -> dict[str, Any]:
     )
     total = sum(counts.values())
     spent = Order.objects.filter(
-        pk__in=batch.lines.filter(order__isnull=False).values("order_id"), status__in=SPENDING
-    ).aggregate(total=Sum(Coalesce("cost_sun", "quoted_cost_sun", 0)))["total"]
+        pk__in=batch.lines.filter(order__isnull=False).values("order_id"),
+        status__in=SPEND_STATUSES,
+    ).aggregate(total=Sum(SPEND))["total"]
     placed = counts.get(BatchLine.Status.PLACED, 0)
     failed = counts.get(BatchLine.Status.FAILED, 0)
     review = counts.get(BatchLine.Status.REVIEW, 0)

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from energydash.lib.tron import format_trx
-from energydash.orders.models import SPENDING, Order
+from energydash.orders.models import SPEND_STATUSES, Order
+from energydash.orders.money import SPEND
 from energydash.providers.models import ProviderAccount
 
 
@@ -22,10 +22,12 @@ def start_of_today(now: datetime | None = None) -> datetime:
 
 
 def spent_today_sun(account: ProviderAccount, now: datetime | None = None) -> int:
-    """Money spent or committed today: final cost where known, else the quoted cost."""
+    """Money spent or committed today (orders.money.SPEND): what providers kept (cost - refund,
+    refunded-in-part and failed-after-charge orders included), and the cost or quoted cost of
+    orders still open or unresolved."""
     total = Order.objects.filter(
-        account=account, status__in=SPENDING, created__gte=start_of_today(now)
-    ).aggregate(total=Sum(Coalesce("cost_sun", "quoted_cost_sun", 0)))["total"]
+        account=account, status__in=SPEND_STATUSES, created__gte=start_of_today(now)
+    ).aggregate(total=Sum(SPEND))["total"]
     return int(total or 0)
 
 

@@ -33,8 +33,15 @@ FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.REFUNDED})
 # Orders a poller looks at. needs_review waits for a person and is not polled.
 POLLABLE = (Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN)
 OPEN = (Status.DRAFT, *POLLABLE, Status.NEEDS_REVIEW)
-# Orders whose money is (or may be) spent: they count against spend limits and budgets.
-SPENDING = (
+# The provider accepted these (failed orders too when they carry a provider order id): charged.
+CHARGED_STATUSES = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
+# These may have been charged: their cost is a *possible* charge until they are resolved.
+POSSIBLE_STATUSES = (Status.UNKNOWN, Status.NEEDS_REVIEW)
+# Every status whose orders may hold spend (kept money or a possible charge): all but drafts.
+# What each order counts is orders.money.SPEND (refused and not-placed orders count 0).
+SPEND_STATUSES = (*CHARGED_STATUSES, Status.FAILED, *POSSIBLE_STATUSES)
+# Orders whose energy is (or may be) delivered: what "energy bought" and prices count.
+BOUGHT_STATUSES = (
     Status.SUBMITTED,
     Status.DELEGATING,
     Status.COMPLETED,
@@ -72,6 +79,9 @@ class Order(models.Model):
     energy_delivered = models.PositiveIntegerField(null=True, blank=True)
     tx_hashes = models.JSONField(default=list, blank=True)
     last_error = models.TextField(blank=True)
+    # Set once, when the charge came out above the quote, the account's maximum per order or its
+    # daily budget (orders/cost_check.py): the words the order page and the API show.
+    cost_flag = models.CharField(max_length=500, blank=True)
 
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -165,6 +175,47 @@ class Order(models.Model):
         if cost is None or self.burn_cost_sun is None:
             return None
         return self.burn_cost_sun - cost
+
+    # Money (orders/money.py defines it; these are its Python form for one order) -----------
+
+    @property
+    def charged(self) -> bool:
+        """The provider accepted it, so it charged (a failed order: if it carries its id)."""
+        return self.status in CHARGED_STATUSES or (
+            self.status == Status.FAILED and bool(self.provider_ref)
+        )
+
+    @property
+    def cost_or_quote_sun(self) -> int:
+        if self.cost_sun is not None:
+            return self.cost_sun
+        return self.quoted_cost_sun or 0
+
+    @property
+    def refund_assumed(self) -> bool:
+        """Refunded, but the provider gave no figure: taken as the whole charge."""
+        return self.status == Status.REFUNDED and self.refund_sun is None
+
+    @property
+    def refunded_sun(self) -> int:
+        """What the provider gave back, as counted (the whole charge when assumed)."""
+        if not (self.charged or self.status in POSSIBLE_STATUSES):
+            return 0
+        if self.refund_assumed:
+            return self.cost_or_quote_sun
+        return self.refund_sun or 0
+
+    @property
+    def kept_sun(self) -> int:
+        """Money the provider kept: cost - refund of a charged order, else 0."""
+        return self.cost_or_quote_sun - self.refunded_sun if self.charged else 0
+
+    @property
+    def spend_sun(self) -> int:
+        """What the order counts in spend: kept, or the possible charge while unresolved."""
+        if self.status in POSSIBLE_STATUSES:
+            return self.cost_or_quote_sun - self.refunded_sun
+        return self.kept_sun
 
     @property
     def effective_unit_price(self) -> Decimal | None:

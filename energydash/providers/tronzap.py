@@ -287,6 +287,7 @@ class TronZapAdapter(Adapter):
             # Success comes only once delegated; TronZap gives no separate delivered figure.
             energy_delivered=energy if status == COMPLETED else None,
             tx_hashes=(str(result["hash"]),) if result.get("hash") else (),
-            refund_sun=_refund(result) if status == REFUNDED else None,
+            # A failed transaction TronZap had accepted may give back part or all of its cost.
+            refund_sun=_refund(result) if status in (REFUNDED, FAILED) else None,
             raw=result,
         )

@@ -25,6 +25,7 @@ KOLKATA = ZoneInfo("Asia/Kolkata")  # +05:30: local hours are not UTC hours
 
 def snapshot() -> tuple[list[tuple], list[tuple]]:
     fields = ("account_id", "day", "status", "kind", "orders", "cost_sun", "energy", "burn_sun")
+    fields += ("spend_sun",)
     hours = sorted(HourlyOrderRollup.objects.values_list("hour_start", *fields))
     days = sorted(DailyOrderRollup.objects.values_list(*fields))
     return hours, days

@@ -151,7 +151,7 @@ def test_a_failed_order_costs_nothing_and_saves_nothing(viewer_client, itrx):
         itrx, status=Status.FAILED, quoted_cost_sun=3_250 * SUN_PER_TRX, energy=50_000
     )
     html = viewer_client.get(reverse("orders:detail", args=[order.code])).content.decode()
-    assert "nothing: the order failed, nothing was charged" in html
+    assert "nothing was charged: the provider refused it before accepting it" in html
     assert "saved" not in html and "Burning instead" not in html
     assert '3,250.000000 TRX <span class="muted">(not charged)</span>' in html
 

@@ -294,3 +294,14 @@ def test_activation_price_comes_from_services():
     fake = FakeProvider(reply(fx.tz_ok(fx.TZ_SERVICES)))
     assert adapter(fake).activation_price(fx.ADDRESS) == 1_400_000
     assert fake.last.url.path == f"{PREFIX}/services"
+
+
+def test_a_transaction_that_failed_after_acceptance_carries_its_refund_figure_when_given():
+    """Failed after acceptance: what TronZap says it gave back is recorded, so the order keeps
+    cost - refund; without a figure the refund stays unknown (nothing assumed given back)."""
+    failed = {**fx.TZ_CHECK, "status": "failed", "refund_amount": "1.40"}
+    state = adapter(FakeProvider(reply(fx.tz_ok(failed)))).get_order(provider_ref="tz-7f3a9c")
+    assert (state.status, state.cost_sun, state.refund_sun) == (base.FAILED, 3_400_000, 1_400_000)
+    bare = {**fx.TZ_CHECK, "status": "failed"}
+    state = adapter(FakeProvider(reply(fx.tz_ok(bare)))).get_order(provider_ref="tz-7f3a9c")
+    assert state.refund_sun is None

@@ -5,10 +5,8 @@ from django.db import migrations, models
 
 
 def fill_rollups(apps, schema_editor):
-    """Existing orders get their rollups now; later changes keep them right."""
-    from energydash.balances.rollups import rebuild
-
-    rebuild()
+    """Existing orders got their rollups here. Now 0006_rollup_spend fills them: today's
+    rebuild writes columns that this migration does not create yet."""
 
 
 class Migration(migrations.Migration):

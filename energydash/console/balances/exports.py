@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, When
 from django.db.models.functions import TruncDate
 
 from energydash.balances.ranges import local_tz
-from energydash.balances.stats import COST, spending, sum_or_zero
+from energydash.balances.stats import BOUGHT, spending, sum_or_zero
 from energydash.console.orders import listing
 from energydash.console.orders.filters import OrderFilterForm
 from energydash.lib.tron import format_trx
-from energydash.orders.models import SPENDING, Order
+from energydash.orders.models import POSSIBLE_STATUSES, SPEND_STATUSES, Order, Status
+from energydash.orders.money import SPEND, spend_sql
 from energydash.providers.models import ProviderAccount
 
 CHUNK = 5000  # rows per server-side cursor fetch and per streamed chunk (~1 MB of CSV)
@@ -49,6 +50,7 @@ ORDER_COLUMNS = [
     ("unit_price_sun", "unit_price_sun"),
     ("burn_sun_per_energy", "burn_sun_per_energy"),
     ("refund_sun", "refund_sun"),
+    ("kept_sun", "kept_sun"),
     ("provider_ref", "provider_ref"),
     ("reference", "reference"),
     ("placed_via", "placed_via"),
@@ -59,8 +61,12 @@ ORDER_COLUMNS = [
 ORDER_FIELDS = [
     "created", "code", "account_id", "kind", "status", "receive_address", "energy", "period",
     "quoted_cost_sun", "cost_sun", "unit_price_sun", "burn_sun_per_energy", "refund_sun",
-    "provider_ref", "reference", "placed_via",
+    "kept", "provider_ref", "reference", "placed_via",
 ]  # fmt: skip
+# kept_sun: what the provider kept (cost - refund; 0 when nothing was charged); empty while the
+# order is unresolved (unknown, needs review) or a draft: not known yet.
+NOT_SETTLED = (Status.DRAFT, *POSSIBLE_STATUSES)
+KEPT_OR_NONE = Case(When(status__in=NOT_SETTLED, then=None), default=SPEND)
 
 
 class InvalidFilters(ValueError):
@@ -139,7 +145,8 @@ def order_rows(params: Mapping[str, Any]) -> Iterator[str] | Iterator[bytes]:
     orders = filtered_orders(params).order_by("created", "id")
     if connection.vendor == "postgresql":
         return _copy_lines(orders)
-    return _order_lines(orders.values_list(*ORDER_FIELDS).iterator(chunk_size=CHUNK))
+    rows = orders.annotate(kept=KEPT_OR_NONE).values_list(*ORDER_FIELDS)
+    return _order_lines(rows.iterator(chunk_size=CHUNK))
 
 
 def _safe_sql(column: str) -> str:
@@ -186,6 +193,8 @@ def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
         "o.unit_price_sun",
         "o.burn_sun_per_energy",
         "o.refund_sun",
+        f"CASE WHEN o.status IN ({', '.join(repr(str(s)) for s in NOT_SETTLED)}) THEN NULL"
+        f" ELSE {spend_sql('o')} END",
         _safe_sql("o.provider_ref"),
         "o.reference",
         _safe_sql("o.placed_via"),
@@ -233,6 +242,7 @@ def _order_lines(rows: Iterable[tuple]) -> Iterator[str]:
         price,
         burn,
         refund,
+        kept,
         provider_ref,
         reference,
         via,
@@ -254,6 +264,7 @@ def _order_lines(rows: Iterable[tuple]) -> Iterator[str]:
                 price,
                 burn,
                 refund,
+                kept,
                 "'" + provider_ref if provider_ref[:1] in FORMULA_STARTS else provider_ref,
                 reference,
                 "'" + via if via[:1] in FORMULA_STARTS else via,
@@ -275,18 +286,20 @@ def daily_cost_rows(params: Mapping[str, Any]) -> Iterator[str]:
     """
     form = _valid_form(params)
     data = form.cleaned_data
-    header = ["date", "account", "provider", "orders", "energy", "cost_sun", "cost_trx"]
+    # spend: what the providers kept (cost - refund) plus the possible charges of unresolved
+    # orders, as on the dashboard (orders.money.SPEND).
+    header = ["date", "account", "provider", "orders", "energy", "spend_sun", "spend_trx"]
     if data.get("address") or data.get("q"):
         rows = _daily_from_orders(params)
     else:
         rows = (
             listing.rollup_rows(data)
-            .filter(status__in=SPENDING)
+            .filter(status__in=SPEND_STATUSES)
             .values("day", "account__name", "account__provider")
             .annotate(
                 order_count=sum_or_zero("orders"),
-                energy_total=sum_or_zero("energy"),
-                cost_total=sum_or_zero("cost_sun"),
+                energy_total=sum_or_zero("energy", BOUGHT),
+                cost_total=sum_or_zero("spend_sun"),
             )
             .order_by("day", "account__name")
             .values_list(*DAILY_FIELDS)
@@ -304,8 +317,8 @@ def _daily_from_orders(params: Mapping[str, Any]) -> QuerySet:
         .values("day", "account__name", "account__provider")
         .annotate(
             order_count=Count("id"),
-            energy_total=sum_or_zero("energy"),
-            cost_total=sum_or_zero(COST),
+            energy_total=sum_or_zero("energy", BOUGHT),
+            cost_total=sum_or_zero(SPEND),
         )
         .order_by("day", "account__name")
         .values_list(*DAILY_FIELDS)

@@ -26,7 +26,8 @@ from django.db.models.functions import Coalesce
 
 from energydash.balances.models import DailyOrderRollup
 from energydash.console.orders.filters import OrderFilterForm, filter_by_order_fields
-from energydash.orders.models import SPENDING, Order, Status
+from energydash.orders.models import BOUGHT_STATUSES, SPEND_STATUSES, Order, Status
+from energydash.orders.money import SPEND
 from energydash.orders.paging import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_SORT,
@@ -95,9 +96,9 @@ def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
     count = Order.objects.filter(pk__in=capped).count()
     if count > TOTALS_CAP:
         return Totals(TOTALS_CAP, True, None, None)
-    figures = Order.objects.filter(pk__in=capped, status__in=SPENDING).aggregate(
-        spent=Coalesce(Sum(Coalesce("cost_sun", "quoted_cost_sun")), 0),
-        energy=Coalesce(Sum("energy"), 0),
+    figures = Order.objects.filter(pk__in=capped, status__in=SPEND_STATUSES).aggregate(
+        spent=Coalesce(Sum(SPEND), 0),
+        energy=Coalesce(Sum("energy", filter=Q(status__in=BOUGHT_STATUSES)), 0),
     )
     return Totals(count, False, figures["spent"], figures["energy"])
 
@@ -114,11 +115,10 @@ def rollup_rows(data: dict[str, Any]) -> QuerySet:
 
 def _rollup_totals(data: dict[str, Any]) -> Totals:
     rows = rollup_rows(data)
-    spending = Q(status__in=SPENDING)
     figures = rows.aggregate(
         count=Coalesce(Sum("orders"), 0),
-        spent=Coalesce(Sum("cost_sun", filter=spending), 0),
-        energy=Coalesce(Sum("energy", filter=spending), 0),
+        spent=Coalesce(Sum("spend_sun", filter=Q(status__in=SPEND_STATUSES)), 0),
+        energy=Coalesce(Sum("energy", filter=Q(status__in=BOUGHT_STATUSES)), 0),
         rows=Count("id"),
     )
     return Totals(figures["count"], False, figures["spent"], figures["energy"])
