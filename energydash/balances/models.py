@@ -69,6 +69,7 @@ class AlertKind(models.TextChoices):
     REFRESH_FAILING = "refresh_failing", "Balance refresh failing"
     LEDGER_DISCREPANCY = "ledger_discrepancy", "Ledger discrepancy"
     SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
+    COST_OVERRUN = "cost_overrun", "Charge above the limits"
 
 
 class Alert(models.Model):

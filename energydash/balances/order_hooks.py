@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from energydash.balances import evidence, rollups
+from energydash.balances import cost_alerts, evidence, rollups
 from energydash.balances.models import ORDER, AccountBalanceState
 from energydash.balances.services import record_balance
 from energydash.orders import hooks
@@ -35,3 +35,4 @@ def connect() -> None:
     hooks.balance_evidence.register(evidence.balance_evidence)
     hooks.summary_evidence.register(evidence.summary_evidence)
     hooks.known_balances.register(known_balances)
+    hooks.cost_overrun.register(cost_alerts.cost_overrun)

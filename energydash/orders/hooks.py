@@ -83,7 +83,20 @@ known_balances: Hook[[Collection[ProviderAccount]], dict[int, int]] = Hook(
     "the last recorded balance of each account that has one, by account id, with no provider call",
 )
 
-ALL = (order_changed, balance_reported, balance_evidence, summary_evidence, known_balances)
+cost_overrun: Hook[[Order, str], None] = Hook(
+    "cost_overrun",
+    "alerts (once per order) that an order's charge is above its quote, the account's maximum "
+    "per order or its daily budget; called in the transaction that flags the order",
+)
+
+ALL = (
+    order_changed,
+    balance_reported,
+    balance_evidence,
+    summary_evidence,
+    known_balances,
+    cost_overrun,
+)
 
 
 def missing() -> list[str]:

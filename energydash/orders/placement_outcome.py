@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from energydash.lib.tron import format_trx
 from energydash.orders import hooks
+from energydash.orders.cost_check import check_charge
 from energydash.orders.models import Order, Status
 from energydash.orders.reconciliation import reconcile
 from energydash.orders.transitions import note, transition
@@ -157,6 +158,8 @@ def record_placed(order: Order, placed: PlacedOrder, actor: Any, via: str) -> No
     )
     if "balance_after_sun" in fields:
         hooks.balance_reported(order.account, fields["balance_after_sun"])
+    if order.cost_sun is not None:
+        check_charge(order, label=via)
 
 
 def record_placement_failed(

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from energydash.lib.tron import format_trx
+from energydash.orders.cost_check import check_charge
 from energydash.orders.models import FINAL, Order, Status
 from energydash.orders.transitions import note, transition
 from energydash.orders.vetting import (
@@ -91,6 +92,7 @@ def apply_state(
         fields["submitted_at"] = timezone.now()
     if not vetted.ok:
         return flag_odd_answer(order, vetted, state.raw, label=label, actor=actor, lead=message)
+    kept_cost = _keep_recorded_cost(order, fields)
     changed_fields = {k: v for k, v in fields.items() if getattr(order, k) != v}
     if to_status == order.status and not changed_fields:
         return False
@@ -98,7 +100,26 @@ def apply_state(
         text = message
     else:
         text = message or f"Provider reports {state.raw_status or state.status}."
-    return transition(order, to_status, message=text, actor=actor, label=label, **fields)
+    text = f"{text} {kept_cost}".strip()
+    done = transition(order, to_status, message=text, actor=actor, label=label, **fields)
+    if done and "cost_sun" in changed_fields:
+        check_charge(order, label=label)
+    return done
+
+
+def _keep_recorded_cost(order: Order, fields: dict[str, Any]) -> str:
+    """A recorded cost is never lowered by a later record (Netts's order_check lists activation
+    apart from the cost its placing answer said was paid): what the provider gives back is a
+    refund, recorded as such. Returns words for the timeline when a lower figure was ignored."""
+    reported = fields.get("cost_sun")
+    if reported is None or order.cost_sun is None or reported >= order.cost_sun:
+        return ""
+    del fields["cost_sun"]
+    return (
+        f"The provider's record states a cost of {format_trx(reported)} TRX, below the "
+        f"{format_trx(order.cost_sun)} TRX recorded before, without a refund: the recorded cost "
+        "is kept."
+    )
 
 
 def flag_odd_answer(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.orders.activation import known_active
 from energydash.orders.models import Kind
 from energydash.providers import base
 from energydash.providers.base import Adapter, ProviderError
@@ -81,9 +82,10 @@ def estimate_cost(spec: OrderSpec, adapter: Adapter) -> tuple[int, base.Quote | 
     """The cost the limits are checked against (a read; nothing is charged)."""
     try:
         if spec.kind == Kind.ENERGY:
-            quote = adapter.quote(
-                spec.energy, spec.period, spec.receive_address, activate=spec.activate
+            activate = spec.activate or (
+                type(adapter).activates_unasked and not known_active(spec.receive_address)
             )
+            quote = adapter.quote(spec.energy, spec.period, spec.receive_address, activate=activate)
             _check_limits(spec, quote.limits)
             return quote.total_sun, quote
         if spec.kind == Kind.COLLECTION:

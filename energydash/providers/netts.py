@@ -57,9 +57,16 @@ def _error_parts(data: Any) -> tuple[int | None, str]:
     return to_int(source.get("code")), str(message)
 
 
+def _cost_sun(value: Any) -> int | None:
+    return trx_to_sun(value) if value not in (None, "") else None
+
+
 class NettsAdapter(Adapter):
     kind = NETTS
     periods = ("1H",)
+    # Netts activates an unactivated recipient at cost whether or not activation was asked for
+    # (4.2), so a quote counts activation unless the address is known to be active.
+    activates_unasked = True
     no_lookup = "Netts cannot look up an order by our reference; it needs the Netts orderId"
     no_collection = (
         "Netts has no collection order; place a 1-hour energy order for the sending address"
@@ -300,15 +307,20 @@ class NettsAdapter(Adapter):
         if activation.get("tx_hash"):
             hashes += (str(activation["tx_hash"]),)
         delegated = bool(order.get("tx_hashes"))
-        cost = order.get("cost")
         energy = to_int(order.get("energy"))
+        # order.cost is the energy alone; activation is listed apart (4.4), while the placing
+        # answer's paidTRX includes it. The charge is their sum.
+        cost = _cost_sun(order.get("cost"))
+        activation_cost = _cost_sun(activation.get("cost"))
+        if cost is not None and activation_cost is not None:
+            cost += activation_cost
         return OrderState(
             provider_ref=str(order.get("id") or provider_ref),
             reference=None,
             # No status enum is documented; delegated iff there are delegation tx hashes.
             status=COMPLETED if delegated else DELEGATING,
             raw_status="confirmed" if delegated else "processing",
-            cost_sun=trx_to_sun(cost) if cost not in (None, "") else None,
+            cost_sun=cost,
             energy_ordered=energy,
             energy_delivered=energy if delegated else None,
             tx_hashes=hashes,

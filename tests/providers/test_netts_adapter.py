@@ -333,3 +333,11 @@ def test_activation_price_is_refused_in_plain_words():
         adapter(fake).activation_price(fx.ADDRESS)
     assert "paidTRX" in caught.value.message
     assert fake.calls == 0
+
+
+def test_order_check_counts_the_activation_listed_apart_in_the_cost():
+    """order_check lists activation.cost apart from order.cost (4.4), while paidTRX at placing
+    included it: the order's charge is both."""
+    check = {**fx.NETTS_ORDER_CHECK, "activation": {"cost": 1.1, "tx_hash": "ac71"}}
+    state = adapter(FakeProvider(reply(check))).get_order(provider_ref="1H123456")
+    assert state.cost_sun == 2_535_000 + 1_100_000

@@ -1,6 +1,7 @@
 """Rollups add up each order's spend (orders.money.SPEND: kept money, cost - refund, plus the
 possible charge of unresolved orders), so refunded-in-part and failed-after-charge orders count.
-The new column is filled by recomputing every rollup row from the orders."""
+The new column is filled by recomputing every rollup row from the orders. Alerts gain the kind
+"charge above the limits" (orders/cost_check.py)."""
 
 from django.db import migrations, models
 
@@ -26,4 +27,18 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(default=0),
         ),
         migrations.RunPython(rebuild_rollups, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("low_balance", "Low balance"),
+                    ("refresh_failing", "Balance refresh failing"),
+                    ("ledger_discrepancy", "Ledger discrepancy"),
+                    ("summary_mismatch", "itrx summary mismatch"),
+                    ("cost_overrun", "Charge above the limits"),
+                ],
+                max_length=20,
+            ),
+        ),
     ]
