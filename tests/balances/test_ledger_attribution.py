@@ -272,3 +272,43 @@ def test_adjacent_discrepancies_are_one_episode_and_one_email_naming_the_orders(
     (again,) = ledger_checks.check_discrepancies(itrx_account, now=at(90))
     assert "1.000000 TRX" in again.problem
     assert len(mail.outbox) == 2
+
+
+# --- one writer: concurrent answers race for the balance history ---------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_order_answers_keep_exactly_one_reading_and_the_state_agrees(itrx_account):
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from energydash.balances.models import AccountBalanceState
+    from energydash.orders import hooks
+
+    record_balance(
+        itrx_account, 100 * TRX, source="refresh", taken_at=timezone.now() - timedelta(seconds=5)
+    )
+    sent = timezone.now()  # eight requests left together; their answers race to be recorded
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def answer_arrives(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            hooks.balance_reported(itrx_account, (96 - 4 * n) * TRX, sent)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer_arrives, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+    (kept,) = BalanceSnapshot.objects.filter(account=itrx_account, source="order")
+    assert AccountBalanceState.objects.get(account=itrx_account).balance_sun == kept.balance_sun
