@@ -298,7 +298,7 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
         .values_list("taken_at", flat=True)
         .first()
     )
-    lo = hi = None
+    lo = None
     if before is not None:  # an interval opening a run that closes in the first one ends here
         lo = (
             readings.filter(taken_at__lt=before - TIMING_WINDOW)
