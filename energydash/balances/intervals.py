@@ -23,18 +23,32 @@ Which timestamp places money in an interval (the rule the README repeats):
   it. The amount is ``refund_sun``; a refunded order without a figure, or a failed order the
   provider had accepted, is assumed refunded in full (so a provider that keeps the money of a
   failed order shows as a discrepancy, which is what the operator should see).
-- *Possible charges*: orders in ``unknown`` or ``needs_review`` at ``submitted_at``, at their
-  cost or quoted cost. They are shown apart. In the ledger a decrease no larger than the
-  possible charges of its interval is "possibly charged", not a discrepancy (the order's own
-  review settles it). ``unexplained_decrease_sun`` does NOT let them explain anything: it
-  answers "did money leave that no confirmed order accounts for?", and the order being decided
-  must not explain its own charge.
+- *Possible charges*: orders in ``unknown`` or ``needs_review``, at their cost or quoted cost.
+  They are summed at ``submitted_at`` (shown apart), but the provider may have charged any time
+  after the request left: from ``created`` (the draft is saved just before the request is sent;
+  nothing else creates orders) to ``submitted_at`` (for a lost answer, when the timeout fired).
+  So an interval overlapping that span can hold the charge (``possible_cover_sun``), and in
+  the ledger a decrease no larger than that is "possibly charged", not a discrepancy (the
+  order's own review settles it). ``unexplained_decrease_sun`` does NOT let them explain
+  anything: it answers "did money leave that no confirmed order accounts for?", and the order
+  being decided must not explain its own charge.
 
 Timing. The provider moves money slightly before energydash records it: a refresh can read a
 balance after the provider charged but before ``submitted_at`` is written, or after the provider
-refunded but before the poll recorded it. That shows as two adjacent intervals whose unexplained
-changes cancel exactly (a discrepancy and a top-up of the same sun). Such a pair is classified
-*explained (timing)* and never alerts.
+refunded but before the poll recorded it, and with several orders in flight the answers arrive
+in any order. That shows as a run of neighbouring intervals whose unexplained changes cancel
+(a discrepancy and a top-up of the same sun, or -4, +8, -4 TRX); the run ends within
+TIMING_WINDOW of where it began. Such a run is classified *explained (timing)* and never alerts.
+
+Rounding. TronZap and Netts show balances to 0.01 TRX, so a reading is off by up to that much:
+an interval whose unexplained change is within the account's ``ledger_tolerance_sun`` is
+*explained (rounding)*, and a timing run cancels to within it. (Rounding errors do not add up:
+over any run of intervals the residuals telescope to the error of its two end readings.)
+
+Stale readings. An order answer's "balance after" is the provider's state when it processed
+that order; if another reading was recorded while the request was in flight, the answer may be
+older than it. services.record_balance keeps such a reading only on its order (never as an
+interval boundary), so it cannot open a false discrepancy.
 
 Compaction. Balance history keeps change points and slides a heartbeat row forward over a flat
 run (``services.record_balance``); deleting or sliding flat rows merges intervals, and sums over
@@ -51,7 +65,7 @@ summary over 10,000 readings 325 ms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -73,13 +87,19 @@ TIMING = "timing"
 POSSIBLE = "possible"
 TOPUP = "topup"
 DISCREPANCY = "discrepancy"
+ROUNDING = "rounding"
 KIND_LABELS = {
     EXPLAINED: "Explained",
+    ROUNDING: "Explained (rounding)",
     TIMING: "Explained (timing)",
     POSSIBLE: "Possibly charged (unresolved orders)",
     TOPUP: "Top-up",
     DISCREPANCY: "Discrepancy",
 }
+
+# A timing run must close (its last interval start) within this of where it opened (its first
+# interval's end). It is also how long a discrepancy waits before it is e-mailed.
+TIMING_WINDOW = timedelta(minutes=10)
 
 CHARGED_STATUSES = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
 POSSIBLE_STATUSES = (Status.UNKNOWN, Status.NEEDS_REVIEW)
@@ -200,7 +220,13 @@ class Interval:
     refunds_sun: int
     residual_sun: int
     timing: bool = False
+    tolerance_sun: int = 0
+    possible_cover_sun: int = 0  # uncertain orders whose possible charge could lie here
     orders: list[Order] = field(default_factory=list)
+
+    @property
+    def within_tolerance(self) -> bool:
+        return abs(self.residual_sun) <= self.tolerance_sun
 
     @property
     def change_sun(self) -> int:
@@ -215,11 +241,13 @@ class Interval:
     def kind(self) -> str:
         if self.residual_sun == 0:
             return EXPLAINED
+        if self.within_tolerance:
+            return ROUNDING
         if self.timing:
             return TIMING
         if self.residual_sun > 0:
             return TOPUP
-        if -self.residual_sun <= self.possible_sun:
+        if -self.residual_sun <= self.possible_cover_sun + self.tolerance_sun:
             return POSSIBLE
         return DISCREPANCY
 
@@ -229,8 +257,10 @@ class Interval:
 
     @property
     def decrease_sun(self) -> int:
-        """Unexplained decrease counting confirmed orders only (0 for timing pairs)."""
-        return -self.residual_sun if self.residual_sun < 0 and not self.timing else 0
+        """Unexplained decrease counting confirmed orders only (0 for timing and rounding)."""
+        if self.residual_sun >= 0 or self.timing or self.within_tolerance:
+            return 0
+        return -self.residual_sun
 
     @property
     def topup_sun(self) -> int:
@@ -241,17 +271,18 @@ class Interval:
         """Money gone beyond what confirmed and possible charges can account for."""
         if self.kind != DISCREPANCY:
             return 0
-        return -self.residual_sun - self.possible_sun
+        return -self.residual_sun - self.possible_cover_sun
 
     def overlaps(self, since: datetime, until: datetime | None) -> bool:
         return self.ended_at > since and (until is None or self.started_at < until)
 
 
 def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
-    """Intervals ending at the given readings' times, oldest first, timing pairs marked.
+    """Intervals ending at the given readings' times, oldest first, timing runs marked.
 
-    One SQL query. The neighbours needed to recognise a timing pair at the edges are fetched too
-    (one reading either side), then dropped.
+    One SQL query for the intervals, one for the account's uncertain orders near them. The
+    neighbours needed to recognise a timing run at either edge are fetched too (the intervals
+    within TIMING_WINDOW of the range, and one more reading beyond), then dropped.
     """
     times = list(end_times) if not isinstance(end_times, QuerySet) else None
     if times is None:
@@ -260,29 +291,91 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
     if not times:
         return []
     first, last = min(times), max(times)
-    before = (
-        BalanceSnapshot.objects.filter(account=account, taken_at__lt=first)
+    readings = BalanceSnapshot.objects.filter(account=account)
+    before = (  # the start of the first interval
+        readings.filter(taken_at__lt=first)
         .order_by("-taken_at", "-id")
         .values_list("taken_at", flat=True)
         .first()
     )
-    after = (
-        BalanceSnapshot.objects.filter(account=account, taken_at__gt=last)
+    lo = None
+    if before is not None:  # an interval opening a run that closes in the first one ends here
+        lo = (
+            readings.filter(taken_at__lt=before - TIMING_WINDOW)
+            .order_by("-taken_at", "-id")
+            .values_list("taken_at", flat=True)
+            .first()
+        )
+    hi = (  # a run opened in the last interval closes in one starting by last + window
+        readings.filter(taken_at__gt=last + TIMING_WINDOW)
         .order_by("taken_at", "id")
         .values_list("taken_at", flat=True)
         .first()
     )
-    lo = before or first
-    hi = after or last
+    lo = lo or (before - TIMING_WINDOW if before is not None else first)
+    hi = hi or last + TIMING_WINDOW
     intervals = _fetch_intervals(account, lo, hi)
+    tolerance = account.ledger_tolerance_sun or 0
+    for iv in intervals:
+        iv.tolerance_sun = tolerance
+    _cover_possible(account, intervals)
     mark_timing(intervals)
     return [iv for iv in intervals if first <= iv.ended_at <= last]
 
 
+def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:
+    """Each interval's possible_cover_sun: the uncertain orders whose request left before it
+    ended and whose answer was given up on (submitted_at) after it began. Few rows: only
+    orders still unknown or in review, on the index account + status + created."""
+    for iv in intervals:
+        iv.possible_cover_sun = iv.possible_sun
+    if not intervals:
+        return
+    lo, hi = intervals[0].started_at, intervals[-1].ended_at
+    rows = (
+        Order.objects.filter(account=account, status__in=POSSIBLE_STATUSES, created__lte=hi)
+        .filter(Q(submitted_at__gt=lo) | Q(submitted_at__isnull=True))
+        .annotate(possible=_cost())
+        .values_list("created", "submitted_at", "possible")
+    )
+    spans = list(rows)
+    if not spans:
+        return
+    for iv in intervals:
+        iv.possible_cover_sun = sum(
+            cost
+            for sent, given_up, cost in spans
+            if sent < iv.ended_at and (given_up is None or given_up > iv.started_at)
+        )
+
+
 def mark_timing(intervals: list[Interval]) -> None:
-    """Mark adjacent intervals whose unexplained changes cancel exactly (see module docstring)."""
-    for left, right in zip(intervals, intervals[1:], strict=False):
-        if left.timing or right.timing or left.end_id != right.start_id:
+    """Mark runs of neighbouring intervals whose unexplained changes cancel (module docstring).
+
+    From each interval outside its tolerance, add the following residuals until the sum is back
+    within tolerance; the run counts if its closing interval starts within TIMING_WINDOW of the
+    opening interval's end. Runs do not overlap; sums stay exact (only the verdict changes).
+    """
+    n, i = len(intervals), 0
+    while i < n:
+        opening = intervals[i]
+        closed = None
+        if not opening.within_tolerance and not opening.timing:
+            total = opening.residual_sun
+            for j in range(i + 1, n):
+                iv = intervals[j]
+                if iv.start_id != intervals[j - 1].end_id:
+                    break
+                if iv.started_at - opening.ended_at > TIMING_WINDOW:
+                    break
+                total += iv.residual_sun
+                if abs(total) <= opening.tolerance_sun:
+                    closed = j
+                    break
+        if closed is None:
+            i += 1
             continue
-        if left.residual_sun and left.residual_sun + right.residual_sun == 0:
-            left.timing = right.timing = True
+        for iv in intervals[i : closed + 1]:
+            if not iv.within_tolerance:
+                iv.timing = True
+        i = closed + 1

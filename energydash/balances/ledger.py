@@ -3,13 +3,13 @@
 - unexplained_decrease_sun: did money leave since a moment that no confirmed order explains?
   The evidence an order's review rests on.
 - intervals_page and daily_summary: the ledger pages.
-- settled_discrepancies: the findings ledger_checks e-mails once.
+- settled_episodes: the findings ledger_checks e-mails once (one per episode).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -17,8 +17,11 @@ from django.db.models import Q
 from energydash.balances.intervals import (
     CHARGED,
     DISCREPANCY,
+    POSSIBLE,
     POSSIBLE_STATUSES,
     TIMING,
+    TIMING_WINDOW,
+    TOPUP,
     Interval,
     build_intervals,
 )
@@ -189,27 +192,77 @@ def daily_summary(account: ProviderAccount, days: int, now: datetime | None = No
     return [result[d] for d in sorted(result, reverse=True)]
 
 
-def settled_discrepancies(
-    account: ProviderAccount, since: datetime, now: datetime, grace_seconds: int = 600
-) -> list[Interval]:
-    """Discrepancy intervals ending after `since` that can no longer turn out to be timing.
+@dataclass
+class Episode:
+    """Money that went missing, from a discrepancy until the ledger is explained again.
 
-    The newest interval could still be cancelled by the next reading (see the timing case), so
-    it only counts once it has been the newest for longer than the grace period.
+    Neighbouring intervals that are discrepancies, top-ups or possibly charged belong to one
+    episode; an explained (exactly, by rounding or by timing) interval ends it. It is reported
+    once, keyed by the reading that opens its first discrepancy (change points never move).
     """
-    from datetime import timedelta
 
+    intervals: list[Interval]
+
+    @property
+    def first(self) -> Interval:
+        return self.intervals[0]
+
+    @property
+    def key(self) -> str:
+        return f"reading:{self.first.start_id}"
+
+    @property
+    def started_at(self) -> datetime:
+        return self.first.started_at
+
+    @property
+    def ended_at(self) -> datetime:
+        return self.intervals[-1].ended_at
+
+    @property
+    def start_balance_sun(self) -> int:
+        return self.first.start_balance_sun
+
+    @property
+    def end_balance_sun(self) -> int:
+        return self.intervals[-1].end_balance_sun
+
+    def total(self, name: str) -> int:
+        return sum(getattr(iv, name) for iv in self.intervals)
+
+
+def episodes(intervals: list[Interval]) -> list[Episode]:
+    """Group contiguous intervals (oldest first) into discrepancy episodes."""
+    found: list[Episode] = []
+    current: Episode | None = None
+    previous: Interval | None = None
+    for iv in intervals:
+        if current is not None and previous is not None and iv.start_id != previous.end_id:
+            current = None
+        if iv.kind == DISCREPANCY:
+            if current is None:
+                current = Episode([iv])
+                found.append(current)
+            else:
+                current.intervals.append(iv)
+        elif iv.kind in (TOPUP, POSSIBLE) and current is not None:
+            current.intervals.append(iv)
+        else:
+            current = None
+        previous = iv
+    return found
+
+
+def settled_episodes(
+    account: ProviderAccount,
+    since: datetime,
+    now: datetime,
+    grace: timedelta = TIMING_WINDOW,
+) -> list[Episode]:
+    """Discrepancy episodes whose first discrepancy ends after `since` and can no longer turn
+    out to be timing: it ended at least `grace` (the timing window) before `now`, so no later
+    interval can cancel it. An episode grows as readings come; its key does not change.
+    """
     ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=since, taken_at__lte=now)
     intervals = build_intervals(account, ends.values_list("taken_at", flat=True))
-    newest = (
-        BalanceSnapshot.objects.filter(account=account)
-        .order_by("-taken_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    grace = timedelta(seconds=grace_seconds)
-    return [
-        iv
-        for iv in intervals
-        if iv.kind == DISCREPANCY and (iv.end_id != newest or now - iv.ended_at >= grace)
-    ]
+    return [e for e in episodes(intervals) if now - e.first.ended_at >= grace]

@@ -2,7 +2,8 @@
 usage summary disagreeing with what the console recorded.
 
 Each finding is e-mailed once. The hysteresis is a LedgerFlag row claimed under a unique key
-(a discrepancy by the reading that opens its interval, a summary mismatch by itrx's day): the
+(a discrepancy episode by the reading that opens its first interval, a summary mismatch by
+itrx's day): the
 INSERT that wins sends the e-mail, every later pass finds the row and sends nothing. Recipients
 are the low-balance alerts' (alerts.recipients_for) and every finding is an Alert row, so it is
 listed on the Alerts page whether or not it could be delivered.
@@ -94,41 +95,46 @@ def _alert(
 
 
 def check_discrepancies(account: ProviderAccount, now: datetime | None = None) -> list[Alert]:
-    """One e-mail per settled discrepancy interval of the account (see ledger)."""
+    """One e-mail per settled discrepancy episode of the account (see ledger.Episode)."""
     now = now or timezone.now()
     sent = []
-    for iv in ledger.settled_discrepancies(account, now - LOOKBACK, now):
+    for episode in ledger.settled_episodes(account, now - LOOKBACK, now):
+        amount = episode.total("discrepancy_sun")
+        suspects = orders_that_could_explain(account, episode)
         flag = _claim(
             account,
             LedgerFlag.Kind.DISCREPANCY,
-            f"reading:{iv.start_id}",
-            started_at=iv.started_at,
-            ended_at=iv.ended_at,
-            amount_sun=iv.discrepancy_sun,
+            episode.key,
+            started_at=episode.started_at,
+            ended_at=episode.ended_at,
+            amount_sun=amount,
             details={
-                "start_balance_sun": iv.start_balance_sun,
-                "end_balance_sun": iv.end_balance_sun,
-                "charges_sun": iv.charges_sun,
-                "possible_sun": iv.possible_sun,
-                "refunds_sun": iv.refunds_sun,
+                "start_balance_sun": episode.start_balance_sun,
+                "end_balance_sun": episode.end_balance_sun,
+                "charges_sun": episode.total("charges_sun"),
+                "possible_sun": episode.total("possible_cover_sun"),
+                "refunds_sun": episode.total("refunds_sun"),
+                "intervals": len(episode.intervals),
+                "orders": [str(o.code) for o in suspects],
             },
         )
         if flag is None:
             continue
-        start = timezone.localtime(iv.started_at)
-        end = timezone.localtime(iv.ended_at)
+        start = timezone.localtime(episode.started_at)
+        end = timezone.localtime(episode.ended_at)
         problem = (
-            f"{format_trx(iv.discrepancy_sun)} TRX left the account between "
+            f"{format_trx(amount)} TRX left the account between "
             f"{start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} that no order accounts for"
         )
         context = {
-            "interval": iv,
-            "amount": format_trx(iv.discrepancy_sun),
-            "start_balance": format_trx(iv.start_balance_sun),
-            "end_balance": format_trx(iv.end_balance_sun),
-            "charges": format_trx(iv.charges_sun),
-            "possible": format_trx(iv.possible_sun),
-            "refunds": format_trx(iv.refunds_sun),
+            "episode": episode,
+            "amount": format_trx(amount),
+            "start_balance": format_trx(episode.start_balance_sun),
+            "end_balance": format_trx(episode.end_balance_sun),
+            "charges": format_trx(episode.total("charges_sun")),
+            "possible": format_trx(episode.total("possible_cover_sun")),
+            "refunds": format_trx(episode.total("refunds_sun")),
+            "orders": [_order_line(o) for o in suspects],
         }
         sent.append(
             _alert(
@@ -137,12 +143,54 @@ def check_discrepancies(account: ProviderAccount, now: datetime | None = None) -
                 AlertKind.LEDGER_DISCREPANCY,
                 "alert-ledger-discrepancy",
                 problem,
-                iv.end_balance_sun,
+                episode.end_balance_sun,
                 context,
                 now,
             )
         )
     return sent
+
+
+SUSPECTS = 20
+
+
+def orders_that_could_explain(account: ProviderAccount, episode: ledger.Episode) -> list[Any]:
+    """The account's orders that could explain an episode, uncertain ones first: orders still
+    unknown or in review whose request left before it ended and that were not given up on
+    before it began, then orders sent, charged or finished in it (timing window either side).
+    Each part reads an index on the account and one timestamp."""
+    from django.db.models import Q
+
+    from energydash.orders.models import Order
+
+    lo, hi = episode.started_at - intervals.TIMING_WINDOW, episode.ended_at
+    rows = Order.objects.filter(account=account).select_related("account")
+    uncertain = list(
+        rows.filter(status__in=intervals.POSSIBLE_STATUSES, created__lte=hi)
+        .filter(Q(submitted_at__gt=lo) | Q(submitted_at__isnull=True))
+        .order_by("created", "id")[:SUSPECTS]
+    )
+    seen = {o.pk for o in uncertain}
+    nearby = rows.filter(
+        Q(created__gt=lo, created__lte=hi)
+        | Q(submitted_at__gt=lo, submitted_at__lte=hi)
+        | Q(finished_at__gt=lo, finished_at__lte=hi)
+    ).order_by("created", "id")[: SUSPECTS * 2]
+    others = [o for o in nearby if o.pk not in seen]
+    return (uncertain + others)[:SUSPECTS]
+
+
+def _order_line(order: Any) -> dict[str, str]:
+    path = reverse("orders:detail", args=[order.code])
+    base = settings.ENERGYDASH_PUBLIC_URL
+    cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
+    return {
+        "code": order.short_code,
+        "status": order.get_status_display(),
+        "cost": format_trx(cost or 0),
+        "sent": timezone.localtime(order.created).strftime("%Y-%m-%d %H:%M:%S"),
+        "url": f"{base}{path}" if base else path,
+    }
 
 
 def check_all_discrepancies(now: datetime | None = None) -> list[Alert]:

@@ -156,9 +156,10 @@ class DailyOrderRollup(RollupFigures):
 class LedgerFlag(models.Model):
     """A ledger finding that was reported, once: the unique key is the hysteresis.
 
-    A discrepancy is keyed by the reading that starts its interval (change points never move,
-    see services.record_balance), an itrx summary mismatch by the provider's day. Claiming the
-    row (INSERT under the unique constraint) decides who sends the one e-mail.
+    A discrepancy episode is keyed by the reading that starts its first interval (change points
+    never move, see services.record_balance; ledger.Episode), an itrx summary mismatch by the
+    provider's day. Claiming the row (INSERT under the unique constraint) decides who sends the
+    one e-mail.
     """
 
     class Kind(models.TextChoices):

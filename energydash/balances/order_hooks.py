@@ -8,6 +8,7 @@ carried is recorded, and how reconciliation and routing read the ledger and the 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from energydash.balances import cost_alerts, evidence, rollups
 from energydash.balances.models import ORDER, AccountBalanceState
@@ -16,9 +17,12 @@ from energydash.orders import hooks
 from energydash.providers.models import ProviderAccount
 
 
-def record_order_balance(account: ProviderAccount, balance_sun: int) -> None:
-    """A balance a provider reported with an order (itrx answers with the balance after it)."""
-    record_balance(account, balance_sun, source=ORDER)
+def record_order_balance(
+    account: ProviderAccount, balance_sun: int, asked_at: datetime | None = None
+) -> None:
+    """A balance a provider reported with an order (itrx answers with the balance after it);
+    asked_at is when that order's request left (a stale answer stays off the history)."""
+    record_balance(account, balance_sun, source=ORDER, asked_at=asked_at)
 
 
 def known_balances(accounts: Collection[ProviderAccount]) -> dict[int, int]:

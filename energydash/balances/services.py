@@ -54,10 +54,15 @@ def record_balance(
     *,
     source: str,
     taken_at: datetime | None = None,
+    asked_at: datetime | None = None,
 ) -> BalanceSnapshot | None:
     """Record a balance a provider reported; returns the row written or moved forward.
 
-    Returns None (and writes nothing) for a reading that is not an integer sun amount.
+    Returns None (and writes nothing) for a reading that is not an integer sun amount, and for
+    a stale order answer: `asked_at` is when the request that carried it left, and when another
+    reading was recorded since, this answer may show an older state than that one (eight
+    concurrent itrx orders answer in any order). Such a balance stays on its order only; in the
+    history it would open a false discrepancy and top-up (balances.intervals, "Stale readings").
     A "refresh" or "manual" reading also clears the account's refresh error.
     """
     if source not in SOURCES:
@@ -68,6 +73,9 @@ def record_balance(
     taken_at = taken_at or timezone.now()
     with transaction.atomic():
         state = state_for(account, lock=True)  # serialises writers of one account's history
+        if source == ORDER and asked_at is not None and _recorded_since(account, asked_at):
+            logger.info("kept a stale order balance of account %s off the history", account.pk)
+            return None
         snapshot, moved_from = _write_snapshot(account, balance_sun, source, taken_at)
         # The hourly balance rollups follow in this transaction, under this lock (one writer).
         refresh_hours(account.pk, [taken_at] if moved_from is None else [taken_at, moved_from])
@@ -89,6 +97,10 @@ def record_balance(
         if fields:
             state.save(update_fields=fields)
     return snapshot
+
+
+def _recorded_since(account: ProviderAccount, moment: datetime) -> bool:
+    return BalanceSnapshot.objects.filter(account=account, taken_at__gt=moment).exists()
 
 
 def _write_snapshot(

@@ -22,6 +22,8 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from energydash.orders.evidence import Evidence
     from energydash.orders.models import Order
     from energydash.providers.base import Adapter
@@ -66,9 +68,11 @@ order_changed: Hook[[Order, str, str, Collection[str]], None] = Hook(
     "keeps the order rollups right; called inside the transaction of every order change with "
     "(order, from_status, to_status, names of the fields changed)",
 )
-balance_reported: Hook[[ProviderAccount, int], None] = Hook(
+balance_reported: Hook[[ProviderAccount, int, datetime | None], None] = Hook(
     "balance_reported",
-    "records the balance a provider reported with an order (itrx's balance after the order)",
+    "records the balance a provider reported with an order (itrx's balance after the order), "
+    "with when that order's request left (an answer older than a reading recorded since is "
+    "kept off the balance history)",
 )
 balance_evidence: Hook[[Order, Adapter], Evidence] = Hook(
     "balance_evidence",

@@ -157,7 +157,8 @@ def record_placed(order: Order, placed: PlacedOrder, actor: Any, via: str) -> No
         **fields,
     )
     if "balance_after_sun" in fields:
-        hooks.balance_reported(order.account, fields["balance_after_sun"])
+        # order.created: the draft is saved just before the request leaves (placement._send).
+        hooks.balance_reported(order.account, fields["balance_after_sun"], order.created)
     if order.cost_sun is not None:
         check_charge(order, label=via)
 

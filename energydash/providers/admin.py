@@ -15,7 +15,7 @@ from energydash.core.models import AuditEvent
 from energydash.lib.money_fields import TrxField
 from energydash.providers.audit import TRACKED_FIELDS, record_account_change, snapshot
 from energydash.providers.credentials import UNREADABLE
-from energydash.providers.models import ProviderAccount
+from energydash.providers.models import MAX_LEDGER_TOLERANCE_SUN, ProviderAccount
 
 
 class ProviderAccountForm(forms.ModelForm):
@@ -48,6 +48,14 @@ class ProviderAccountForm(forms.ModelForm):
         required=False,
         min_sun=1,
         help_text="The new-order page asks for a second look above this (not a limit).",
+    )
+    ledger_tolerance_sun = TrxField(
+        label="Ledger rounding tolerance (TRX)",
+        required=False,
+        max_sun=MAX_LEDGER_TOLERANCE_SUN,
+        help_text="A ledger row off by no more than this is explained by the provider rounding "
+        "its balance. Blank: the precision the provider publishes (itrx 0, TronZap and Netts "
+        "0.01 TRX). At most 1 TRX.",
     )
 
     class Meta:
@@ -159,6 +167,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                     "max_order_sun",
                     "daily_budget_sun",
                     "large_order_sun",
+                    "ledger_tolerance_sun",
                     "priority",
                 )
             },

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from energydash.core.outbound import validate_provider_base_url
@@ -23,6 +24,14 @@ class Provider(models.TextChoices):
     ITRX = ITRX, "itrx.io"
     TRONZAP = TRONZAP, "TronZap"
     NETTS = NETTS, "Netts"
+
+
+# The precision each provider publishes its balance in, in sun: the ledger's default rounding
+# tolerance. itrx answers in integer sun (index-data and order `balance`); TronZap
+# (/v1/balance, `100.50`) and Netts (/apiv2/userinfo `stats.balance`, `28361.15`) show TRX to
+# 0.01 in their documentation (shared/providers.md, 2.7, 3 and 4.5).
+BALANCE_PRECISION_SUN = {ITRX: 0, TRONZAP: SUN_PER_TRX // 100, NETTS: SUN_PER_TRX // 100}
+MAX_LEDGER_TOLERANCE_SUN = SUN_PER_TRX  # more would hide real discrepancies
 
 
 class ProviderAccount(models.Model):
@@ -79,6 +88,15 @@ class ProviderAccount(models.Model):
         help_text="The new-order page asks for a second look at orders quoted above this "
         "(a warning, not a limit).",
     )
+    ledger_tolerance_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_LEDGER_TOLERANCE_SUN)],
+        verbose_name="ledger rounding tolerance (sun)",
+        help_text="A ledger row whose unexplained change is no larger than this is explained by "
+        "the provider rounding its balance. Blank means the precision the provider publishes "
+        "(itrx: exact sun; TronZap and Netts: 0.01 TRX).",
+    )
     priority = models.SmallIntegerField(
         default=0,
         help_text="Best-price routing: among accounts quoting the same price, the higher "
@@ -98,6 +116,14 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_provider_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.ledger_tolerance_sun is None:  # blank: the provider's published precision
+            self.ledger_tolerance_sun = BALANCE_PRECISION_SUN.get(self.provider, 0)
+            fields = kwargs.get("update_fields")
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "ledger_tolerance_sun"}
+        super().save(*args, **kwargs)
 
     @property
     def effective_base_url(self) -> str:
