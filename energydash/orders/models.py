@@ -192,6 +192,10 @@ class OrderEvent(models.Model):
     request_body = models.TextField(blank=True)
     response_body = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The same event again (a poll repeating its failure every few seconds) is not a new row:
+    # the latest identical one counts it and remembers when it was last seen (transitions.py).
+    count = models.PositiveIntegerField(default=1)
+    last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created", "id"]
