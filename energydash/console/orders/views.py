@@ -30,6 +30,7 @@ from energydash.orders.models import Kind, Order, Status
 from energydash.orders.placement import place_order
 from energydash.orders.review import (
     ReopenRefused,
+    ReviewRefused,
     can_reopen,
     mark_not_placed,
     mark_placed,
@@ -126,15 +127,21 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         }
         return render(request, "orders/detail.html", context)
     data = form.cleaned_data
-    if data["decision"] == "placed":
-        done = mark_placed(
-            order, request.user, data["provider_ref"].strip(), data.get("cost_trx"), data["comment"]
-        )
-    else:
-        done = mark_not_placed(order, request.user, data["comment"])
-    if done:
+    try:
+        if data["decision"] == "placed":
+            decision = mark_placed(
+                order, request.user, data["provider_ref"], data.get("cost_trx"), data["comment"]
+            )
+        else:
+            decision = mark_not_placed(order, request.user, data["comment"])
+    except ReviewRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:detail", code=order.code)
+    if decision:
+        found = f" {decision.found}" if decision.found else ""
         messages.success(
-            request, f"Order {order.short_code} is now {order.get_status_display().lower()}."
+            request,
+            f"Order {order.short_code} is now {order.get_status_display().lower()}.{found}",
         )
     else:
         messages.error(request, "Someone else changed this order first; nothing was changed.")
