@@ -72,6 +72,9 @@ class Order(models.Model):
     energy_delivered = models.PositiveIntegerField(null=True, blank=True)
     tx_hashes = models.JSONField(default=list, blank=True)
     last_error = models.TextField(blank=True)
+    # Why a provider's "nothing was charged" is in doubt (e.g. "insufficient balance" while the
+    # known balance covers the order: orders/refusal_doubt.py); shown on the order's page.
+    doubt = models.TextField(blank=True)
 
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
