@@ -84,6 +84,10 @@ class Order(models.Model):
     updated = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A refund heard after the order was final (orders/late_refunds.py) is money that came back
+    # at refunded_at, not at finished_at; refund_check_at is when to ask the provider next.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_check_at = models.DateTimeField(null=True, blank=True)
 
     # Polling bookkeeping: when to look next, how often we looked, and a short claim lease so
     # two workers never process the same order at once.

@@ -111,13 +111,15 @@ def transition(
     actor: Any = None,
     label: str = "",
     expected: str | None = None,
+    guard: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
     """Move order from its current status (or `expected`) to `to_status`, updating `fields`.
 
     The UPDATE is conditional on the status we read, so when a callback and a poller race, only
     one applies its change; the loser returns False and changes nothing. Field-only updates
-    (same status) are recorded as a note when a message is given.
+    (same status) are recorded as a note when a message is given. `guard`: more conditions
+    of the UPDATE (e.g. the refund a late refund replaces), so it applies once.
     """
     from_status = expected or order.status
     now = timezone.now()
@@ -128,7 +130,8 @@ def transition(
     if to_status in FINAL:
         values.setdefault("next_poll_at", None)
     with transaction.atomic():
-        changed = Order.objects.filter(pk=order.pk, status=from_status).update(**values)
+        rows = Order.objects.filter(pk=order.pk, status=from_status, **(guard or {}))
+        changed = rows.update(**values)
         if not changed:
             return False
         # The rollups (owned by balances, wired through orders.hooks) follow in the same
