@@ -98,3 +98,55 @@ def test_the_review_form_says_what_the_provider_has(operator_client, netts, thro
     assert "Netts has order 1Hreal0003" in right.content.decode()
     order.refresh_from_db()
     assert order.provider_ref == "1Hreal0003" and order.cost_sun == 2 * SUN_PER_TRX
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placed_and_not_placed_racing_apply_once(live_sandbox, operator, admin_user):
+    """Two people decide one review at once (threads released together): one decision applies,
+    the other changes nothing; the provider's cost is recorded once."""
+    import threading
+
+    from django.db import connection
+
+    from energydash.orders.review import mark_not_placed
+    from tests.orders.conftest import make_box
+
+    box = make_box("netts", base=live_sandbox)
+    remote_order(box, "1Hrace0001")
+    order = order_for(box, status=Status.NEEDS_REVIEW)
+    start = threading.Barrier(2)
+    results: dict[str, bool] = {}
+    errors: list[BaseException] = []
+
+    def decide(name: str, act) -> None:
+        try:
+            mine = Order.objects.select_related("account").get(pk=order.pk)
+            start.wait(timeout=30)
+            results[name] = bool(act(mine))
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(
+            target=decide,
+            args=("placed", lambda o: mark_placed(o, operator, "1Hrace0001", None, "")),
+        ),
+        threading.Thread(
+            target=decide, args=("not", lambda o: mark_not_placed(o, admin_user, "not there"))
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(results.values()) == [False, True]
+    order.refresh_from_db()
+    decided = AuditEvent.objects.filter(action__startswith="order.marked_").count()
+    assert decided == 1
+    if results["placed"]:
+        assert order.provider_ref == "1Hrace0001" and order.cost_sun == 3_575_000
+    else:
+        assert order.status == Status.FAILED and order.provider_ref == ""
