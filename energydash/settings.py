@@ -311,6 +311,18 @@ if not 1 <= ENERGYDASH_POLL_CONCURRENCY <= 64:
     raise ImproperlyConfigured("ENERGYDASH_POLL_CONCURRENCY must be between 1 and 64")
 # An unknown order the provider does not know after 3 lookups spread over this long was not placed.
 ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS = env_int("ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS", 120)
+# Late refunds (orders/late_refunds.py): how long after an order is final its provider is still
+# asked whether it refunded, per provider (0: never), and the first/shortest gap between asks.
+# itrx documents refunds (status 41, refund_amount) on orders of up to 30 days that can be
+# reclaimed early: 72 h covers its 1H/1D/3D orders. TronZap rents for 1 hour, calls purchases
+# non-refundable and leaves `failed` undocumented: 24 h covers a refund from its own handling.
+# Netts documents no refund at all and order_check carries no refund figure: 0.
+ENERGYDASH_LATE_REFUND_HOURS = {
+    "itrx": env_int("ENERGYDASH_LATE_REFUND_HOURS_ITRX", 72),
+    "tronzap": env_int("ENERGYDASH_LATE_REFUND_HOURS_TRONZAP", 24),
+    "netts": env_int("ENERGYDASH_LATE_REFUND_HOURS_NETTS", 0),
+}
+ENERGYDASH_LATE_REFUND_CHECK_MINUTES = env_int("ENERGYDASH_LATE_REFUND_CHECK_MINUTES", 15)
 # Timeout of each provider's quote on the new-order page (they are fetched in parallel).
 ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5)
 # API, routing, webhooks (README "API", "Routing", "Webhooks").

@@ -18,7 +18,13 @@ from energydash.balances.ledger_checks import ITRX_ZONE, recorded_for_itrx_day
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.services import refresh_account
 from energydash.lib.tron import format_trx
-from energydash.orders.evidence import MAYBE_CHARGED, NO_EVIDENCE, NONE_CHARGED, Evidence
+from energydash.orders.evidence import (
+    MAYBE_CHARGED,
+    NO_EVIDENCE,
+    NONE_CHARGED,
+    Evidence,
+    ReviewFacts,
+)
 from energydash.orders.models import Order
 from energydash.orders.transitions import record_exchanges
 from energydash.providers.base import Adapter
@@ -28,16 +34,45 @@ logger = logging.getLogger("energydash.orders")
 
 
 def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
-    """What the account's balance history says about whether this order was charged."""
+    """What the account's balance history says about whether this order was charged, after
+    one fresh reading (so a charge made during the send is inside the history)."""
+    try:
+        refresh_account(order.account, client=adapter.client)
+    except Exception:
+        logger.exception("balance refresh before concluding order %s failed", order.code)
+    return judge(order)
+
+
+def review_facts(order: Order) -> ReviewFacts:
+    """The balance history's facts on an order in review, from the stored readings only (the
+    order page shows them; no provider is called)."""
+    readings = BalanceSnapshot.objects.filter(account=order.account).order_by("-taken_at", "-id")
+    before = readings.filter(taken_at__lte=order.created).values("balance_sun", "taken_at")
+    before = before.first()
+    latest = readings.values("balance_sun", "taken_at").first()
+    after = latest if latest and (not before or latest["taken_at"] > before["taken_at"]) else None
+    decrease = unexplained_decrease_sun(order.account, order.created)
+    return ReviewFacts(
+        evidence=judge(order, decrease=decrease),
+        before_sun=before["balance_sun"] if before else None,
+        before_at=before["taken_at"] if before else None,
+        latest_sun=after["balance_sun"] if after else None,
+        latest_at=after["taken_at"] if after else None,
+        unexplained_decrease_sun=decrease,
+    )
+
+
+_ASK = object()
+
+
+def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
+    """The verdict of the readings already recorded (balance_evidence without the refresh);
+    `decrease`: unexplained_decrease_sun since the order was sent, when the caller has it."""
     account = order.account
     since = order.created  # the draft is saved just before the request leaves
     sent_by = order.submitted_at or since
     cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
     cost_words = f"this order's {format_trx(cost)} TRX"
-    try:  # one fresh reading, so a charge made during the send is inside the history
-        refresh_account(account, client=adapter.client)
-    except Exception:
-        logger.exception("balance refresh before concluding order %s failed", order.code)
     readings = BalanceSnapshot.objects.filter(account=account)
     if not readings.filter(taken_at__lte=since).exists():
         return Evidence(
@@ -49,8 +84,9 @@ def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
             "there is no balance reading of the account since it was sent (the balance could "
             "not be refreshed)",
         )
-    decrease = unexplained_decrease_sun(account, since)
-    if decrease is None:
+    if decrease is _ASK:
+        decrease = unexplained_decrease_sun(account, since)
+    if not isinstance(decrease, int):
         return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
     if decrease >= cost:
         return Evidence(

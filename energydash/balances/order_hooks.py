@@ -38,5 +38,6 @@ def connect() -> None:
     hooks.balance_reported.register(record_order_balance)
     hooks.balance_evidence.register(evidence.balance_evidence)
     hooks.summary_evidence.register(evidence.summary_evidence)
+    hooks.review_evidence.register(evidence.review_facts)
     hooks.known_balances.register(known_balances)
     hooks.cost_overrun.register(cost_alerts.cost_overrun)

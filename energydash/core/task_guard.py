@@ -29,6 +29,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.balances.tasks.check_balances",
         "energydash.balances.tasks.refresh_balances",
         "energydash.batches.tasks.run_batch",
+        "energydash.orders.tasks.check_late_refunds",
         "energydash.orders.tasks.poll_orders",
         "energydash.sandbox.tasks.deliver_due_callbacks",
     }

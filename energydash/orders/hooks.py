@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from energydash.orders.evidence import Evidence
+    from energydash.orders.evidence import Evidence, ReviewFacts
     from energydash.orders.models import Order
     from energydash.providers.base import Adapter
     from energydash.providers.models import ProviderAccount
@@ -82,6 +82,10 @@ summary_evidence: Hook[[Order, Adapter], Evidence | None] = Hook(
     "summary_evidence",
     "what the provider's own usage summary says about it (itrx), None when there is no figure",
 )
+review_evidence: Hook[[Order], ReviewFacts] = Hook(
+    "review_evidence",
+    "the balance history's facts on an order in review, from stored readings (no provider call)",
+)
 known_balances: Hook[[Collection[ProviderAccount]], dict[int, int]] = Hook(
     "known_balances",
     "the last recorded balance of each account that has one, by account id, with no provider call",
@@ -98,6 +102,7 @@ ALL = (
     balance_reported,
     balance_evidence,
     summary_evidence,
+    review_evidence,
     known_balances,
     cost_overrun,
 )

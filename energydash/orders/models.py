@@ -82,6 +82,9 @@ class Order(models.Model):
     # Set once, when the charge came out above the quote, the account's maximum per order or its
     # daily budget (orders/cost_check.py): the words the order page and the API show.
     cost_flag = models.CharField(max_length=500, blank=True)
+    # Why a provider's "nothing was charged" is in doubt (e.g. "insufficient balance" while the
+    # known balance covers the order: orders/refusal_doubt.py); shown on the order's page.
+    doubt = models.TextField(blank=True)
 
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -91,6 +94,10 @@ class Order(models.Model):
     updated = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A refund heard after the order was final (orders/late_refunds.py) is money that came back
+    # at refunded_at, not at finished_at; refund_check_at is when to ask the provider next.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_check_at = models.DateTimeField(null=True, blank=True)
 
     # Polling bookkeeping: when to look next, how often we looked, and a short claim lease so
     # two workers never process the same order at once.
@@ -243,6 +250,10 @@ class OrderEvent(models.Model):
     request_body = models.TextField(blank=True)
     response_body = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The same event again (a poll repeating its failure every few seconds) is not a new row:
+    # the latest identical one counts it and remembers when it was last seen (transitions.py).
+    count = models.PositiveIntegerField(default=1)
+    last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created", "id"]

@@ -18,6 +18,7 @@ from energydash.orders import hooks
 from energydash.orders.cost_check import check_charge
 from energydash.orders.models import Order, Status
 from energydash.orders.reconciliation import reconcile
+from energydash.orders.refusal_doubt import refusal_doubt
 from energydash.orders.transitions import note, transition
 from energydash.orders.vetting import (
     Vetted,
@@ -167,8 +168,16 @@ def record_placement_failed(
     order: Order, exc: ProviderError, adapter: Adapter, actor: Any, via: str
 ) -> None:
     if exc.outcome in (base.REJECTED, base.UNAVAILABLE):
+        doubt = refusal_doubt(order, exc) if exc.outcome == base.REJECTED else ""
+        words = f"{exc.message} {doubt}" if doubt else str(exc)
         _leave_draft(
-            order, Status.FAILED, message=str(exc), actor=actor, label=via, last_error=str(exc)
+            order,
+            Status.FAILED,
+            message=words,
+            actor=actor,
+            label=via,
+            last_error=words,
+            doubt=doubt,
         )
         return
     _leave_draft(

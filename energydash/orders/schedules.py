@@ -3,8 +3,17 @@ from __future__ import annotations
 from energydash.core.schedules import every_minutes
 
 POLL_ORDERS = "orders: poll open orders"
+LATE_REFUNDS = "orders: late refund check"
+# Each order carries its own next check (late_refunds.py); the pass only needs to come often
+# enough for the shortest gap.
+LATE_REFUNDS_EVERY_MINUTES = 5
 
 
 def ensure_schedules() -> list[str]:
     """Create or update the orders schedules; safe to run any number of times."""
-    return [every_minutes(POLL_ORDERS, "energydash.orders.tasks.poll_orders", 1)]
+    return [
+        every_minutes(POLL_ORDERS, "energydash.orders.tasks.poll_orders", 1),
+        every_minutes(
+            LATE_REFUNDS, "energydash.orders.tasks.check_late_refunds", LATE_REFUNDS_EVERY_MINUTES
+        ),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from energydash.orders import late_refunds
 from energydash.orders.polling import poll_pass
 
 # The worker loop: look at due orders, and when none were due sleep IDLE_SLEEP_SECONDS and look
@@ -41,3 +42,8 @@ def poll_loop(
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
     passes, checked, changed = poll_loop(run_for)
     return f"{passes} pass(es), {checked} order(s) checked, {changed} changed"
+
+
+def check_late_refunds() -> str:
+    """Ask about recently final orders whose provider may still refund (late_refunds.py)."""
+    return f"{late_refunds.check_late_refunds()} late refund(s) recorded"

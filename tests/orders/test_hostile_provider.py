@@ -223,7 +223,9 @@ def test_an_order_whose_processing_keeps_failing_goes_to_review_with_the_error(
     assert f"Processing failed {MAX_FAILURES} times" in order.last_error
     assert "ZeroDivisionError: a bug reading the answer" in order.last_error
     assert on_timeline(order, '"errno"')  # the raw answers of the failing passes are kept
-    assert order.events.filter(kind="exchange", method="GET").count() >= MAX_FAILURES
+    # Identical lookups fold into one row with a count (issue 19): count them all.
+    looks = order.events.filter(kind="exchange", method="GET").values_list("count", flat=True)
+    assert sum(looks) >= MAX_FAILURES
     assert order.cost_sun and order.cost_sun <= MAX_SUN
 
 

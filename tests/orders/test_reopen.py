@@ -9,6 +9,7 @@ from django.urls import reverse
 from energydash.core.models import AuditEvent
 from energydash.orders.models import Order, Status
 from energydash.orders.review import ReopenRefused, mark_not_placed, mark_placed, reopen
+from tests.orders.test_review_lookup import remote_order
 from tests.orders.test_views import order_for
 
 
@@ -18,8 +19,9 @@ def decided_not_placed(box, operator) -> Order:
     return order
 
 
+@pytest.mark.django_db(transaction=True)  # test-client requests before the sandbox call
 def test_an_admin_reopens_a_wrong_not_placed_and_then_marks_it_placed(
-    netts, operator, admin_user, client
+    netts, operator, admin_user, client, http
 ):
     """The case the issue found: "not placed" on an order the provider did charge."""
     order = decided_not_placed(netts, operator)
@@ -44,15 +46,17 @@ def test_an_admin_reopens_a_wrong_not_placed_and_then_marks_it_placed(
         "reason": "Netts dashboard shows it, charged 3.575 TRX",
     }
 
-    # The normal review actions apply again.
-    assert mark_placed(order, admin_user, "netts-order-42", None, "")
+    # The normal review actions apply again (the id is looked up at Netts first).
+    remote_order(netts, "netts-order-42")
+    assert mark_placed(order, admin_user, "netts-order-42", None, "", client=http)
     order.refresh_from_db()
-    assert order.status == Status.SUBMITTED and order.provider_ref == "netts-order-42"
+    assert order.status == Status.DELEGATING and order.provider_ref == "netts-order-42"
 
 
-def test_an_admin_reopens_a_placed_mark(itrx, operator, admin_user):
+def test_an_admin_reopens_a_placed_mark(itrx, operator, admin_user, http):
     order = order_for(itrx, status=Status.NEEDS_REVIEW)
-    assert mark_placed(order, operator, "wrong-serial", None, "")
+    remote_order(itrx, "wrong-serial")
+    assert mark_placed(order, operator, "wrong-serial", None, "", client=http)
     assert reopen(order, admin_user, "typed the wrong serial")
     order.refresh_from_db()
     assert order.status == Status.NEEDS_REVIEW

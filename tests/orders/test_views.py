@@ -183,22 +183,29 @@ def test_open_rows_poll_and_final_rows_stop_polling(viewer_client, itrx):
     assert "Completed" in final.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)  # the sandbox answers in the same request
 def test_an_operator_marks_a_review_order_as_placed_and_it_is_audited(
-    operator_client, operator, netts
+    operator_client, operator, netts, monkeypatch, http
 ):
+    from energydash.orders import review
+    from energydash.providers import registry
+    from tests.orders.test_review_lookup import remote_order
+
+    monkeypatch.setattr(review, "adapter_for", lambda c, client=None: registry.adapter_for(c, http))
+    remote_order(netts, "1H777", cost_sun=2_230_000)
     order = order_for(netts, status=Status.NEEDS_REVIEW)
     url = reverse("orders:review", args=[order.code])
     missing = operator_client.post(url, {"decision": "placed", "provider_ref": ""})
     assert "Enter the provider" in missing.content.decode()
     response = operator_client.post(
-        url, {"decision": "placed", "provider_ref": "1H777", "cost_trx": "2.23"}
+        url, {"decision": "placed", "provider_ref": "1H777", "cost_trx": "9.99"}
     )
     order.refresh_from_db()
     assert response.status_code == 302
     assert (
-        order.status == Status.SUBMITTED
+        order.status == Status.DELEGATING
         and order.provider_ref == "1H777"
-        and order.cost_sun == 2_230_000
+        and order.cost_sun == 2_230_000  # what Netts says it charged, not the typed figure
     )
     assert AuditEvent.objects.get(action="order.marked_placed").actor == operator
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<uuid:code>/row/", views.order_row, name="row"),
     path("<uuid:code>/review/", views.order_review, name="review"),
     path("<uuid:code>/reopen/", views.order_reopen, name="reopen"),
+    path("<uuid:code>/check/", views.order_check, name="check"),
 ]

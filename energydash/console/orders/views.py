@@ -25,16 +25,19 @@ from energydash.console.orders.forms import (
 from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.lib.tron import format_trx
+from energydash.orders import hooks
 from energydash.orders import quotes as quote_service
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.placement import place_order
 from energydash.orders.review import (
     ReopenRefused,
+    ReviewRefused,
     can_reopen,
     mark_not_placed,
     mark_placed,
     reopen,
 )
+from energydash.orders.review_check import CHECKABLE, check_now
 from energydash.orders.spec import PlacementRefused
 from energydash.providers.models import ProviderAccount
 
@@ -87,7 +90,33 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         if order.is_final or order.status == Status.NEEDS_REVIEW:
             return HttpResponseStopPolling(response.content)
         return response
-    return render(request, "orders/detail.html", context)
+    return render(request, "orders/detail.html", {**context, **_evidence(order)})
+
+
+def _evidence(order: Order) -> dict[str, Any]:
+    """The facts reconciliation weighs, for an order in doubt: read once per full page view
+    from what is recorded (the self-refreshing part of the page does not ask again), and no
+    provider call; "Check now" asks the provider."""
+    if order.status not in CHECKABLE:
+        return {}
+    return {
+        "facts": hooks.review_evidence(order),
+        "lookups": list(order.events.filter(kind="exchange").order_by("-id")[:3]),
+    }
+
+
+@require_POST
+@operator_required
+def order_check(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Check now: a fresh balance reading, the provider's lookup and itrx's summary."""
+    order = get_object_or_404(Order.objects.select_related("account"), code=code)
+    try:
+        words = check_now(order, request.user)
+    except Exception as exc:  # unreadable credentials, an unexpected answer: said, not a 500
+        messages.error(request, f"The check could not be made ({exc}); nothing was changed.")
+        return redirect("orders:detail", code=order.code)
+    messages.info(request, words)
+    return redirect("orders:detail", code=order.code)
 
 
 @require_POST
@@ -123,18 +152,25 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
             "events": order.events.select_related("actor"),
             "review_form": form,
             "can_operate": True,
+            **_evidence(order),
         }
         return render(request, "orders/detail.html", context)
     data = form.cleaned_data
-    if data["decision"] == "placed":
-        done = mark_placed(
-            order, request.user, data["provider_ref"].strip(), data.get("cost_trx"), data["comment"]
-        )
-    else:
-        done = mark_not_placed(order, request.user, data["comment"])
-    if done:
+    try:
+        if data["decision"] == "placed":
+            decision = mark_placed(
+                order, request.user, data["provider_ref"], data.get("cost_trx"), data["comment"]
+            )
+        else:
+            decision = mark_not_placed(order, request.user, data["comment"])
+    except ReviewRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:detail", code=order.code)
+    if decision:
+        found = f" {decision.found}" if decision.found else ""
         messages.success(
-            request, f"Order {order.short_code} is now {order.get_status_display().lower()}."
+            request,
+            f"Order {order.short_code} is now {order.get_status_display().lower()}.{found}",
         )
     else:
         messages.error(request, "Someone else changed this order first; nothing was changed.")
