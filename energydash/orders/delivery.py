@@ -41,6 +41,19 @@ class PassResult:
     by_order: dict[int, int] = field(default_factory=dict)  # node requests per order looked at
 
 
+def state_of(order: Order) -> str | None:
+    """The delivery status to show: the verdict, "pending" for an energy or activation order not
+    yet looked at that may still deliver, None for an order that delivers nothing."""
+    if order.delivery_status:
+        return order.delivery_status
+    if order.kind in (Kind.ENERGY, Kind.ACTIVATION) and order.status not in NOT_DELIVERING:
+        return Delivery.PENDING
+    return None
+
+
+NOT_DELIVERING = (Status.FAILED, Status.REFUNDED)
+
+
 def _due(now: datetime) -> Q:
     unstarted = Q(
         status=Status.COMPLETED,

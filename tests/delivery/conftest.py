@@ -119,13 +119,13 @@ def completed_order(
     kind: str = "energy",
     **fields,
 ) -> Order:
+    fields.setdefault("status", "completed")
     return Order.objects.create(
         account=account,
         kind=kind,
         receive_address=receiver,
         energy=energy if kind == "energy" else None,
         period=period if kind == "energy" else "",
-        status="completed",
         burn_sun_per_energy=100,
         cost_sun=3_000_000,
         created=done - timedelta(seconds=5),
