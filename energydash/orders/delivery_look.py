@@ -187,6 +187,9 @@ def look(order: Order, reader: ChainReader, now: datetime) -> tuple[bool, int]:
         verdict = rules.judge_activation(exp, reading.value, now)
     else:
         verdict = rules.judge_energy(exp, reading.value, now)
+    # What verifying took: node requests over every look until the verdict, and when it came.
+    spent = int((order.delivery_evidence or {}).get("calls") or 0) + reading.calls
+    verdict.evidence.update(calls=spent, looked_at=now.isoformat())
     if verdict.status == rules.PENDING:
         next_at: datetime | None = next_pending_look(exp, now)
     elif verdict.status == rules.VERIFIED:
@@ -243,6 +246,7 @@ def _look_again(
 def _unread(order: Order, exp: rules.Expectation, reading: Reading[Any], now: datetime) -> bool:
     """The chain could not be read: look again soon, or give up as "not checked"."""
     evidence = {**(order.delivery_evidence or {}), "last_read": str(reading)[:300]}
+    evidence["calls"] = int(evidence.get("calls") or 0) + reading.calls
     if now < exp.deadline + GIVE_UP_AFTER_DEADLINE:
         return write(order, Delivery.PENDING, now, evidence=evidence, next_at=now + RETRY_PENDING)
     words = f"Not checked: the chain could not be read until well after the deadline ({reading})."

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import signal
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from energydash.orders.delivery import verify_pass
+from energydash.orders.delivery_figures import figures
 from energydash.orders.tasks import IDLE_SLEEP_SECONDS, verify_loop
 
 
@@ -27,7 +30,20 @@ class Command(BaseCommand):
             help="with --loop: seconds to wait when nothing was due (default 1)",
         )
 
+        parser.add_argument(
+            "--figures",
+            action="store_true",
+            help="print chain calls per verified order and the latency after the provider's "
+            "done (verified orders finished in the last --minutes), then exit",
+        )
+        parser.add_argument("--minutes", type=int, default=60, help="with --figures: the window")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["figures"]:
+            since = timezone.now() - timedelta(minutes=options["minutes"])
+            for line in figures(since).lines():
+                self.stdout.write(line)
+            return
         if not options["loop"]:
             result = verify_pass()
             self.stdout.write(
