@@ -303,6 +303,29 @@ if ENERGYDASH_TRON_API_URL and not ENERGYDASH_TRON_API_URL.startswith(("http://"
     )
 if not 1 <= ENERGYDASH_TRON_API_QPS <= 10_000:
     raise ImproperlyConfigured("ENERGYDASH_TRON_API_QPS must be between 1 and 10000")
+# On-chain delivery checks (orders/delivery.py). An order's energy is verified when the chain
+# shows at least (100 - tolerance)% of it; nothing within the provider's deadline after its
+# "done" is missing (ENERGYDASH_DELIVERY_DEADLINE_SECONDS, per provider with _ITRX, _TRONZAP,
+# _NETTS). A verified order is looked at again near the end of its period, and this share of
+# them once mid-period too (reclaimed early). Concurrency: orders one pass reads at once.
+ENERGYDASH_DELIVERY_TOLERANCE_PERCENT = env_int("ENERGYDASH_DELIVERY_TOLERANCE_PERCENT", 2)
+_DELIVERY_DEADLINE = env_int("ENERGYDASH_DELIVERY_DEADLINE_SECONDS", 180)
+ENERGYDASH_DELIVERY_DEADLINE_SECONDS = {
+    _p: env_int(f"ENERGYDASH_DELIVERY_DEADLINE_SECONDS_{_p.upper()}", _DELIVERY_DEADLINE)
+    for _p in ("itrx", "tronzap", "netts")
+}
+ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT = env_int("ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT", 20)
+ENERGYDASH_DELIVERY_CONCURRENCY = env_int("ENERGYDASH_DELIVERY_CONCURRENCY", 4)
+if not 0 <= ENERGYDASH_DELIVERY_TOLERANCE_PERCENT <= 50:
+    raise ImproperlyConfigured("ENERGYDASH_DELIVERY_TOLERANCE_PERCENT must be between 0 and 50")
+if not all(5 <= _s <= 86_400 for _s in ENERGYDASH_DELIVERY_DEADLINE_SECONDS.values()):
+    raise ImproperlyConfigured(
+        "ENERGYDASH_DELIVERY_DEADLINE_SECONDS(_<PROVIDER>) must be between 5 and 86400"
+    )
+if not 0 <= ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT must be between 0 and 100")
+if not 1 <= ENERGYDASH_DELIVERY_CONCURRENCY <= 32:
+    raise ImproperlyConfigured("ENERGYDASH_DELIVERY_CONCURRENCY must be between 1 and 32")
 # An open order older than this is flagged needs_review for a person.
 ENERGYDASH_ORDER_STUCK_MINUTES = env_int("ENERGYDASH_ORDER_STUCK_MINUTES", 30)
 # Orders one polling pass looks at in parallel (threads waiting on providers), per worker.

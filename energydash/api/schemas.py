@@ -40,6 +40,19 @@ class AttemptOut(Schema):
     order_id: str | None
 
 
+class DeliveryOut(Schema):
+    status: str = Field(
+        description="pending, verified (the energy is on chain within the tolerance), short, "
+        "missing, reclaimed_early or not_checked (no TRON node configured, or unreadable)."
+    )
+    energy: int | None = Field(description="Energy found on chain for this order.")
+    checked_at: str | None
+    evidence: dict = Field(
+        description="delegator, tx_id, staked_sun, energy at the network ratio of the moment, "
+        "expiry, tronscan (mainnet only), words: what the verdict rests on."
+    )
+
+
 class OrderOut(Schema):
     id: str
     status: str
@@ -71,6 +84,9 @@ class OrderOut(Schema):
     placed_via: str
     created: str
     finished_at: str | None
+    delivery: DeliveryOut | None = Field(
+        description="What the TRON chain shows of the order's energy (null: delivers nothing)."
+    )
 
 
 class OrderDetail(OrderOut):

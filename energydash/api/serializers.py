@@ -5,7 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from energydash.lib.tron import exact_trx as trx
+from energydash.orders.delivery import state_of
 from energydash.orders.models import POSSIBLE_STATUSES, Order, Route, RouteAttempt, Status
+
+
+def delivery_json(order: Order) -> dict[str, Any] | None:
+    """What the chain shows of the order's energy; None for an order that delivers nothing."""
+    status = state_of(order)
+    if status is None:
+        return None
+    return {
+        "status": status,
+        "energy": order.delivery_energy,
+        "checked_at": order.delivery_checked_at.isoformat() if order.delivery_checked_at else None,
+        "evidence": order.delivery_evidence or {},
+    }
 
 
 def order_json(order: Order) -> dict[str, Any]:
@@ -46,6 +60,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "placed_via": order.placed_via,
         "created": order.created.isoformat(),
         "finished_at": order.finished_at.isoformat() if order.finished_at else None,
+        "delivery": delivery_json(order),
     }
 
 

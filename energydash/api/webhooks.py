@@ -26,7 +26,7 @@ from django.utils import timezone
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
 from energydash.core import outbound
 from energydash.orders.models import Order
-from energydash.orders.signals import order_settled
+from energydash.orders.signals import delivery_checked, order_settled
 
 logger = logging.getLogger("energydash.api")
 
@@ -55,15 +55,27 @@ def on_order_settled(sender: Any, order: Order, status: str, **kwargs: Any) -> N
         async_task("energydash.api.tasks.deliver_webhook", delivery.pk, group="webhooks")
 
 
-def enqueue(order: Order, status: str) -> WebhookDelivery | None:
-    """Record the delivery (once per order and status) if the order's token has a webhook."""
+@receiver(delivery_checked, dispatch_uid="energydash.api.webhooks.delivery")
+def on_delivery_checked(sender: Any, order: Order, status: str, **kwargs: Any) -> None:
+    """order.delivery_verified, or order.delivery_failed (short, missing, reclaimed_early):
+    each at most once per order (a verified order reclaimed early sends both)."""
+    event = "order.delivery_verified" if status == "verified" else "order.delivery_failed"
+    delivery = enqueue(order, status, event=event)
+    if delivery is not None:
+        from django_q.tasks import async_task
+
+        async_task("energydash.api.tasks.deliver_webhook", delivery.pk, group="webhooks")
+
+
+def enqueue(order: Order, status: str, *, event: str = "") -> WebhookDelivery | None:
+    """Record the delivery (once per order and event) if the order's token has a webhook."""
     token = token_for(order)
     if token is None or not token.webhook_url or not token.active:
         return None
     from energydash.api.serializers import detail_json
 
     order = Order.objects.select_related("account").get(pk=order.pk)
-    event = f"order.{status}"
+    event = event or f"order.{status}"
     body = {"event": event, "order": detail_json(order)}
     try:
         with transaction.atomic():

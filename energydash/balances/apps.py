@@ -17,3 +17,7 @@ class BalancesConfig(AppConfig):
 
         connect_signals()
         order_hooks.connect()  # the money work orders hand up (orders/hooks.py)
+        from energydash.balances.delivery_alerts import on_delivery_checked
+        from energydash.orders.signals import delivery_checked
+
+        delivery_checked.connect(on_delivery_checked, dispatch_uid="energydash.balances.delivery")

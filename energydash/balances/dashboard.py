@@ -14,7 +14,7 @@ from django.utils import timezone
 from energydash.balances import chartdata, stats
 from energydash.balances.models import AccountBalanceState
 from energydash.balances.ranges import RANGES, Range
-from energydash.orders.models import Order
+from energydash.orders.models import DELIVERY_FAILED, Order
 from energydash.providers.models import ProviderAccount
 
 SEED_VIA = "sandbox-seed"  # Order.placed_via of generated sandbox history
@@ -98,6 +98,15 @@ def chart_context(chart_range: Range, now: datetime | None = None) -> dict[str, 
     }
 
 
+def delivery_failures() -> int:
+    """Orders the chain shows short, missing or reclaimed early (the partial delivery index)."""
+    return Order.objects.filter(delivery_status__in=DELIVERY_FAILED).count()
+
+
+def delivery_failed_url() -> str:
+    return f"{reverse('orders:list')}?delivery=failed"
+
+
 def page_context(chart_range: Range) -> dict[str, Any]:
     now = timezone.now()
     counts = stats.order_counts()
@@ -110,6 +119,7 @@ def page_context(chart_range: Range) -> dict[str, Any]:
             ("open", counts.open, orders_url("open")),
             ("unknown", counts.unknown, orders_url("unknown")),
             ("needs review", counts.needs_review, orders_url("needs_review")),
+            ("delivery failed on chain", delivery_failures(), delivery_failed_url()),
         ],
         **chart_context(chart_range, now),
     }

@@ -70,6 +70,7 @@ class AlertKind(models.TextChoices):
     LEDGER_DISCREPANCY = "ledger_discrepancy", "Ledger discrepancy"
     SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
     COST_OVERRUN = "cost_overrun", "Charge above the limits"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed on chain"
 
 
 class Alert(models.Model):
@@ -85,9 +86,20 @@ class Alert(models.Model):
     recipients = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=200)
     delivery_error = models.CharField(max_length=300, blank=True)
+    # The order a delivery alert is about (balances/delivery_alerts.py): one alert per order.
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=models.Q(order__isnull=False),
+                name="alert_once_per_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject
@@ -165,6 +177,8 @@ class LedgerFlag(models.Model):
     class Kind(models.TextChoices):
         DISCREPANCY = "discrepancy", "Discrepancy"
         SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
+
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed on chain"
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -50,6 +50,21 @@ BOUGHT_STATUSES = (
 )
 
 
+class Delivery(models.TextChoices):
+    """What the chain shows of an order's energy (orders/delivery.py). Blank: not (yet) asked:
+    an order that delivers nothing, or one the provider has not called done."""
+
+    PENDING = "pending", "Checking the chain"
+    VERIFIED = "verified", "Verified on chain"
+    SHORT = "short", "Short on chain"
+    MISSING = "missing", "Missing on chain"
+    RECLAIMED_EARLY = "reclaimed_early", "Reclaimed early"
+    NOT_CHECKED = "not_checked", "Not checked"
+
+
+DELIVERY_FAILED = (Delivery.SHORT, Delivery.MISSING, Delivery.RECLAIMED_EARLY)
+
+
 def new_reference() -> str:
     # Sent as itrx out_trade_no / TronZap external_id: short, unique, printable.
     return "ed-" + uuid.uuid4().hex[:24]
@@ -105,6 +120,18 @@ class Order(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
 
+    # On-chain delivery (orders/delivery.py): the verdict, the energy found for this order, when
+    # the chain was last read and when next (None: no more looks), and the evidence as JSON.
+    # delivery_looks counts writes: every verdict is one UPDATE conditional on the count read.
+    delivery_status = models.CharField(
+        max_length=16, choices=Delivery.choices, blank=True, default=""
+    )
+    delivery_energy = models.BigIntegerField(null=True, blank=True)
+    delivery_checked_at = models.DateTimeField(null=True, blank=True)
+    delivery_next_check_at = models.DateTimeField(null=True, blank=True)
+    delivery_looks = models.PositiveIntegerField(default=0)
+    delivery_evidence = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
@@ -148,6 +175,25 @@ class Order(models.Model):
                 fields=["next_poll_at"],
                 name="order_open_next_poll",
                 condition=Q(status__in=["submitted", "delegating", "unknown"]),
+            ),
+            # The delivery verifier: completed orders not yet looked at, and looks that are due.
+            models.Index(
+                fields=["finished_at"],
+                name="order_delivery_unstarted",
+                condition=Q(
+                    status="completed", delivery_status="", kind__in=["energy", "activation"]
+                ),
+            ),
+            models.Index(
+                fields=["delivery_next_check_at"],
+                name="order_delivery_due",
+                condition=Q(delivery_next_check_at__isnull=False),
+            ),
+            # The orders list's "Deliveries" filter.
+            models.Index(
+                fields=["delivery_status", "-created", "-id"],
+                name="order_delivery_created",
+                condition=~Q(delivery_status=""),
             ),
         ]
 

@@ -7,6 +7,7 @@ LATE_REFUNDS = "orders: late refund check"
 # Each order carries its own next check (late_refunds.py); the pass only needs to come often
 # enough for the shortest gap.
 LATE_REFUNDS_EVERY_MINUTES = 5
+VERIFY_DELIVERIES = "orders: verify deliveries on chain"
 
 
 def ensure_schedules() -> list[str]:
@@ -16,4 +17,5 @@ def ensure_schedules() -> list[str]:
         every_minutes(
             LATE_REFUNDS, "energydash.orders.tasks.check_late_refunds", LATE_REFUNDS_EVERY_MINUTES
         ),
+        every_minutes(VERIFY_DELIVERIES, "energydash.orders.tasks.verify_deliveries", 1),
     ]

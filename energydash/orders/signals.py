@@ -22,3 +22,17 @@ def send_settled(order: object, status: str) -> None:
     ):
         if isinstance(result, Exception):
             logger.error("order_settled receiver %r failed: %r", receiver, result)
+
+
+# Sent after the commit that gave an order a delivery verdict worth telling (kwargs: order,
+# status): "verified", or one of "short", "missing", "reclaimed_early" (orders/delivery.py).
+# The API's webhooks and the money layer's alerts listen; same rules as order_settled.
+delivery_checked = Signal()
+
+
+def send_delivery_checked(order: object, status: str) -> None:
+    for receiver, result in delivery_checked.send_robust(
+        sender=type(order), order=order, status=status
+    ):
+        if isinstance(result, Exception):
+            logger.error("delivery_checked receiver %r failed: %r", receiver, result)

@@ -47,3 +47,33 @@ def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
 def check_late_refunds() -> str:
     """Ask about recently final orders whose provider may still refund (late_refunds.py)."""
     return f"{late_refunds.check_late_refunds()} late refund(s) recorded"
+
+
+def verify_loop(
+    run_for: float | None,
+    *,
+    idle_sleep: float = IDLE_SLEEP_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[int, int, int]:
+    """Delivery verification passes (orders/delivery.py) until `run_for` seconds are over
+    (forever when None), as poll_loop: (passes, looked at, changed)."""
+    from energydash.orders.delivery import verify_pass
+
+    deadline = None if run_for is None else time.monotonic() + run_for
+    checked = changed = passes = 0
+    while not should_stop():
+        result = verify_pass()
+        passes += 1
+        checked += result.checked
+        changed += result.changed
+        if deadline is not None and time.monotonic() + idle_sleep >= deadline:
+            break
+        if not result.checked:
+            sleep(idle_sleep)
+    return passes, checked, changed
+
+
+def verify_deliveries(run_for: float = RUN_FOR_SECONDS) -> str:
+    passes, checked, changed = verify_loop(run_for)
+    return f"{passes} pass(es), {checked} delivery look(s), {changed} changed"

@@ -11,10 +11,16 @@ from django.db.models import QuerySet
 
 from energydash.balances.ranges import local_midnight
 from energydash.lib.tron import InvalidAddress, validate_address
-from energydash.orders.models import OPEN, Kind, Status
+from energydash.orders.models import DELIVERY_FAILED, OPEN, Delivery, Kind, Status
 from energydash.providers.models import Provider, ProviderAccount
 
 OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
+DELIVERY_FAILED_FILTER = "failed"  # short, missing or reclaimed early: the dashboard links here
+DELIVERY_CHOICES = [
+    ("", "any delivery"),
+    (DELIVERY_FAILED_FILTER, "Failed on chain (short, missing, reclaimed)"),
+    *Delivery.choices,
+]
 
 
 def filter_by_order_fields(rows: QuerySet, data: dict[str, Any]) -> QuerySet:
@@ -46,7 +52,8 @@ DAY_RANGE = [
 
 
 class OrderFilterForm(forms.Form):
-    """GET filters: status, account (code), provider, kind, date_from, date_to, address, and the
+    """GET filters: status, account (code), provider, kind, date_from, date_to, address, delivery
+    (a delivery status, or "failed" for short, missing and reclaimed early), and the
     search box q (prefix of an address, order code, provider order id or reference; applied by
     console.orders.listing.filter_orders, which the list and the export both use).
 
@@ -69,6 +76,7 @@ class OrderFilterForm(forms.Form):
     )
     date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT, validators=DAY_RANGE)
     address = forms.CharField(required=False, max_length=64, label="Receiving address")
+    delivery = forms.ChoiceField(choices=DELIVERY_CHOICES, required=False, label="Deliveries")
     q = forms.CharField(
         required=False,
         max_length=100,
@@ -113,4 +121,9 @@ class OrderFilterForm(forms.Form):
             )
         if data.get("address"):
             queryset = queryset.filter(receive_address=data["address"])
+        delivery = data.get("delivery")
+        if delivery == DELIVERY_FAILED_FILTER:
+            queryset = queryset.filter(delivery_status__in=DELIVERY_FAILED)
+        elif delivery:
+            queryset = queryset.filter(delivery_status=delivery)
         return queryset
