@@ -132,6 +132,22 @@ class SandboxAccountAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Money faults (see the sandbox README, 'Money knobs')",
+            {
+                "fields": (
+                    "partial_refund_rate",
+                    "partial_refund_percent",
+                    "failed_after_accept_rate",
+                    "failed_refund_percent",
+                    "transient_status_rate",
+                    "late_refund_rate",
+                    "late_refund_seconds",
+                    "unactivated_recipient_rate",
+                    "balance_precision_sun",
+                )
+            },
+        ),
+        (
             "Simulated chain (what lands on chain for each energy order)",
             {
                 "fields": (
@@ -182,10 +198,12 @@ class SandboxOrderAdmin(admin.ModelAdmin):
         "receive_address",
         "energy",
         "cost_sun",
+        "refund_sun",
+        "fate",
         "client_ref",
         "created_at",
     )
-    list_filter = ("provider", "kind")
+    list_filter = ("provider", "kind", "fate")
     search_fields = ("ref", "client_ref", "receive_address")
     readonly_fields = (
         "account",
@@ -197,6 +215,9 @@ class SandboxOrderAdmin(admin.ModelAdmin):
         "activation_sun",
         "created_at",
         "refund_sun",
+        "fate",
+        "refund_due_at",
+        "refund_due_sun",
     )
     inlines = [CallbackInline]
     actions = ["refund_orders"]

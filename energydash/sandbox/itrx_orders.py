@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from energydash.sandbox.models import SandboxAccount, SandboxOrder
+from energydash.sandbox.money import delivered_share
+from energydash.sandbox.money_models import Fate
 from energydash.sandbox.pricing import energy_cost_sun
 
 SMALL_AMOUNT = 50_000  # orders below this pay SMALL_ADDITION_SUN (index-data small_amount)
@@ -66,8 +68,42 @@ def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# The query's failed ends (2.5): 0 "timeout closed", 43 "abnormal termination".
+FAILED_STATUS = {Fate.CLOSED: 0, Fate.ABORTED: 43}
+
+
+def status_code(order: SandboxOrder, now: datetime) -> int:
+    """2.5's status: 30 while delegating (31 partly delegated, then 32 retrying, for orders the
+    transient knob picks), then 40; 41 once refunded; 0/43 for orders that fail."""
+    if order.fate in FAILED_STATUS and order.is_delegated(now):
+        return FAILED_STATUS[Fate(order.fate)]
+    if order.refund_sun is not None:
+        return 41
+    if order.is_delegated(now):
+        return 40
+    rate = order.account.transient_status_rate
+    if rate > 0 and int(order.fake_hash("transient")[:8], 16) / 0x1_0000_0000 < rate:
+        third = (order.delegated_at() - order.created_at) / 3
+        elapsed = now - order.created_at
+        return 32 if elapsed >= 2 * third else 31 if elapsed >= third else 30
+    return 30
+
+
+def pay_amount(order: SandboxOrder, now: datetime, status: int) -> float:
+    """Energy actually delegated (a float, as itrx sends it): half while partly delegated, the
+    part not refunded after a refund in part."""
+    if status in (0, 43) or not order.is_delegated(now) and status not in (31, 32):
+        return 0.0
+    if status in (31, 32):
+        return order.energy / 2
+    if status == 41 and order.fate == Fate.REFUNDED_PART:
+        return float(round(order.energy * delivered_share(order), 6))
+    return float(order.energy)
+
+
 def query_body(order: SandboxOrder, now: datetime) -> dict[str, Any]:
-    delegated = order.is_delegated(now)
+    status = status_code(order, now)
+    delegated = order.is_delegated(now) and order.fate not in FAILED_STATUS
     details = []
     if delegated:
         reclaimed = order.reclaimed(now)
@@ -86,28 +122,30 @@ def query_body(order: SandboxOrder, now: datetime) -> dict[str, Any]:
         "receive_address": order.receive_address,
         "order_no": order.ref,
         "energy_amount": order.energy,
-        "pay_amount": float(order.energy) if delegated else 0.0,
+        "pay_amount": pay_amount(order, now, status),
         "amount": order.cost_sun,
         "details": details,
         "create_time": order.created_at.astimezone(CN).isoformat(),
         "api_name": order.account.name,
         "period": Period.parse(order.period).number if order.period else 0,
-        "status": 41 if order.refund_sun is not None else 40 if delegated else 30,
+        "status": status,
         "refund_amount": order.refund_sun or 0,  # sun; 41 = "refund termination"
     }
 
 
 def callback_payload(order: SandboxOrder) -> dict[str, Any]:
-    """providers.md 2.12, for a completed delegation."""
+    """providers.md 2.12, for a delegation that completed (40) or ended in a refund (41). The
+    payload has no amount or refund field: the receiver reads those from order/query."""
+    refunded = order.refund_sun is not None or order.fate == Fate.REFUNDED_PART
     return {
         "active_hash": order.fake_hash("activate") if order.activation_sun else "",
         "bandwidth_hash": "",
         "energy_amount": order.energy,
         "out_trade_no": order.client_ref,
-        "pay_amount": float(order.energy),
+        "pay_amount": pay_amount(order, order.delegated_at(), 41 if refunded else 40),
         "serial": order.ref,
         "txid": order.fake_hash("delegate"),
-        "status": 40,
+        "status": 41 if refunded else 40,
         "type": "energy",
         "receive_address": order.receive_address,
         "source": "api",

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from energydash.sandbox import faults
+from energydash.sandbox import faults, money
 from energydash.sandbox.chain_state import undelegate
 from energydash.sandbox.http import endpoint, json_response
 from energydash.sandbox.itrx_auth import account_for, detail, forbidden, verify_signed_body
@@ -49,6 +49,7 @@ def _keyed(request: HttpRequest) -> tuple[SandboxAccount | None, HttpResponse | 
     account = account_for(request)
     if account is None:
         return None, forbidden()
+    money.settle_due_refunds(account)
     return account, faults.before_handling(account, _server_error)
 
 
@@ -57,6 +58,7 @@ def index_data(request: HttpRequest) -> HttpResponse:
     account = account_for(request)
     if account is None:
         return json_response({})  # documented: a wrong key gets empty data, not an error
+    money.settle_due_refunds(account)
     if failed := faults.before_handling(account, _server_error):
         return failed
     tiers = [{"period": 0, "price": sun_number(account.price_sun)}]
@@ -75,7 +77,7 @@ def index_data(request: HttpRequest) -> HttpResponse:
             "usdt_energy_need_old": USDT_ENERGY_OLD,
             "usdt_energy_need_new": USDT_ENERGY_NEW,
             "tiered_pricing": tiers,
-            "balance": account.balance_sun,
+            "balance": money.shown_balance(account),
         }
     )
 
@@ -224,7 +226,7 @@ def _place(
     body = {"errno": 0, "serial": placed.ref}
     if scene is not None:
         body["scene"] = scene
-    body |= {"amount": placed.cost_sun, "balance": account.balance_sun}
+    body |= {"amount": placed.cost_sun, "balance": money.shown_balance(account)}
     return json_response(body)
 
 

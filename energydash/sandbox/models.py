@@ -19,6 +19,7 @@ from energydash.sandbox.chain_models import (
     sandbox_address,
 )
 from energydash.sandbox.defaults import ITRX_DAY_PRICES_SUN, PROVIDER_DEFAULTS
+from energydash.sandbox.money_models import MoneyKnobs, OrderFate
 
 __all__ = [
     "ChainAccount",
@@ -42,7 +43,7 @@ def _day_prices() -> dict[str, int]:
     return dict(ITRX_DAY_PRICES_SUN)
 
 
-class SandboxAccount(models.Model):
+class SandboxAccount(MoneyKnobs):
     """One fake prepaid account at a simulated provider.
 
     The key and secret are encrypted with the field keys like a real ProviderAccount's (a
@@ -261,7 +262,7 @@ class SandboxAddress(models.Model):
         )
 
 
-class SandboxOrder(models.Model):
+class SandboxOrder(OrderFate):
     """An order at a simulated provider. Its progress is computed from created_at on read."""
 
     class Kind(models.TextChoices):
@@ -299,7 +300,10 @@ class SandboxOrder(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "client_ref"], name="sandbox_order_client_ref")]
+        indexes = [
+            models.Index(fields=["account", "client_ref"], name="sandbox_order_client_ref"),
+            models.Index(fields=["account", "refund_due_at"], name="sandbox_order_refund_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.ref}"
@@ -332,23 +336,24 @@ class SandboxOrder(models.Model):
     def fake_hash(self, what: str) -> str:
         return hashlib.sha256(f"{self.ref}:{what}".encode()).hexdigest()
 
-    def refund(self) -> bool:
-        """Refund the whole cost to the account, once (a conditional UPDATE: two concurrent
-        refunds cannot both credit). True when this call refunded it."""
+    def refund(self, sun: int | None = None, at: datetime | None = None) -> bool:
+        """Give `sun` (default: the whole cost) back to the account, once (a conditional UPDATE:
+        two concurrent refunds cannot both credit). True when this call refunded it."""
+        sun = self.cost_sun if sun is None else sun
+        at = at or timezone.now()
         with transaction.atomic():
             done = SandboxOrder.objects.filter(pk=self.pk, refund_sun__isnull=True).update(
-                refund_sun=self.cost_sun
+                refund_sun=sun
             )
             if done:
                 SandboxAccount.objects.filter(pk=self.account_id).update(
-                    balance_sun=F("balance_sun") + self.cost_sun
+                    balance_sun=F("balance_sun") + sun
                 )
-                # A refunded order was not delivered: its delegation leaves the chain (or never
-                # lands, when it had not yet).
-                now = timezone.now()
+                # A refunded order is not (or no longer) delivered: its delegation leaves the
+                # chain (or never lands, when it had not yet).
                 self.chain_delegations.filter(by_other_party=False).filter(
-                    Q(undelegated_at__isnull=True) | Q(undelegated_at__gt=now)
-                ).update(undelegated_at=now)
+                    Q(undelegated_at__isnull=True) | Q(undelegated_at__gt=at)
+                ).update(undelegated_at=at)
         self.refresh_from_db(fields=["refund_sun"])
         return bool(done)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.providers.credentials import NETTS
-from energydash.sandbox import faults
+from energydash.sandbox import faults, money
 from energydash.sandbox.http import as_int, endpoint, json_response, parse_json
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxOrder
 from energydash.sandbox.placement import place_order
@@ -51,6 +51,7 @@ def netts(method: str, *, ip_required: bool = True) -> Callable[[Handler], Any]:
             ip = request.headers.get("X-Real-IP", "").strip()
             if account is None or (ip_required or ip) and ip not in account.whitelist:
                 return _unauthorized()
+            money.settle_due_refunds(account)
             if failed := faults.before_handling(account, _server_error):
                 return failed
             return view(request, account)
@@ -86,7 +87,7 @@ def userinfo(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
                 "deposit_address": account.deposit_address,
             },
             "stats": {
-                "balance": trx_number(account.balance_sun),
+                "balance": trx_number(money.shown_balance(account)),
                 "total_delegations": len(orders),
                 "total_energy_delegated": energy,
                 "total_trx_spent": trx_number(spent),
@@ -205,6 +206,12 @@ def _place_order1h(
             },
             status=503,
         )
+    if faults.roll(account.unactivated_recipient_rate) and not _known(address):
+        # Knob: the chain has never seen this recipient. Netts activates it on its own, at cost
+        # (seed 004), whatever the client asked: there is no parameter to ask with.
+        SandboxAddress.objects.get_or_create(
+            address=address, defaults={"activated": False, "note": "never activated"}
+        )
     activation = 0 if SandboxAddress.is_activated(address) else account.activation_fee_sun or 0
     cost = energy_cost_sun(account.price_sun, amount) + activation
     order = place_order(
@@ -223,11 +230,15 @@ def _place_order1h(
             {
                 "code": 1004,
                 "msg": f"Insufficient funds. Required: {cost / 1e6:.2f} TRX, "
-                f"Available: {account.balance_sun / 1e6:.2f} TRX",
+                f"Available: {money.shown_balance(account) / 1e6:.2f} TRX",
             },
             status=403,
         )
     return order
+
+
+def _known(address: str) -> bool:
+    return SandboxAddress.objects.filter(address=address).exists()
 
 
 def _order_answer(order: SandboxOrder) -> dict[str, Any]:
@@ -265,7 +276,9 @@ def order_check(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
     delegated = order.is_delegated(timezone.now())
     body: dict[str, Any] = {
         "id": order.ref,
-        "cost": trx_number(order.cost_sun),
+        # The energy's cost: activation is listed apart (activation.cost, 4.4), while the
+        # placing answer's paidTRX includes it (4.2).
+        "cost": trx_number(order.cost_sun - order.activation_sun),
         "energy": order.energy,
         "rate_sun": _rate_sun(order),
         "target_address": order.receive_address,

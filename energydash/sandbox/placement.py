@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db import transaction
 
-from energydash.sandbox import faults
+from energydash.sandbox import faults, money
 from energydash.sandbox.callbacks import refusal
 from energydash.sandbox.chain_state import record_delegation
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxCallback, SandboxOrder
+from energydash.sandbox.money_models import FAILED_FATES
 
 
 def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> SandboxOrder | None:
@@ -30,9 +31,11 @@ def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> San
         )
         # What the simulated chain will show once the order completes (its delegated_at).
         record_delegation(order)
+        money.plan(order, money.choose_fate(account, order.kind))
         if order.callback_url:
-            # A URL outside this console's own callback endpoint is recorded, never called.
-            refused = refusal(order.callback_url)
+            # A URL outside this console's own callback endpoint is recorded, never called;
+            # itrx calls back 40 and 41 only (2.12), so an order ending 0 or 43 gets none.
+            refused = refusal(order.callback_url) or _no_callback(order)
             SandboxCallback.objects.create(
                 order=order,
                 url=order.callback_url,
@@ -40,3 +43,9 @@ def place_order(account: SandboxAccount, *, cost_sun: int, **fields: Any) -> San
                 last_error=refused,
             )
     return order
+
+
+def _no_callback(order: SandboxOrder) -> str:
+    if order.fate in FAILED_FATES:
+        return f"not sent: the order ends {order.get_fate_display()} (callbacks are 40/41 only)"
+    return ""

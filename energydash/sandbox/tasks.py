@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.utils import timezone
 
-from energydash.sandbox import faults
+from energydash.sandbox import faults, money
 from energydash.sandbox.callbacks import (
     DELIVERY_TIMEOUT_SECONDS,
     next_attempt_after,
@@ -20,8 +20,11 @@ CLAIM_LEASE = timedelta(minutes=2)  # a crashed delivery is retried after this
 
 
 def deliver_due_callbacks(now: datetime | None = None, client: httpx.Client | None = None) -> int:
-    """POST every itrx callback that is due; returns how many delivery attempts were made."""
+    """POST every itrx callback that is due; returns how many delivery attempts were made.
+    First it credits every planned refund that is due (money.py), so balances move on time even
+    when nobody asks the sandbox anything."""
     now = now or timezone.now()
+    money.settle_due_refunds(now=now)
     own_client = client is None
     http = client or httpx.Client(timeout=DELIVERY_TIMEOUT_SECONDS)
     made = 0
@@ -52,6 +55,9 @@ def _attempt(callback: SandboxCallback, now: datetime, http: httpx.Client) -> No
         callback.last_status, callback.last_error, callback.next_attempt_at = None, refused, None
         callback.save(update_fields=["last_status", "last_error", "next_attempt_at"])
         return
+    # A refund due by now (an itrx 41) is on the balance before the callback says so.
+    if money.settle_due_refunds(callback.order.account, now):
+        callback.order.refresh_from_db(fields=["refund_sun"])
     body, headers = signed_request(callback.order, now)
     status, error = None, ""
     try:

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.providers.credentials import TRONZAP
-from energydash.sandbox import faults
+from energydash.sandbox import faults, money
 from energydash.sandbox.http import as_int, endpoint, json_response, parse_json
 from energydash.sandbox.models import SandboxAccount, SandboxAddress, SandboxOrder
+from energydash.sandbox.money_models import Fate
 from energydash.sandbox.placement import place_order
 from energydash.sandbox.pricing import energy_cost_sun, per_thousand_trx, trx_number, trx_string
 
@@ -55,6 +56,7 @@ def tronzap(view: Any) -> Any:
         account = SandboxAccount.for_key(TRONZAP, token)
         if account is None:
             return _error(1, "auth", "Incorrect token or signature")
+        money.settle_due_refunds(account)
         if failed := faults.before_handling(account, _server_error):
             return failed
         expected = hashlib.sha256(request.body + account.secret.encode()).hexdigest()
@@ -143,7 +145,8 @@ def services(request: HttpRequest, account: SandboxAccount, data: dict[str, Any]
 @tronzap
 def balance(request: HttpRequest, account: SandboxAccount, data: dict[str, Any]) -> HttpResponse:
     # The real API sends this balance as a string on some days and a number on others.
-    return _ok({"balance": trx_string(account.balance_sun), "address": account.deposit_address})
+    balance_sun = money.shown_balance(account)
+    return _ok({"balance": trx_string(balance_sun), "address": account.deposit_address})
 
 
 @tronzap
@@ -233,13 +236,21 @@ def transaction_check(
 
 
 def status(order: SandboxOrder, now: datetime) -> str:
-    if order.refund_sun is not None:  # refunded (admin action or SandboxOrder.refund())
+    """new, pending (half-way), then success at the order's delegation time; "failed" then
+    for an order failing after acceptance; "refunded" once refunded (admin action, or a late
+    refund after success)."""
+    done = order.is_delegated(now)
+    if order.fate == Fate.FAILED and done:
+        return "failed"
+    if order.refund_sun is not None:
         return "refunded"
-    delay = timedelta(seconds=order.account.delegation_delay_seconds)
-    elapsed = now - order.created_at
-    if elapsed >= delay:
+    if done:
         return "success"
-    return "pending" if elapsed >= delay / 2 else "new"
+    return (
+        "pending"
+        if now - order.created_at >= timedelta(seconds=order.delegation_delay()) / 2
+        else "new"
+    )
 
 
 def _transaction(order: SandboxOrder, now: datetime, *, created: bool) -> dict[str, Any]:
@@ -266,7 +277,9 @@ def _transaction(order: SandboxOrder, now: datetime, *, created: bool) -> dict[s
             "activate_address": bool(order.activation_sun),
         }
     moment = order.created_at.astimezone(UTC)
-    refund = {"refund_amount": trx_string(order.refund_sun)} if state == "refunded" else {}
+    # refund_amount (TRX string) is our name for the refunded part: no SDK lists refunds.
+    refunded = order.refund_sun is not None and state in ("refunded", "failed")
+    refund = {"refund_amount": trx_string(order.refund_sun or 0)} if refunded else {}
     return {
         "id": order.ref,
         "external_id": order.client_ref or None,
