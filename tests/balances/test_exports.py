@@ -99,7 +99,7 @@ def test_postgresql_copy_writes_what_the_python_path_writes(settings, itrx_accou
     )
     Order.objects.filter(kind="activation").update(period="")
     queryset = Order.objects.order_by("created", "id")
-    python = "".join(exports._order_lines(queryset.values_list(*exports.ORDER_FIELDS)))
+    python = "".join(exports._order_lines(exports.order_values(queryset)))
     copied = b"".join(exports._copy_lines(queryset)).decode()
     assert list(csv.reader(io.StringIO(copied))) == list(csv.reader(io.StringIO(python)))
 

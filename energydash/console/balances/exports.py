@@ -145,8 +145,12 @@ def order_rows(params: Mapping[str, Any]) -> Iterator[str] | Iterator[bytes]:
     orders = filtered_orders(params).order_by("created", "id")
     if connection.vendor == "postgresql":
         return _copy_lines(orders)
-    rows = orders.annotate(kept=KEPT_OR_NONE).values_list(*ORDER_FIELDS)
-    return _order_lines(rows.iterator(chunk_size=CHUNK))
+    return _order_lines(order_values(orders).iterator(chunk_size=CHUNK))
+
+
+def order_values(orders: QuerySet) -> QuerySet:
+    """The Python path's rows: ORDER_FIELDS, with each order's kept money annotated."""
+    return orders.annotate(kept=KEPT_OR_NONE).values_list(*ORDER_FIELDS)
 
 
 def _safe_sql(column: str) -> str:
