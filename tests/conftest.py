@@ -14,6 +14,16 @@ TEST_FIELD_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_limits():
+    """Provider limits kept by one test's quotes (static_cache.py) never reach the next test."""
+    from energydash.providers import static_cache
+
+    static_cache.forget()
+    yield
+    static_cache.forget()
+
+
+@pytest.fixture(autouse=True)
 def _field_keys(settings):
     """Every test encrypts with a throwaway key, never the developer's var/field-keys."""
     settings.ENERGYDASH_FIELD_KEYS = [TEST_FIELD_KEY]

@@ -9,6 +9,7 @@ Shared by routing (routing.py), the API's quotes and batch plans.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind
 from energydash.orders.quotes import quoting_credentials
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.providers.base import Quote
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
 
@@ -55,27 +57,38 @@ class Candidate:
     account: ProviderAccount
     price_sun: int | None = None
     reason: str = ""
+    # The provider's quote behind price_sun, and when it was read (time.monotonic()): placement
+    # spends on it instead of asking again while it is fresh (ENERGYDASH_QUOTE_VALID_SECONDS).
+    quote: Quote | None = None
+    quoted_at: float = 0.0
+
+    def fresh(self) -> bool:
+        valid = float(settings.ENERGYDASH_QUOTE_VALID_SECONDS)
+        return self.eligible and time.monotonic() - self.quoted_at <= valid
 
     @property
     def eligible(self) -> bool:
         return self.price_sun is not None and not self.reason
 
 
-def _price(spec: OrderSpec, client: httpx.Client | None) -> tuple[int | None, str]:
-    """The account's all-in price for spec (a read), or the reason it cannot serve it."""
+Priced = tuple[int | None, Quote | None, str]
+
+
+def _price(spec: OrderSpec, client: httpx.Client | None) -> Priced:
+    """The account's all-in price for spec (a read) and its quote, or why it cannot serve it."""
     try:
         spec = check_spec(spec)
     except PlacementRefused as exc:
-        return None, str(exc)
+        return None, None, str(exc)
     credentials = quoting_credentials(
         spec.account.credentials(), float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
     )
     adapter = adapter_for(credentials, client, read_retries=0)
     try:
-        total, _quote = estimate_cost(spec, adapter)
-        return total, ""
+        total, quote = estimate_cost(spec, adapter)
+        return total, quote, ""
     except PlacementRefused as exc:
-        return None, str(exc).removeprefix("Could not get a price before placing: ")
+        return None, None, str(exc).removeprefix("Could not get a price before placing: ")
 
 
 def candidates(
@@ -96,10 +109,13 @@ def candidates(
     else:  # quotes are reads over HTTP: ask every provider at once
         with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
             prices = list(pool.map(lambda s: _price(s, None), specs))
+    quoted_at = time.monotonic()
     balances = hooks.known_balances(accounts)  # the last recorded ones (balances)
     result = []
-    for account, (price, reason) in zip(accounts, prices, strict=True):
-        row = Candidate(account=account, price_sun=price, reason=reason)
+    for account, (price, quote, reason) in zip(accounts, prices, strict=True):
+        row = Candidate(
+            account=account, price_sun=price, reason=reason, quote=quote, quoted_at=quoted_at
+        )
         if price is not None and not reason:
             row.reason = _ineligible(account, price, request.max_cost_sun, balances)
         result.append(row)

@@ -50,6 +50,7 @@ def place_order(
     idempotency_key: str | None = None,
     confirmed_cost_sun: int | None = None,
     client: httpx.Client | None = None,
+    priced: tuple[int, base.Quote | None] | None = None,
 ) -> Order:
     """Place one order. Raises PlacementRefused (nothing sent) or returns the order in its state.
 
@@ -57,12 +58,15 @@ def place_order(
     that created that order's draft ever sends it. Every other submit with the key gets the order
     back as it is (possibly still being sent, or even refused) with `order.replayed = True` and
     sends nothing, however the requests interleave.
+
+    `priced` is (total, quote) read from this account for this spec moments ago (routing's
+    quote, still fresh): the limits are checked against it and the provider is not asked again.
     """
     existing = _by_key(idempotency_key)
     if existing is not None:
         return existing
     try:
-        return _place_new(spec, actor, via, idempotency_key, confirmed_cost_sun, client)
+        return _place_new(spec, actor, via, idempotency_key, confirmed_cost_sun, client, priced)
     except PlacementRefused:
         # A concurrent submit of the same form may have won (its draft now counts against the
         # budget, or the price moved meanwhile): that order, not a refusal, is the answer.
@@ -88,6 +92,7 @@ def _place_new(
     idempotency_key: str | None,
     confirmed_cost_sun: int | None,
     client: httpx.Client | None,
+    priced: tuple[int, base.Quote | None] | None = None,
 ) -> Order:
     spec = check_spec(spec)
     if confirmed_cost_sun is not None:
@@ -97,7 +102,7 @@ def _place_new(
             raise PlacementRefused(reason)
     adapter = adapter_for(spec.account.credentials(), client)
     try:
-        estimate, quote = estimate_cost(spec, adapter)
+        estimate, quote = priced if priced is not None else estimate_cost(spec, adapter)
         if confirmed_cost_sun is not None and estimate > confirmed_cost_sun:
             raise PlacementRefused(
                 f"The price rose from {format_trx(confirmed_cost_sun)} to {format_trx(estimate)} "

@@ -133,8 +133,13 @@ def run_route(
     actor: Any = None,
     client: httpx.Client | None = None,
     max_attempts: int | None = None,
+    first: Candidate | None = None,
 ) -> Route:
-    """Route (or resume routing) a claimed route until accepted, unknown, or out of accounts."""
+    """Route (or resume routing) a claimed route until accepted, unknown, or out of accounts.
+
+    `first` is a fresh quote already taken for this request (a batch's, shared by its lines):
+    the first attempt goes to it without quoting every account again. A refusal re-quotes.
+    """
     limit = max_attempts or settings.ENERGYDASH_ROUTING_MAX_ATTEMPTS
     request = request_of(route)
     attempts = list(route.attempts.select_related("order"))
@@ -145,7 +150,10 @@ def run_route(
         if len(attempts) >= limit:
             problem = f"Refused by {len(attempts)} account(s), the most routing tries."
             break
-        rows = candidates(request, exclude=tried, client=client)
+        if first is not None and not attempts and first.fresh():
+            rows = [first]
+        else:
+            rows = candidates(request, exclude=tried, client=client)
         choice = rows[0] if rows and rows[0].eligible else None
         if choice is None:
             problem = no_route_problem(rows) if not attempts else "No other account can take it."
@@ -166,7 +174,10 @@ def _attempt(
 ) -> RouteAttempt:
     # The quote routing chose on is what place_order may spend: if the price rose meanwhile,
     # it refuses before sending and routing moves on to the next account.
+    # While that quote is fresh it is also what the limits are checked against: the provider is
+    # not asked for the same price twice (issue 23: provider calls per order).
     confirmed = choice.price_sun
+    priced = (confirmed, choice.quote) if choice.fresh() else None
     try:
         order = place_order(
             request.spec(choice.account),
@@ -175,6 +186,7 @@ def _attempt(
             idempotency_key=attempt_key(route, number),
             confirmed_cost_sun=confirmed,
             client=client,
+            priced=priced,
         )
     except PlacementRefused as exc:
         outcome, message, order = RouteAttempt.Outcome.NOT_SENT, str(exc), None
@@ -234,6 +246,7 @@ def route_order(
     digest: str | None = None,
     client: httpx.Client | None = None,
     wait_seconds: float = 0,
+    first: Candidate | None = None,
 ) -> tuple[Route, bool]:
     """Route `request` once per key. Returns (route, same_body).
 
@@ -256,7 +269,7 @@ def route_order(
     if not created and route.body_hash != digest:
         return route, False
     if created or (route.status == Route.Status.PENDING and claim(route)):
-        return run_route(route, actor=actor, client=client), True
+        return run_route(route, actor=actor, client=client, first=first), True
     return wait_for(route, wait_seconds), True
 
 

@@ -167,7 +167,8 @@ class ItrxAdapter(Adapter):
         # `address` is the receiving address; itrx's `to_address` is the USDT transfer's
         # destination used to estimate energy when none is given, so it is not sent here.
         price = self._get(PRICE, {"period": period, "energy_amount": energy})
-        index = self._index_data()
+        # The index data is read for the order limits only: kept a few minutes per account.
+        index = self._remembered("index-data", self._index_data)
         # total_price is "the TRX to pay"; the documented example exceeds price x energy x days by
         # about the small-order `addition`, so it is already included. Adding it again would
         # overstate the cost; `addition` stays visible in raw.

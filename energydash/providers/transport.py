@@ -23,7 +23,7 @@ from typing import Any, Self
 import httpx
 
 from energydash.providers import exchange as recording
-from energydash.providers import http
+from energydash.providers import http, static_cache
 from energydash.providers.credentials import Credentials
 from energydash.providers.errors import NAMES, REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.exchange import Exchange
@@ -87,6 +87,13 @@ class Transport:
         return recording.scrub(text, [self._key(), self._secret(), *self._redacted])
 
     # Sending --------------------------------------------------------------------------------
+
+    def _remembered(self, what: str, load: Callable[[], Any]) -> Any:
+        """load() as kept for this account for a few minutes (static_cache.py): limits only."""
+        cache_key = static_cache.key(
+            self.credentials.provider, self.credentials.base_url, self._key(), what
+        )
+        return static_cache.kept(cache_key, load)
 
     def _url(self, path: str) -> str:
         return self.credentials.base_url.rstrip("/") + path

@@ -182,8 +182,10 @@ class TronZapAdapter(Adapter):
         return limits, per_1000, result
 
     def _quote(self, energy: int, period: str, address: str, activate: bool) -> Quote:
-        limits, per_1000, services = self._services()
         if address:
+            # With an address the price comes from /v1/calculate; /v1/services is read for the
+            # limits only, so it is kept a few minutes per account.
+            limits, _per_1000, services = self._remembered("services", self._services)
             # /v1/calculate needs the receiving address (it adds the activation fee if needed).
             payload = {"address": address, "amount": energy, "duration": DURATION[period]}
             calc = self._call("/v1/calculate", payload, placing=False)
@@ -204,6 +206,7 @@ class TronZapAdapter(Adapter):
                 activation_sun=activation_sun,
                 raw={"calculate": calc, "services": services},
             )
+        limits, per_1000, services = self._services()  # the price itself: never kept
         if per_1000 is None:
             raise self._error(UNAVAILABLE, "TronZap lists no 1-hour energy price", code="no price")
         # Without an address /v1/calculate cannot be called; /v1/services prices are TRX per
