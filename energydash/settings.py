@@ -348,6 +348,24 @@ ENERGYDASH_LATE_REFUND_HOURS = {
 ENERGYDASH_LATE_REFUND_CHECK_MINUTES = env_int("ENERGYDASH_LATE_REFUND_CHECK_MINUTES", 15)
 # Timeout of each provider's quote on the new-order page (they are fetched in parallel).
 ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5)
+# How long an account's order limits (itrx index data, TronZap services) are kept between quotes
+# (providers/static_cache.py); prices are never kept.
+ENERGYDASH_PROVIDER_LIMITS_SECONDS = env_int("ENERGYDASH_PROVIDER_LIMITS_SECONDS", 300)
+# How long a quote routing or a batch took may be placed on without asking the provider again.
+ENERGYDASH_QUOTE_VALID_SECONDS = env_int("ENERGYDASH_QUOTE_VALID_SECONDS", 30)
+# Bulk orders (README "Bulk orders"): lines placed at once per account, the lease a worker holds
+# on a running batch (renewed by a heartbeat every third of it), and how long a batch may go
+# without a live worker before one alert is raised.
+ENERGYDASH_BATCH_CONCURRENCY = env_int("ENERGYDASH_BATCH_CONCURRENCY", 8)
+ENERGYDASH_BATCH_LEASE_SECONDS = env_int("ENERGYDASH_BATCH_LEASE_SECONDS", 30)
+ENERGYDASH_BATCH_STALL_ALERT_MINUTES = env_int("ENERGYDASH_BATCH_STALL_ALERT_MINUTES", 10)
+if not 1 <= ENERGYDASH_BATCH_CONCURRENCY <= 32:
+    raise ImproperlyConfigured("ENERGYDASH_BATCH_CONCURRENCY must be between 1 and 32")
+if ENERGYDASH_BATCH_LEASE_SECONDS < 3 or ENERGYDASH_QUOTE_VALID_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_BATCH_LEASE_SECONDS must be at least 3 and ENERGYDASH_QUOTE_VALID_SECONDS "
+        "at least 0"
+    )
 # API, routing, webhooks (README "API", "Routing", "Webhooks").
 ENERGYDASH_ROUTING_MAX_ATTEMPTS = env_int("ENERGYDASH_ROUTING_MAX_ATTEMPTS", 3)
 ENERGYDASH_API_RATE_LIMIT_PER_MINUTE = env_int("ENERGYDASH_API_RATE_LIMIT_PER_MINUTE", 120)

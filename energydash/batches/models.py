@@ -41,6 +41,15 @@ class Batch(models.Model):
     created = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When it was last queued (Start, Resume, or the watchdog): a queued batch no worker has
+    # taken up within a lease is stalled.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker running a slice (services.py): its owner token and until when it
+    # holds, renewed by a heartbeat. A lapsed lease means the worker died; another resumes.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when the one alert for the current stall was raised; cleared when a worker takes it.
+    stall_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

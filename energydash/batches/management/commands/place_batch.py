@@ -1,7 +1,8 @@
 """Place a bulk order from a file of address[,energy] lines, printing the plan and progress.
 
 Running it again with the same file (and options) resumes the same batch: lines already placed
-are skipped, never sent twice.
+are skipped, never sent twice. `--resume BATCH` resumes any batch by its code (or the start of
+it, as the console shows it), console and API batches included.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from energydash.batches import services
 from energydash.batches.models import Batch, BatchLine
@@ -23,7 +25,15 @@ class Command(BaseCommand):
     help = "Place one routed order per line of FILE (address or address,energy)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="CSV or text file; '-' is not accepted.")
+        parser.add_argument(
+            "file", nargs="?", default="", help="CSV or text file; '-' is not accepted."
+        )
+        parser.add_argument(
+            "--resume",
+            metavar="BATCH",
+            default="",
+            help="Resume this batch (its code or first characters) instead of reading a file.",
+        )
         parser.add_argument("--energy", type=int, default=65_000, help="For lines without one.")
         parser.add_argument("--period", default="1H", choices=PERIODS)
         parser.add_argument("--max-cost-trx", default="", help="Skip accounts quoting more.")
@@ -31,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("--plan-only", action="store_true", help="Show the plan, send nothing.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["resume"]:
+            if opts["file"]:
+                raise CommandError("Give a file or --resume BATCH, not both.")
+            self._run(self._find(opts["resume"]))
+            return
+        if not opts["file"]:
+            raise CommandError("Give a file of addresses, or --resume BATCH.")
         path = Path(opts["file"])
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -80,6 +97,30 @@ class Command(BaseCommand):
             digest=hashlib.sha256(digest.encode()).hexdigest(),
         )
 
+    def _find(self, code: str) -> Batch:
+        code = code.strip().lower()
+        if not 4 <= len(code) <= 36 or any(c not in "0123456789abcdef-" for c in code):
+            raise CommandError(f"{code!r} is not a batch code.")
+        found = list(Batch.objects.filter(code__startswith=code)[:2])
+        if not found:
+            raise CommandError(f"No batch with code {code}.")
+        if len(found) > 1:
+            raise CommandError(f"More than one batch starts with {code}; give more of it.")
+        batch = found[0]
+        if batch.status == Batch.Status.FINISHED:
+            raise CommandError(f"Batch {batch.short_code} is finished; nothing to resume.")
+        if batch.status == Batch.Status.PLANNED:
+            raise CommandError(
+                f"Batch {batch.short_code} was never confirmed; start it from its page first."
+            )
+        live = batch.lease_until is not None and batch.lease_owner
+        if live and batch.lease_until >= timezone.now():
+            raise CommandError(
+                f"Batch {batch.short_code} is being run by a worker now; nothing to resume."
+            )
+        self.stdout.write(f"Resuming batch {batch.short_code} ({batch.status}).")
+        return batch
+
     def _print_plan(self, batch: Batch) -> None:
         for line in batch.lines.select_related("plan_account"):
             where = (
@@ -97,10 +138,20 @@ class Command(BaseCommand):
             batch.lines.filter(status=BatchLine.Status.CANCELLED).update(
                 status=BatchLine.Status.PENDING
             )
-            Batch.objects.filter(pk=batch.pk).update(
-                status=Batch.Status.QUEUED, cancel_requested=False, finished_at=None
+            # A running batch keeps its status: its lease says whether a live worker has it.
+            idle = (Batch.Status.PLANNED, Batch.Status.CANCELLED, Batch.Status.FINISHED)
+            Batch.objects.filter(pk=batch.pk, status__in=idle).update(
+                status=Batch.Status.QUEUED,
+                cancel_requested=False,
+                finished_at=None,
+                queued_at=timezone.now(),
             )
         batch = services.run_batch(batch.pk) or batch
+        if not getattr(batch, "slice_ran", False) and batch.active:
+            raise CommandError(
+                f"Batch {batch.short_code} is being run by a worker now; try again when it "
+                "stops, or once its lease lapses if that worker died."
+            )
         figures = services.progress(batch)
         self.stdout.write(
             f"Batch {batch.short_code} {batch.status}: {figures['placed']} placed, "
