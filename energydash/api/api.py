@@ -359,6 +359,31 @@ def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
     return batch_json(batch)
 
 
+@api.post(
+    "/batches/{batch_id}/resume",
+    response={202: BatchOut},
+    summary="Resume a cancelled batch, or one whose worker died",
+)
+def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
+    """Queue the batch's remaining lines again. Lines already placed are never sent again.
+    409 `batch_not_resumable` while a live worker runs it, or once it is finished."""
+    from energydash.batches import services
+    from energydash.batches.models import Batch
+
+    require_operator(request.auth)
+    batch = Batch.objects.filter(code=batch_id).first()
+    if batch is None:
+        raise Problem(404, "batch_not_found", f"No batch with id {batch_id}.")
+    if not services.start(batch):
+        raise Problem(
+            409,
+            "batch_not_resumable",
+            f"Batch {batch_id} is {batch.status} with a live worker or finished; nothing was "
+            "changed.",
+        )
+    return 202, batch_json(batch)
+
+
 def batch_json(batch) -> dict:  # noqa: ANN001  (Batch; imported lazily)
     from energydash.batches.services import progress
 

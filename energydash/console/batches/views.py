@@ -60,6 +60,7 @@ def _context(request: HtmxHttpRequest, batch: Batch) -> dict:
         "batch": batch,
         "progress": services.progress(batch),
         "can_operate": can_operate(request.user),
+        "stalled": services.stalled(batch),
     }
 
 
@@ -89,7 +90,10 @@ def batch_start(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
             request, f"Batch {batch.short_code} is queued: {batch.lines.count()} orders."
         )
     else:
-        messages.error(request, "This batch is already running or finished; nothing was changed.")
+        messages.error(
+            request,
+            "This batch is finished, or a worker is running it now; nothing was changed.",
+        )
     return redirect("batches:detail", code=batch.code)
 
 
