@@ -76,12 +76,12 @@ parsed, _ = services.parse(
     "\\n".join(address(f"bulk {n}") for n in range(%(lines)d)), 65000)
 batch = services.create_batch(parsed, period="1H", via="bench")
 services.start(batch)
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 batch = services.run_batch(batch.pk)
-seconds = time.perf_counter() - started
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 SandboxAccount.objects.update(latency_ms=0)
 figures = services.progress(batch)
-print(json.dumps({"seconds": seconds, "status": batch.status, **figures}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "status": batch.status, **figures}))
 """
 
 
@@ -128,7 +128,9 @@ def measure(base: str) -> None:
         f"{rate / ideal:.2f}",
         ">= 0.8",
         f"{rate:.1f} lines/s of {ideal:.0f}; {done['placed']} placed, {done['failed']} failed, "
-        f"{done['review']} review, {done['remaining']} pending in {done['seconds']:.1f} s",
+        f"{done['review']} review, {done['remaining']} pending in {done['seconds']:.1f} s; "
+        f"{1000 * done['cpu'] / max(1, done['handled']):.0f} ms CPU per line in the worker; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
     )
 
 

@@ -8,11 +8,13 @@ and never sends a line twice.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
+import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -480,24 +482,26 @@ class _Runner:
             return False
         accounts = max(1, ProviderAccount.objects.filter(enabled=True).count())
         failures: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=self.per_account * accounts) as pool:
-            futures = []
+        pool = _Pool(min(len(pending), self.per_account * accounts))
+        cancelled = False
+        try:
             for n, line in enumerate(pending):
                 if n % self.per_account == 0 and self._cancelled():
-                    _wait(futures, failures)
-                    return True
+                    cancelled = True
+                    break
                 if self.lease.lost.is_set() or failures:
                     break
                 first = self.quotes.get(line)
                 slot = self._slot(first.account.pk if first is not None else 0)
                 slot.acquire()
-                futures.append(pool.submit(self._line, line, first, slot, failures))
+                pool.submit(functools.partial(self._line, line, first, slot, failures))
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-            _wait(futures, failures)
+        finally:
+            pool.join()  # every line sent is waited for, whatever stopped the feeding
         if failures:
             raise failures[0]
-        return False
+        return cancelled
 
     def _line(
         self,
@@ -515,12 +519,36 @@ class _Runner:
             failures.append(exc)
         finally:
             slot.release()
-            connection.close()  # this thread's own connection
 
 
-def _wait(futures: list[Any], failures: list[BaseException]) -> None:
-    for future in futures:
-        future.result()
+class _Pool:
+    """Threads that run the lines they are handed, each on one database connection of its own
+    for the whole run (closed when it ends), not one connection per line."""
+
+    def __init__(self, size: int) -> None:
+        self.jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"batch-line-{i}", daemon=True)
+            for i in range(max(1, size))
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                job()
+        finally:
+            connection.close()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.jobs.put(job)
+
+    def join(self) -> None:
+        for _thread in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 class LineQuotes:

@@ -28,6 +28,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.balances.ledger_checks.check_ledger",
         "energydash.balances.tasks.check_balances",
         "energydash.balances.tasks.refresh_balances",
+        "energydash.batches.tasks.resume_stalled_batches",
         "energydash.batches.tasks.run_batch",
         "energydash.orders.tasks.check_late_refunds",
         "energydash.orders.tasks.poll_orders",

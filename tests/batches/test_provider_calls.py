@@ -75,3 +75,27 @@ def test_a_batch_costs_at_most_one_and_a_half_calls_per_line(three, counted):
     assert batch.lines.filter(status=BatchLine.Status.PLACED).count() == 20
     assert SandboxOrder.objects.count() == 20
     assert transport.total <= 1.5 * 20, transport.calls
+
+
+def test_a_shared_quote_never_understates_a_line_that_may_need_activating(db, counted, monkeypatch):
+    """Netts activates an inactive recipient unasked, at cost: a quote for an address known to
+    be active (no activation in it) must not be spent on one that is not known to be."""
+    from energydash.sandbox.models import SandboxAddress
+
+    transport, client = counted
+    netts = box("netts", "netts-c", price="30", orders_unavailable=False)
+    active, unknown = address("known-active"), address("maybe-inactive")
+    SandboxAddress.objects.create(address=unknown, activated=False)
+    monkeypatch.setattr("energydash.orders.spec.known_active", lambda a, *r: a == active)
+    monkeypatch.setattr(services, "known_active", lambda a, *r: a == active)
+    parsed, errors = services.parse(f"{active}\n{unknown}", 65_000)
+    assert not errors
+    batch = services.create_batch(parsed, period="1H", via="console:batch")
+    services.start(batch)
+    batch = services.run_batch(batch.pk, client=client)
+    assert batch.status == Batch.Status.FINISHED
+    for line in batch.lines.select_related("order"):
+        assert line.status == BatchLine.Status.PLACED, line.error
+        charged = SandboxOrder.objects.get(receive_address=line.address).cost_sun
+        assert line.order.account == netts.account
+        assert line.order.quoted_cost_sun >= charged, line.address
