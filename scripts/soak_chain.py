@@ -43,6 +43,7 @@ EXPECTED = {
     "missing": "missing",
     "short": "short",
     "early": "reclaimed_early",
+    "taken_back": "reclaimed_early",
 }
 FAILED = ("short", "missing", "reclaimed_early")
 
@@ -85,7 +86,11 @@ def _energy_orders(per_order: dict) -> list:
     """(console order, its sandbox order) of every completed energy order with one."""
     from energydash.orders.models import Kind, Order, Status
 
-    rows = Order.objects.filter(kind=Kind.ENERGY, status=Status.COMPLETED).select_related("account")
+    rows = (
+        Order.objects.filter(kind=Kind.ENERGY, status=Status.COMPLETED)
+        .exclude(placed_via="soak:routing")
+        .select_related("account")
+    )
     return [(o, per_order[o.pk][0]) for o in rows if len(per_order.get(o.pk, [])) == 1]
 
 
@@ -147,6 +152,10 @@ def chain_summary(per_order: dict) -> dict:
     for console, remote in pairs:
         order = fresh[console.pk]
         fault = remote.chain_fault()
+        if remote.refund_sun is not None or remote.reclaimed_at is not None:
+            # A money fault (a refund after completion, an itrx reclaim) took the energy back:
+            # the chain then shows it gone early, or nothing if the first look came after.
+            fault = "taken_back"
         expected = EXPECTED[fault]
         tally = by_fault.setdefault(fault or "healthy", Counter())
         tally["orders"] += 1
@@ -164,7 +173,7 @@ def chain_summary(per_order: dict) -> dict:
             done = remote.delegated_at()
             latency_provider.append((order.delivery_verified_at - done).total_seconds())
             latency_ours.append((order.delivery_verified_at - order.finished_at).total_seconds())
-    faulty = {k: v for k, v in by_fault.items() if k not in ("healthy", "late", "other_party")}
+    faulty = {k: v for k, v in by_fault.items() if k in ("missing", "short", "early")}
     healthy = [v for k, v in by_fault.items() if k in ("healthy", "late", "other_party")]
     caught = sum(v["right"] for v in faulty.values())
     faulty_total = sum(v["orders"] for v in faulty.values())

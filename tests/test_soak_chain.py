@@ -47,4 +47,4 @@ def test_a_missed_or_unmeasured_figure_is_an_unmet_goal(soak_chain, over, unmet)
 def test_every_fault_has_the_state_it_must_end_in(soak_chain):
     from energydash.sandbox.models import SandboxOrder
 
-    assert set(soak_chain.EXPECTED) == {"", *SandboxOrder.CHAIN_FAULTS}
+    assert set(soak_chain.EXPECTED) == {"", "taken_back", *SandboxOrder.CHAIN_FAULTS}
