@@ -380,6 +380,24 @@ ENERGYDASH_WEBHOOK_ALLOWED_HOSTS = [
     if h.strip()
 ]
 ENERGYDASH_HEALTH_WORKER_STALE_MINUTES = env_int("ENERGYDASH_HEALTH_WORKER_STALE_MINUTES", 10)
+# Provider scorecards (orders/scorecards.py, README "Delivery on chain"): the window the providers
+# page and the API show by default, and what best-price routing reads of them: an account whose
+# verified-delivery rate over the last ROUTING_HEALTH_WINDOW_MINUTES is below the floor (once at
+# least ROUTING_HEALTH_MIN_ORDERS of its orders there have a chain verdict) is not routed to.
+ENERGYDASH_SCORECARD_WINDOW_HOURS = env_int("ENERGYDASH_SCORECARD_WINDOW_HOURS", 24)
+ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES = env_int("ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES", 60)
+ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT = env_int("ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT", 90)
+ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS = env_int("ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS", 10)
+if not 1 <= ENERGYDASH_SCORECARD_WINDOW_HOURS <= 24 * 366:
+    raise ImproperlyConfigured("ENERGYDASH_SCORECARD_WINDOW_HOURS must be between 1 and 8784")
+if not 1 <= ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES <= 60 * 24 * 31:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES must be between 1 and 44640"
+    )
+if not 0 <= ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT must be between 0 and 100")
+if not 1 <= ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS <= 100_000:
+    raise ImproperlyConfigured("ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS must be between 1 and 100000")
 if ENERGYDASH_ROUTING_MAX_ATTEMPTS < 1 or ENERGYDASH_API_RATE_LIMIT_PER_MINUTE < 1:
     raise ImproperlyConfigured(
         "ENERGYDASH_ROUTING_MAX_ATTEMPTS and ENERGYDASH_API_RATE_LIMIT_PER_MINUTE "

@@ -46,6 +46,7 @@ from pathlib import Path
 # The soak's other parts, beside this file (on sys.path when run as a script; also when loaded
 # from a path, as the tests do).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import soak_chain  # noqa: E402
 import soak_money  # noqa: E402
 from soak_placing import (  # noqa: E402
     CONCURRENCY,
@@ -277,6 +278,7 @@ def main() -> int:
     started = time.monotonic()
     port = free_port()
     env = {**os.environ, **soak_environment(port)}
+    env.update(soak_chain.environment(env["ENERGYDASH_PUBLIC_URL"]))
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     log(f"{ORDERS} orders, {CONCURRENCY} threads, faults at {FAULT_RATE:.0%}; logs in {LOGS}")
@@ -298,6 +300,7 @@ def main() -> int:
     logging.getLogger("energydash").setLevel(logging.ERROR)
     base_url = env["ENERGYDASH_PUBLIC_URL"]
     set_up_accounts(base_url)
+    soak_chain.set_chain_knobs()
 
     services = Services()
     try:
@@ -353,9 +356,18 @@ def main() -> int:
             log(str(exc))
         reader.stop()
         soak_money.final_ledger_pass()
+        per_order = matched()[2]
+        try:
+            waited = soak_chain.wait_for_verdicts(wait_until, per_order)
+        except TimeoutError as exc:  # the chain figures still say what was not judged
+            log(str(exc))
+            waited = {"timed_out": str(exc)}
         result = summary(tally, subs, before, time.monotonic() - started)
         result["money"]["balance_readings"] = reader.readings
         result["money_goals"] = soak_money.goals(result["money"])
+        result["chain"] = {**soak_chain.chain_summary(per_order), **waited}
+        result["chain_goals"] = soak_chain.chain_goals(result["chain"])
+        result["routing"] = soak_chain.routing_phase(base_url, log)
     except BaseException:
         services.stop()
         raise
@@ -367,6 +379,9 @@ def main() -> int:
         "enforced" if soak_money.STRICT_MONEY else "reported only; SOAK_STRICT_MONEY=1 enforces"
     )
     log(f"money goals unmet: {', '.join(unmet) or 'none'} ({enforced})")
+    chain_unmet = [n for n, g in result["chain_goals"].items() if not g["met"]]
+    chain_unmet += [n for n, g in result["routing"].get("goals", {}).items() if not g["met"]]
+    log(f"chain and routing goals unmet: {', '.join(chain_unmet) or 'none'} (reported only)")
     log("PASSED" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -27,12 +27,14 @@ from energydash.api.schemas import (
     OrderPage,
     Period,
     QuoteOut,
+    ScorecardOut,
 )
 from energydash.api.serializers import detail_json, order_json, route_attempts, trx
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
 from energydash.orders.models import OPEN, Order, Route, Status
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
 from energydash.orders.routing import RouteRequest, body_hash, candidates, route_order
+from energydash.orders.scorecards import Scorecard, scorecards
 from energydash.providers.models import ProviderAccount
 
 api = NinjaAPI(
@@ -106,9 +108,80 @@ def quotes(
             "eligible": c.eligible,
             "reason": c.reason,
             "best": i == 0 and c.eligible,
+            "verified_percent": c.verified_percent,
+            "effective_price_sun": c.effective_sun,
+            "standing": c.standing,
+            "note": c.note,
         }
         for i, c in enumerate(rows)
     ]
+
+
+def _scorecard_json(
+    account: ProviderAccount, card: Scorecard | None, hours: int, since: datetime
+) -> dict:
+    card = card or Scorecard(account_id=account.pk, since=since)
+    return {
+        "account": account.name,
+        "account_id": str(account.code),
+        "provider": account.provider,
+        "enabled": account.enabled,
+        "hours": hours,
+        **card.as_json(),
+    }
+
+
+SCORECARD_HOURS = Query(
+    None,
+    ge=1,
+    le=24 * 366,
+    description="Window in hours (default ENERGYDASH_SCORECARD_WINDOW_HOURS, 24).",
+)
+
+
+@api.get(
+    "/scorecards",
+    response=list[ScorecardOut],
+    summary="Every account's scorecard from our own orders over a window",
+)
+def scorecard_list(request: HttpRequest, hours: int | None = SCORECARD_HOURS) -> list[dict]:
+    hours = hours or settings.ENERGYDASH_SCORECARD_WINDOW_HOURS
+    since = timezone.now() - timedelta(hours=hours)
+    cards = scorecards(since)
+    return [
+        _scorecard_json(a, cards.get(a.pk), hours, since)
+        for a in ProviderAccount.objects.order_by("name")
+    ]
+
+
+@api.get(
+    "/accounts/{account_id}/scorecard",
+    response=ScorecardOut,
+    summary="One account's scorecard (account id or name)",
+)
+def scorecard_one(
+    request: HttpRequest, account_id: str, hours: int | None = SCORECARD_HOURS
+) -> dict:
+    account = _any_account(account_id)
+    hours = hours or settings.ENERGYDASH_SCORECARD_WINDOW_HOURS
+    since = timezone.now() - timedelta(hours=hours)
+    card = scorecards(since, account_ids=[account.pk]).get(account.pk)
+    return _scorecard_json(account, card, hours, since)
+
+
+def _any_account(name_or_id: str) -> ProviderAccount:
+    """An account, enabled or not, by id (its code) or name; 404 otherwise."""
+    found = None
+    if "\x00" in name_or_id:
+        raise Problem(404, "unknown_account", "No such provider account.")
+    try:
+        found = ProviderAccount.objects.filter(code=uuid.UUID(name_or_id)).first()
+    except ValueError:
+        pass
+    found = found or ProviderAccount.objects.filter(name=name_or_id[:200]).first()
+    if found is None:
+        raise Problem(404, "unknown_account", f"No provider account {name_or_id[:100]!r}.")
+    return found
 
 
 @api.post(

@@ -26,6 +26,25 @@ class OrderIn(Schema):
     activate: bool = False
 
 
+class RankOut(Schema):
+    account: str
+    account_id: str
+    provider: str
+    price_sun: int | None
+    verified_percent: float | None = Field(
+        description="Verified share of its orders the chain judged in the routing window."
+    )
+    judged: int
+    effective_price_sun: int | None = Field(
+        description="price_sun / verified rate (the price alone with too few verdicts)."
+    )
+    standing: str = Field(
+        description="won, lost (a lower effective price elsewhere), out (below the health "
+        "floor) or ineligible (cannot take the order)."
+    )
+    reason: str
+
+
 class AttemptOut(Schema):
     number: int
     account: str
@@ -38,6 +57,14 @@ class AttemptOut(Schema):
     )
     message: str
     order_id: str | None
+    reason: str = Field(
+        description="Why routing chose this account: its effective price (price / "
+        "verified-delivery rate) was the lowest."
+    )
+    ranking: list[RankOut] = Field(
+        description="Every account as routing ranked it for this attempt, with why it won, "
+        "lost or was out."
+    )
 
 
 class DeliveryOut(Schema):
@@ -109,6 +136,70 @@ class QuoteOut(Schema):
     eligible: bool
     reason: str
     best: bool
+    verified_percent: float | None = Field(
+        description="Verified share of its orders the chain judged in the routing window."
+    )
+    effective_price_sun: int | None = Field(
+        description="total_sun / verified rate: what best-price routing compares."
+    )
+    standing: str = Field(description="won, lost, out (below the health floor) or ineligible.")
+    note: str = Field(description="Why it won, lost or is out.")
+
+
+class PercentilesOut(Schema):
+    p50: float | None
+    p95: float | None
+
+
+class ScorecardDeliveryOut(Schema):
+    judged: int = Field(
+        description="Orders with a chain verdict (verified, short, missing, reclaimed_early)."
+    )
+    verified: int
+    short: int
+    missing: int
+    reclaimed_early: int
+    not_checked: int
+    verified_percent: float | None
+    short_percent: float | None
+    missing_percent: float | None
+    reclaimed_early_percent: float | None
+
+
+class ScorecardPriceOut(Schema):
+    orders: int = Field(description="Orders with both a quote and a charge.")
+    quoted_sun: int
+    charged_sun: int
+    charged_percent_of_quoted: float | None
+    charged_above_quote: int = Field(description="Of those, orders charged above their quote.")
+
+
+class RefusalOut(Schema):
+    reason: str
+    count: int
+
+
+class ScorecardOut(Schema):
+    account: str
+    account_id: str
+    provider: str
+    enabled: bool
+    hours: int = Field(description="The window: orders created in the last this many hours.")
+    since: str
+    orders: int
+    accepted: int = Field(description="Orders the provider accepted (charged).")
+    completed: int
+    fill_rate_percent: float | None = Field(description="completed / accepted.")
+    refused: int = Field(description="Refused before the provider accepted (nothing charged).")
+    refusals: list[RefusalOut] = Field(description="The most frequent refusal reasons.")
+    delivery: ScorecardDeliveryOut
+    price: ScorecardPriceOut
+    seconds_to_done: PercentilesOut = Field(
+        description="From placing to the provider's done (completed orders)."
+    )
+    seconds_to_verified: PercentilesOut = Field(
+        description="From placing to the chain's verification."
+    )
 
 
 class BalanceOut(Schema):

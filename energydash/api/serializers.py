@@ -74,6 +74,8 @@ def attempt_json(attempt: RouteAttempt) -> dict[str, Any]:
         "outcome": attempt.outcome,
         "message": attempt.message,
         "order_id": str(attempt.order.code) if attempt.order_id and attempt.order else None,
+        "reason": attempt.reason,
+        "ranking": list(attempt.ranking or []),
     }
 
 

@@ -5,6 +5,13 @@ period offered, within the provider's min/max energy, within the account's spend
 the balance to pay where a balance is known, within max_cost); the cheapest comes first, and
 equal prices go to the higher priority. Prices are reads, asked of every provider at once.
 Shared by routing (routing.py), the API's quotes and batch plans.
+
+Health (orders/scorecards.py): unless the account is pinned, each account's verified-delivery
+rate over the last ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES ranks it: its effective price is
+price / rate, and below ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT it is out. An account with fewer
+than ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS chain verdicts there ranks on its price alone (no
+evidence either way), which also lets an account that fell out come back once its bad orders
+have left the window. Each row says why it won, lost or is out (`standing`, `note`).
 """
 
 from __future__ import annotations
@@ -12,15 +19,19 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 from energydash.lib.tron import format_trx
 from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind
 from energydash.orders.quotes import quoting_credentials
+from energydash.orders.scorecards import delivery_rates
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.base import Quote
 from energydash.providers.models import ProviderAccount
@@ -61,6 +72,11 @@ class Candidate:
     # spends on it instead of asking again while it is fresh (ENERGYDASH_QUOTE_VALID_SECONDS).
     quote: Quote | None = None
     quoted_at: float = 0.0
+    verified: int = 0  # orders the chain verified, of `judged` with a verdict, in the window
+    judged: int = 0
+    effective_sun: int | None = None  # price / verified-delivery rate, what ranks eligible rows
+    standing: str = ""  # won / lost / out (health floor) / ineligible
+    note: str = ""  # why, in words
 
     def fresh(self) -> bool:
         valid = float(settings.ENERGYDASH_QUOTE_VALID_SECONDS)
@@ -69,6 +85,23 @@ class Candidate:
     @property
     def eligible(self) -> bool:
         return self.price_sun is not None and not self.reason
+
+    @property
+    def verified_percent(self) -> float | None:
+        return round(100 * self.verified / self.judged, 1) if self.judged else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account.name,
+            "account_id": str(self.account.code),
+            "provider": self.account.provider,
+            "price_sun": self.price_sun,
+            "verified_percent": self.verified_percent,
+            "judged": self.judged,
+            "effective_price_sun": self.effective_sun,
+            "standing": self.standing,
+            "reason": self.note,
+        }
 
 
 Priced = tuple[int | None, Quote | None, str]
@@ -119,15 +152,73 @@ def candidates(
         if price is not None and not reason:
             row.reason = _ineligible(account, price, request.max_cost_sun, balances)
         result.append(row)
+    _judge_health(result, pinned=request.account is not None)
     result.sort(
         key=lambda c: (
             not c.eligible,
-            c.price_sun if c.price_sun is not None else 0,
+            (c.effective_sun if c.eligible else c.price_sun) or 0,
             -c.account.priority,
             c.account.name,
         )
     )
+    _explain(result)
     return result
+
+
+def _judge_health(rows: list[Candidate], *, pinned: bool) -> None:
+    """Set each row's delivery rate and effective price; put unhealthy accounts out."""
+    minutes = settings.ENERGYDASH_ROUTING_HEALTH_WINDOW_MINUTES
+    floor = settings.ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT
+    enough = settings.ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS
+    since = timezone.now() - timedelta(minutes=minutes)
+    rates = delivery_rates([r.account.pk for r in rows], since) if rows else {}
+    for row in rows:
+        row.verified, row.judged = rates.get(row.account.pk, (0, 0))
+        if row.price_sun is None:
+            continue
+        row.effective_sun = row.price_sun
+        if pinned or row.judged < enough:
+            continue
+        if row.verified:  # price / (verified / judged), rounded up: integer sun
+            row.effective_sun = -(-row.price_sun * row.judged // row.verified)
+        if row.verified * 100 < floor * row.judged and not row.reason:
+            row.standing = "out"
+            row.reason = (
+                f"only {row.verified_percent:g}% of its {row.judged} orders "
+                f"judged on chain in the last {minutes} min were verified, below the health "
+                f"floor of {floor}% (ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT)."
+            )
+
+
+def _rate_words(row: Candidate) -> str:
+    enough = settings.ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS
+    if row.judged < enough:
+        return (
+            f"{row.judged} chain verdict(s) in the window, fewer than {enough}: ranked on its "
+            "price alone"
+        )
+    return (
+        f"{format_trx(row.price_sun or 0)} TRX / {row.verified_percent:g}% verified of "
+        f"{row.judged} = {format_trx(row.effective_sun or 0)} TRX effective"
+    )
+
+
+def _explain(rows: list[Candidate]) -> None:
+    """Won / lost / out / ineligible, with the words the order page and the API show."""
+    winner = rows[0] if rows and rows[0].eligible else None
+    for row in rows:
+        if row is winner:
+            row.standing = "won"
+            row.note = f"Lowest effective price: {_rate_words(row)}."
+        elif row.eligible and winner is not None:
+            row.standing = "lost"
+            row.note = (
+                f"Effective price {format_trx(row.effective_sun or 0)} TRX ({_rate_words(row)}), "
+                f"not below {winner.account.name}'s {format_trx(winner.effective_sun or 0)} TRX."
+            )
+        else:
+            row.standing = row.standing or "ineligible"
+            row.note = row.reason
 
 
 def _ineligible(

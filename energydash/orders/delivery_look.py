@@ -287,6 +287,8 @@ def write(
         values["delivery_evidence"] = json.loads(json.dumps(evidence, default=str))
     if energy is not None:
         values["delivery_energy"] = energy
+    if status == Delivery.VERIFIED and before != Delivery.VERIFIED:
+        values["delivery_verified_at"] = now
     with transaction.atomic():
         if not Order.objects.filter(pk=order.pk, delivery_looks=order.delivery_looks).update(
             **values

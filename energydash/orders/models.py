@@ -131,6 +131,9 @@ class Order(models.Model):
     delivery_next_check_at = models.DateTimeField(null=True, blank=True)
     delivery_looks = models.PositiveIntegerField(default=0)
     delivery_evidence = models.JSONField(default=dict, blank=True)
+    # When the chain first showed the energy (the look that verified it): scorecards' time to
+    # verification. Written only by delivery_look.write, with the verdict.
+    delivery_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -382,6 +385,10 @@ class RouteAttempt(models.Model):
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     message = models.TextField(blank=True)
+    # Why routing chose this account, and how every account ranked at that moment (price,
+    # verified-delivery rate, effective price, won / lost / out and why): orders/candidates.py.
+    reason = models.TextField(blank=True)
+    ranking = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -158,7 +158,7 @@ def run_route(
         if choice is None:
             problem = no_route_problem(rows) if not attempts else "No other account can take it."
             break
-        last = _attempt(route, len(attempts) + 1, choice, request, actor, client)
+        last = _attempt(route, len(attempts) + 1, choice, rows, request, actor, client)
         attempts.append(last)
         tried.add(choice.account.pk)
     return _finish(route, attempts, problem)
@@ -168,6 +168,7 @@ def _attempt(
     route: Route,
     number: int,
     choice: Candidate,
+    rows: list[Candidate],
     request: RouteRequest,
     actor: Any,
     client: httpx.Client | None,
@@ -203,6 +204,8 @@ def _attempt(
             "order": order,
             "outcome": outcome,
             "message": message,
+            "reason": choice.note,
+            "ranking": [row.as_json() for row in rows],
         },
     )
     return attempt

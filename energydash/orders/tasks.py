@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from energydash.orders import late_refunds
 from energydash.orders.polling import poll_pass
 
-# The worker loop: look at due orders, and when none were due sleep IDLE_SLEEP_SECONDS and look
-# again, so an order due now is looked at within about a second (freshness, issue 9). As a
-# django-q2 task it runs for RUN_FOR_SECONDS and is re-scheduled every minute (well inside
-# Q_CLUSTER's 120 s timeout); `manage.py poll_orders --loop` runs the same loop as a service.
+# The worker loops: run a pass over due orders, and when none were due sleep IDLE_SLEEP_SECONDS
+# and look again, so an order due now is looked at within about a second (freshness, issue 9).
+# As a django-q2 task each runs for RUN_FOR_SECONDS and is re-scheduled every minute (well inside
+# Q_CLUSTER's 120 s timeout); `manage.py poll_orders --loop` / `verify_deliveries --loop` run the
+# same loop as a service.
 RUN_FOR_SECONDS = 55
 IDLE_SLEEP_SECONDS = 1.0
 
 
-def poll_loop(
+class PassCounts(Protocol):
+    checked: int
+    changed: int
+
+
+def run_loop(
+    one_pass: Callable[[], PassCounts],
     run_for: float | None,
     *,
     idle_sleep: float = IDLE_SLEEP_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> tuple[int, int, int]:
-    """Poll passes until `run_for` seconds are over (forever when None): (passes, checked,
-    changed). Each order's own next_poll_at decides when it is looked at again."""
+    """Passes until `run_for` seconds are over (forever when None) or should_stop():
+    (passes, checked, changed). Each order's own next look decides when it is due again."""
     deadline = None if run_for is None else time.monotonic() + run_for
     checked = changed = passes = 0
     while not should_stop():
-        result = poll_pass()
+        result = one_pass()
         passes += 1
         checked += result.checked
         changed += result.changed
@@ -37,6 +45,22 @@ def poll_loop(
         if not result.checked:
             sleep(idle_sleep)
     return passes, checked, changed
+
+
+def _verify_pass() -> PassCounts:
+    from energydash.orders.delivery import verify_pass
+
+    return verify_pass()
+
+
+def poll_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
+    """Polling passes (orders/polling.py) as run_loop."""
+    return run_loop(poll_pass, run_for, **options)
+
+
+def verify_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
+    """Delivery verification passes (orders/delivery.py) as run_loop."""
+    return run_loop(_verify_pass, run_for, **options)
 
 
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
@@ -47,31 +71,6 @@ def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
 def check_late_refunds() -> str:
     """Ask about recently final orders whose provider may still refund (late_refunds.py)."""
     return f"{late_refunds.check_late_refunds()} late refund(s) recorded"
-
-
-def verify_loop(
-    run_for: float | None,
-    *,
-    idle_sleep: float = IDLE_SLEEP_SECONDS,
-    sleep: Callable[[float], None] = time.sleep,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> tuple[int, int, int]:
-    """Delivery verification passes (orders/delivery.py) until `run_for` seconds are over
-    (forever when None), as poll_loop: (passes, looked at, changed)."""
-    from energydash.orders.delivery import verify_pass
-
-    deadline = None if run_for is None else time.monotonic() + run_for
-    checked = changed = passes = 0
-    while not should_stop():
-        result = verify_pass()
-        passes += 1
-        checked += result.checked
-        changed += result.changed
-        if deadline is not None and time.monotonic() + idle_sleep >= deadline:
-            break
-        if not result.checked:
-            sleep(idle_sleep)
-    return passes, checked, changed
 
 
 def verify_deliveries(run_for: float = RUN_FOR_SECONDS) -> str:

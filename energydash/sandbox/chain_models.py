@@ -6,7 +6,7 @@ Imported by models.py, so these belong to the sandbox app.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -48,6 +48,14 @@ class ChainNetwork(models.Model):
     rate_limit_retry_after = models.PositiveIntegerField(
         default=0, help_text="Retry-After seconds sent with a rate-limit answer. 0: no header."
     )
+    block_seconds = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Block time: a delegation appears at the first block at or after the moment "
+        "it is sent (blocks every this many seconds since the epoch). 0: at once.",
+    )
+    rate_limited_answers = models.BigIntegerField(
+        default=0, help_text="Rate-limit answers sent so far (the soak reports them)."
+    )
 
     class Meta:
         verbose_name = "chain network"
@@ -64,6 +72,15 @@ class ChainNetwork(models.Model):
     def energy_per_trx_text(self) -> str:
         per_mille = self.total_energy_limit * 1000 // max(self.total_energy_weight, 1)
         return f"{per_mille / 1000:.2f}"
+
+    def block_at_or_after(self, moment: datetime) -> datetime:
+        """When a transaction sent at `moment` is on chain: the next block's time."""
+        if not self.block_seconds:
+            return moment
+        step = self.block_seconds * 1_000_000
+        micros = int(moment.timestamp()) * 1_000_000 + moment.microsecond
+        wait = -micros % step
+        return moment + timedelta(microseconds=wait)
 
     def energy_for_stake(self, staked_sun: int) -> int:
         """Energy that much stake yields, rounded down (the chain's EnergyLimit arithmetic)."""

@@ -23,14 +23,20 @@ def record_delegation(order: SandboxOrder) -> list[ChainDelegation]:
         return []
     account = order.account
     network = ChainNetwork.current()
-    lands_at = order.delegated_at() + timedelta(seconds=account.chain_late_seconds)
+    fault = order.chain_fault()
+    late = account.chain_late_seconds + (account.chain_late_fault_seconds if fault == "late" else 0)
+    lands_at = network.block_at_or_after(order.delegated_at() + timedelta(seconds=late))
     period_end = order.expires_at()
     rows = []
-    energy = order.energy * account.chain_delegated_percent // 100
-    if not account.chain_never_delegates and energy > 0:
+    percent = 50 if fault == "short" else account.chain_delegated_percent
+    energy = order.energy * percent // 100
+    if not (account.chain_never_delegates or fault == "missing") and energy > 0:
         undelegated_at = period_end
-        if account.chain_undelegate_after_seconds is not None:
-            early = lands_at + timedelta(seconds=account.chain_undelegate_after_seconds)
+        early_after = account.chain_undelegate_after_seconds
+        if fault == "early":
+            early_after = account.chain_early_fault_seconds
+        if early_after is not None:
+            early = lands_at + timedelta(seconds=early_after)
             undelegated_at = min(early, period_end)
         rows.append(
             _delegate(
@@ -43,7 +49,8 @@ def record_delegation(order: SandboxOrder) -> list[ChainDelegation]:
                 undelegated_at=undelegated_at,
             )
         )
-    stranger_energy = order.energy * account.chain_other_party_percent // 100
+    stranger_percent = 100 if fault == "other_party" else account.chain_other_party_percent
+    stranger_energy = order.energy * stranger_percent // 100
     if stranger_energy > 0:
         rows.append(
             _delegate(

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -67,6 +68,9 @@ def _rate_limited(network: ChainNetwork) -> HttpResponse | None:
         return None
     if count <= network.rate_limit_qps:
         return None
+    ChainNetwork.objects.filter(pk=network.pk).update(
+        rate_limited_answers=F("rate_limited_answers") + 1
+    )
     response = json_response(
         {"Error": f"over the sandbox chain's limit of {network.rate_limit_qps} requests a second"},
         status=network.rate_limit_status,

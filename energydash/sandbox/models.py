@@ -175,6 +175,33 @@ class SandboxAccount(MoneyKnobs):
         help_text="Chain fault above 0: someone else delegates this share of the order's energy "
         "to the same receiver at the same moment.",
     )
+    # Per-order delivery faults (the soak's): each order draws one fraction from its id, so the
+    # shares are disjoint in this order and every read agrees on which orders they hit.
+    chain_missing_rate = models.FloatField(
+        default=0.0, validators=RATE, help_text="Share of orders delegating nothing."
+    )
+    chain_short_rate = models.FloatField(
+        default=0.0, validators=RATE, help_text="Share of orders delegating half the energy."
+    )
+    chain_late_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of orders whose delegation lands chain_late_fault_seconds after done.",
+    )
+    chain_late_fault_seconds = models.PositiveIntegerField(default=10)
+    chain_early_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of orders whose energy is taken back chain_early_fault_seconds after "
+        "it lands.",
+    )
+    chain_early_fault_seconds = models.PositiveIntegerField(default=20)
+    chain_other_party_rate = models.FloatField(
+        default=0.0,
+        validators=RATE,
+        help_text="Share of orders beside which a stranger delegates the same energy at the "
+        "same moment.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -332,6 +359,18 @@ class SandboxOrder(OrderFate):
         if self.reclaimed_at and self.reclaimed_at <= now:
             return self.reclaimed_at
         return self.expires_at() if now >= self.expires_at() else None
+
+    CHAIN_FAULTS = ("missing", "short", "late", "early", "other_party")
+
+    def chain_fault(self) -> str:
+        """The per-order delivery fault the account's rates give this order, or ""."""
+        fraction = int(self.fake_hash("chain fault")[:8], 16) / 0x1_0000_0000
+        edge = 0.0
+        for fault in self.CHAIN_FAULTS:
+            edge += getattr(self.account, f"chain_{fault}_rate")
+            if fraction < edge:
+                return fault
+        return ""
 
     def fake_hash(self, what: str) -> str:
         return hashlib.sha256(f"{self.ref}:{what}".encode()).hexdigest()

@@ -1,21 +1,24 @@
 """Against the live sandbox over real HTTP (127.0.0.1): orders at all three providers complete,
-the verifier finds each delegation on the sandbox chain, and the figures of it are printed
-(`pytest -s tests/delivery/test_live_figures.py`). The test waits on conditions with deadlines;
-it asserts what was found, never how fast.
+the verifier finds each delegation on the sandbox chain, and `verify_deliveries --figures` reports
+them (logged: `pytest --log-cli-level=INFO tests/delivery/test_live_figures.py`). The test waits
+on conditions with deadlines; it asserts what was found, never how fast.
 
 The same figures for a running installation: `python manage.py verify_deliveries --figures`.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 from datetime import datetime
 
 import httpx
 import pytest
+from django.core.management import call_command
 
 from energydash.orders.delivery import verify_pass
-from energydash.orders.delivery_figures import figures, percentile
+from energydash.orders.delivery_figures import percentile
 from energydash.orders.models import Order
 from energydash.orders.placement import place_order
 from energydash.orders.polling import poll_pass
@@ -27,6 +30,7 @@ from tests.sandbox.conftest import live_sandbox, wsgi_app  # noqa: F401  (shared
 from tests.waiting import wait_until
 
 PER_PROVIDER = 4
+logger = logging.getLogger(__name__)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +40,7 @@ def _sandbox_urls(settings):
 
 
 @pytest.mark.parametrize("faults", ["none", "faulty"])
-def test_live_sandbox_orders_are_verified_and_the_figures_printed(
+def test_live_sandbox_orders_are_verified_and_the_figures_reported(
     live_sandbox,  # noqa: F811
     settings,
     faults,
@@ -89,10 +93,10 @@ def test_live_sandbox_orders_are_verified_and_the_figures_printed(
         by_provider.setdefault(order.account.provider, set()).add(found[order.pk])
     if faults == "none":
         assert by_provider == {"itrx": {"verified"}, "tronzap": {"verified"}, "netts": {"verified"}}
-        print()
-        print("verify_deliveries figures, live sandbox chain, 12 orders (4 per provider):")
-        for line in figures().lines():
-            print("  " + line)
+        out = io.StringIO()
+        call_command("verify_deliveries", "--figures", stdout=out)
+        lines = out.getvalue().splitlines()
+        assert lines[0] == f"verified orders: {len(pks)}"
         # The same latency measured from the sandbox provider's own "done" (its delegation time),
         # so it includes the poller's lag in noticing the done.
         behind = sorted(
@@ -102,10 +106,13 @@ def test_live_sandbox_orders_are_verified_and_the_figures_printed(
             ).total_seconds()
             for o in Order.objects.filter(pk__in=pks)
         )
-        print(
-            f"  latency after the sandbox provider's own done: p50 {percentile(behind, 50):.2f} s,"
+        lines.append(
+            f"latency after the sandbox provider's own done: p50 {percentile(behind, 50):.2f} s,"
             f" p99 {percentile(behind, 99):.2f} s"
         )
+        # Shown with `pytest --log-cli-level=INFO tests/delivery/test_live_figures.py`.
+        for line in lines:
+            logger.info("live sandbox chain, %s orders: %s", len(pks), line)
     else:
         # itrx (delegator unknown): half delegated is short. Netts names its delegator, so the
         # stranger's full-size delegation is not counted: missing. TronZap does not name it and

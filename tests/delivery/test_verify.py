@@ -243,3 +243,17 @@ def test_orders_that_deliver_nothing_are_not_looked_at(itrx_account, chain, http
     Order.objects.filter(pk=failed.pk).update(status="failed")
     completed_order(itrx_account, RECEIVER, kind="collection")
     assert run(http, T0).checked == 0
+
+
+@pytest.mark.django_db
+def test_the_moment_of_verification_is_kept_through_later_looks(itrx_account, chain, http):
+    order = completed_order(itrx_account, RECEIVER)
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    run(http, T0 + timedelta(seconds=2))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert order.delivery_verified_at == T0 + timedelta(seconds=2)
+    run(http, order.delivery_next_check_at)  # the end-of-period look: still there
+    order.refresh_from_db()
+    assert order.delivery_looks == 2
+    assert order.delivery_verified_at == T0 + timedelta(seconds=2)

@@ -246,6 +246,7 @@ def test_the_rate_limit_answers_429_and_the_readers_budget_stays_under_it(wsgi_a
     readings = [retrying.account(RECEIVER) for _ in range(4)]
     assert all(r.ok for r in readings)
     assert [e.status_code for e in retrying.exchanges] == [200, 200, 200, 429, 200]
+    assert ChainNetwork.current().rate_limited_answers == 2  # counted for the soak's figure
 
 
 @pytest.mark.parametrize("status", [403, 503])
@@ -278,3 +279,57 @@ def test_a_wrong_base_url_reaches_the_reader_as_refused(reader, clock):
 def test_off_the_sandbox_the_chain_is_404(http, settings):
     settings.ENERGYDASH_SANDBOX = False
     assert http.post("/sandbox/chain/wallet/getaccount", json={}).status_code == 404
+
+
+def test_with_a_block_time_a_delegation_appears_at_the_next_block(http, reader, clock, netts_box):
+    network = ChainNetwork.current()
+    network.block_seconds = 3
+    network.save()
+    clock.move_to(START + timedelta(seconds=1))  # Netts delegates 6 s later: at +7 s
+    netts_order(http, netts_box)
+    at(clock, 8.9)  # blocks at +0, +3, +6, +9 s: +7 s is on chain at +9 s
+    assert delegations_to(RECEIVER, reader).value.delegations == ()
+    at(clock, 9)
+    (ours,) = delegations_to(RECEIVER, reader).value.delegations
+    assert ours.expires_at == START + timedelta(seconds=7 + 3600)
+    assert network.block_at_or_after(START + timedelta(seconds=9)) == START + timedelta(seconds=9)
+
+
+def test_per_order_fault_rates_pick_disjoint_orders_each_the_way_it_goes_wrong(netts_box, clock):
+    for fault in SandboxOrder.CHAIN_FAULTS:
+        setattr(netts_box, f"chain_{fault}_rate", 0.1)
+    netts_box.save()
+    picked: dict[str, list[SandboxOrder]] = {}
+    for i in range(400):
+        order = SandboxOrder.objects.create(
+            account=netts_box,
+            provider="netts",
+            kind="energy",
+            ref=f"fault-{i}",
+            receive_address=address(f"fault receiver {i}"),
+            energy=65_000,
+            duration_seconds=3600,
+            cost_sun=1,
+        )
+        picked.setdefault(order.chain_fault(), []).append(order)
+    assert set(picked) == {"", *SandboxOrder.CHAIN_FAULTS}
+    assert all(20 <= len(picked[f]) <= 60 for f in SandboxOrder.CHAIN_FAULTS)  # about 10% each
+    assert 160 <= len(picked[""]) <= 240
+    network = ChainNetwork.current()
+
+    def ours(order):
+        return [r for r in record_delegation(order) if not r.by_other_party]
+
+    assert ours(picked["missing"][0]) == []
+    (short,) = ours(picked["short"][0])
+    assert network.energy_for_stake(short.staked_sun) in range(32_500, 32_511)
+    late = picked["late"][0]
+    (row,) = ours(late)
+    assert row.lands_at == late.delegated_at() + timedelta(seconds=10)
+    early = picked["early"][0]
+    (row,) = ours(early)
+    assert row.undelegated_at == row.lands_at + timedelta(seconds=20)
+    beside = record_delegation(picked["other_party"][0])
+    assert sorted(r.by_other_party for r in beside) == [False, True]
+    (healthy,) = record_delegation(picked[""][0])
+    assert healthy.undelegated_at == picked[""][0].expires_at()

@@ -56,9 +56,14 @@ def test_the_reader_finds_a_completed_orders_delegation_over_http(
         reader = ChainReader.from_settings(client=http)
 
         def ours():
+            # One reading is three requests; the delegation may land between the first (the
+            # receiver's resources) and the last. Wait for a reading taken wholly after it:
+            # the delegation found and the receiver's energy showing it.
             reading = delegations_to(RECEIVER, reader)
             assert reading.ok, reading.message
-            return reading.value.from_delegator(account.delegator()) and reading
+            found = reading.value.from_delegator(account.delegator())
+            landed = found and reading.value.resource.energy_limit >= found[0].energy > 0
+            return landed and reading
 
         reading = wait_until(ours, interval=0.2, message="the delegation is on the sandbox chain")
     (delegation,) = reading.value.delegations

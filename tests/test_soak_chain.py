@@ -1,0 +1,50 @@
+"""The soak's chain goals (scripts/soak_chain.py): met only by figures that were measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_setup_scripts import _soak_module
+
+
+def chain(**over) -> dict:
+    figures = {
+        "latency_after_provider_done": {"p50": 2.1, "p99": 7.9, "orders": 120},
+        "chain_calls_per_verified_order": {"median": 3, "max": 9},
+        "rate_limited_answers": 0,
+        "faulty_caught_percent": 100.0,
+        "false_alarms_on_healthy": 0,
+    }
+    figures.update(over)
+    return figures
+
+
+@pytest.fixture
+def soak_chain():
+    return _soak_module().soak_chain
+
+
+def test_measured_figures_within_the_targets_meet_every_goal(soak_chain):
+    assert all(g["met"] for g in soak_chain.chain_goals(chain()).values())
+
+
+@pytest.mark.parametrize(
+    ("over", "unmet"),
+    [
+        ({"latency_after_provider_done": {"p50": 3.5, "p99": 7.0}}, "latency_p50_le_3s"),
+        ({"latency_after_provider_done": {"p50": None, "p99": None}}, "latency_p99_le_9s"),
+        ({"chain_calls_per_verified_order": {"median": None}}, "calls_median_le_3"),
+        ({"rate_limited_answers": 1}, "no_rate_limited_answers"),
+        ({"faulty_caught_percent": None}, "all_faulty_caught"),
+        ({"faulty_caught_percent": 99.5}, "all_faulty_caught"),
+        ({"false_alarms_on_healthy": 2}, "no_false_alarms"),
+    ],
+)
+def test_a_missed_or_unmeasured_figure_is_an_unmet_goal(soak_chain, over, unmet):
+    assert soak_chain.chain_goals(chain(**over))[unmet]["met"] is False
+
+
+def test_every_fault_has_the_state_it_must_end_in(soak_chain):
+    from energydash.sandbox.models import SandboxOrder
+
+    assert set(soak_chain.EXPECTED) == {"", "taken_back", *SandboxOrder.CHAIN_FAULTS}
