@@ -77,6 +77,12 @@ def admin_client_(client, admin_user):
 
 
 @pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in with both factors like admin_client_."""
+    return sign_in(client, admin_user)
+
+
+@pytest.fixture
 def itrx_account(db):
     return ProviderAccount.objects.create(
         name="itrx main",
