@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "energydash.console",
     "energydash.demo",  # joins the sandbox to the product for demos; nothing imports it
     "axes",
+    # Second factor (README "Users and roles"): TOTP devices and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -67,9 +71,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Which second-factor device (if any) verified this session: request.user.is_verified().
+    "django_otp.middleware.OTPMiddleware",
     # A logged-in user with none of the three roles gets a 403 page saying so
     # (exemptions: energydash.core.middleware.ROLE_EXEMPT_PATH_PREFIXES).
     "energydash.core.middleware.RoleRequiredMiddleware",
+    # A user whose role needs a second factor and has none is sent to enrol; a session that
+    # skipped the code step (a device exists, none verified) is logged out.
+    "energydash.core.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -257,11 +266,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "energydash.core.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "energydash.core.lockout.client_ip"
+# A wrong second-factor code counts as a failed login for the same (username, address), so the
+# same limit locks both steps. The typed code is never written to django-axes's records.
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
 # client address is REMOTE_ADDR). Only trust as many hops as you really run.
 ENERGYDASH_PROXY_COUNT = env_int("ENERGYDASH_PROXY_COUNT", 0)
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("ENERGYDASH_LOGIN_FAILURE_LIMIT must be at least 1")
+
+# Second factor (TOTP apps, recovery codes). Required for the admin role (and superusers);
+# ENERGYDASH_MFA_REQUIRED_FOR_ALL_ROLES=1 requires it of viewers and operators too.
+ENERGYDASH_MFA_REQUIRED_FOR_ALL_ROLES = env_bool("ENERGYDASH_MFA_REQUIRED_FOR_ALL_ROLES", False)
+ENERGYDASH_MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = env_str("ENERGYDASH_MFA_ISSUER", "energydash")
+# Sudo mode: the most dangerous actions (provider credentials and limits, API tokens, webhook
+# URLs, roles, exporting every order, a review decision against evidence) need a login or a
+# re-authentication within this many minutes.
+ENERGYDASH_SUDO_MINUTES = env_int("ENERGYDASH_SUDO_MINUTES", 15)
+if not 1 <= ENERGYDASH_SUDO_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("ENERGYDASH_SUDO_MINUTES must be between 1 and 1440")
 
 # Live quotes call every enabled provider; each user may ask this many times per minute.
 ENERGYDASH_QUOTE_RATE_PER_MINUTE = env_int("ENERGYDASH_QUOTE_RATE_PER_MINUTE", 30)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 
 from energydash.providers.models import ProviderAccount
+from tests.signin import sign_in
 
 TEST_FIELD_KEY = Fernet.generate_key().decode()
 
@@ -81,8 +82,14 @@ def operator_client(client, operator):
 
 @pytest.fixture
 def admin_client_(client, admin_user):
-    client.force_login(admin_user)
-    return client
+    """An admin signed in with both factors (tests/signin.py), just now (sudo mode is on)."""
+    return sign_in(client, admin_user)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in with both factors like admin_client_."""
+    return sign_in(client, admin_user)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils import timezone
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
 from energydash.core.admin_base import ReadOnly
 from energydash.core.models import AuditEvent
+from energydash.core.second_factor import SudoAdminMixin
 
 
 def token_details(token: ApiToken) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def token_details(token: ApiToken) -> dict[str, Any]:
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "role",

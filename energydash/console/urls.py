@@ -1,12 +1,13 @@
 """The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
-ones templates and tests reverse: home, login, logout, providers, itrx_callback, and the
-balances:, orders: and batches: namespaces."""
+ones templates and tests reverse: home, login, login_code, reauth, security, recovery_codes,
+logout, providers, itrx_callback, and the balances:, orders: and batches: namespaces."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from energydash.console.account import views as account_views
 from energydash.console.balances.views import dashboard_view
 from energydash.console.orders.callbacks import itrx_callback
 from energydash.console.providers import views as provider_views
@@ -14,7 +15,11 @@ from energydash.console.providers import views as provider_views
 urlpatterns = [
     path("", dashboard_view, name="home"),
     path("", include("energydash.console.balances.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/code/", account_views.login_code, name="login_code"),
+    path("reauth/", account_views.reauth, name="reauth"),
+    path("account/security/", account_views.security, name="security"),
+    path("account/security/recovery-codes/", account_views.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("providers/", provider_views.account_list, name="providers"),
     path("orders/", include("energydash.console.orders.urls")),

@@ -3,17 +3,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
+from energydash.core import second_factor
 from energydash.core.models import AuditEvent
 from energydash.core.roles import ROLES
+from energydash.core.second_factor import SudoAdminMixin, sudo_refusal
 from energydash.core.task_guard import check_task_function
 
 
@@ -44,16 +48,70 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class ConsoleUserAdmin(UserAdmin):
-    list_display = ("username", "email", "roles", "is_staff", "is_active", "last_login")
+class ConsoleUserAdmin(SudoAdminMixin, UserAdmin):
+    """Adding a user, changing one (roles included) and deleting one need sudo mode."""
+
+    list_display = (
+        "username",
+        "email",
+        "roles",
+        "two_factor",
+        "is_staff",
+        "is_active",
+        "last_login",
+    )
     list_filter = ("groups", "is_staff", "is_active")
+    actions = ["reset_second_factor"]
 
     @admin.display(description="roles")
     def roles(self, obj: Any) -> str:
         return ", ".join(sorted(g.name for g in obj.groups.all())) or "none"
 
+    @admin.display(description="second factor", boolean=True)
+    def two_factor(self, obj: Any) -> bool:
+        return bool(getattr(obj, "has_second_factor", False))
+
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).prefetch_related("groups")
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(has_second_factor=Exists(enrolled))
+        )
+
+    def user_change_password(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if refused := sudo_refusal(request):
+            return refused
+        return super().user_change_password(request, *args, **kwargs)
+
+    @admin.action(description="Reset second factor (lost device)", permissions=["change"])
+    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        """A user who lost their authenticator enrols again at their next login. Audited per
+        user (core.AuditEvent "user.second_factor_reset"); never a superuser's, unless by one."""
+        if refused := sudo_refusal(request):
+            return refused
+        done, skipped = [], []
+        for user in queryset:
+            if self._touches_superuser(request, user):
+                skipped.append(user.get_username())
+                continue
+            second_factor.reset(user, actor=request.user)
+            done.append(user.get_username())
+        if done:
+            self.message_user(
+                request,
+                f"Second factor reset for {', '.join(done)}: they enrol again at their next "
+                "login (their recovery codes no longer work).",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Not reset (only a superuser may): {', '.join(skipped)}.",
+                messages.ERROR,
+            )
+        return None
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
@@ -107,7 +165,7 @@ class ConsoleUserAdmin(UserAdmin):
 
 
 @admin.register(Group)
-class ConsoleGroupAdmin(GroupAdmin):
+class ConsoleGroupAdmin(SudoAdminMixin, GroupAdmin):
     """Groups are the roles; their permissions are set by migrations, so only superusers edit."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from energydash.core.forms import write_only_field
 from energydash.core.models import AuditEvent
+from energydash.core.second_factor import SudoAdminMixin
 from energydash.lib.money_fields import TrxField
 from energydash.providers.audit import TRACKED_FIELDS, record_account_change, snapshot
 from energydash.providers.credentials import UNREADABLE
@@ -128,7 +129,7 @@ class ProviderAccountForm(forms.ModelForm):
 
 
 @admin.register(ProviderAccount)
-class ProviderAccountAdmin(admin.ModelAdmin):
+class ProviderAccountAdmin(SudoAdminMixin, admin.ModelAdmin):
     form = ProviderAccountForm
     list_display = (
         "name",

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox.models import SandboxAccount
+from tests.signin import enrol, totp_now
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures are
 # still synchronous and safe here.
@@ -67,14 +68,19 @@ def console_messages(page) -> Iterator[list[str]]:
 
 @pytest.fixture
 def logged_in(page, live_server, django_user_model, console_messages):
-    """Log in through the real form as an admin-role operator and return the page."""
+    """Log in through the real form as an admin-role operator and return the page: the admin
+    role has an authenticator enrolled, so the code step follows the password."""
     user = django_user_model.objects.create_user(
         username="browser", password=PASSWORD, is_staff=True
     )
     user.groups.add(Group.objects.get(name="admin"))
+    device = enrol(user)
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("browser")
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your code")).to_be_visible()
+    page.get_by_label("Code").fill(totp_now(device))
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
     return page

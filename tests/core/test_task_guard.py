@@ -17,6 +17,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from energydash.core.task_guard import TASK_FUNCTIONS, UnknownTaskFunction
+from tests.signin import sign_in
 
 ADD_URL = "/admin/django_q/schedule/add/"
 
@@ -78,7 +79,7 @@ def test_the_admin_role_holds_only_view_permissions_on_django_q(admin_user):
 
 def test_even_a_hand_granted_permission_does_not_open_the_schedule_admin(client, admin_user):
     admin_user.user_permissions.add(*Permission.objects.filter(content_type__app_label="django_q"))
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     response = client.post(ADD_URL, _schedule_form("os.system"))
     assert response.status_code == 403
     assert not Schedule.objects.filter(func="os.system").exists()
@@ -88,7 +89,7 @@ def test_a_superuser_cannot_save_a_schedule_with_a_function_outside_the_allowlis
     client, django_user_model
 ):
     root = django_user_model.objects.create_superuser("root", password="pw-root")
-    client.force_login(root)
+    sign_in(client, root)
     response = client.post(ADD_URL, _schedule_form("os.system"))
     assert response.status_code == 200  # the form again, with the error
     assert "not one of energydash&#x27;s task functions" in response.content.decode()

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.core.test_settings import run_python
+from tests.signin import sign_in
 
 PASSWORD = "pw-vera"  # tests/conftest.py: "pw-" + username
 
@@ -64,7 +65,7 @@ def test_an_admin_unlocks_in_admin_by_deleting_the_access_attempt(
         log_in(client, "wrong")
     attempt = AccessAttempt.objects.get(username="vera")
     admin = client.__class__()
-    admin.force_login(admin_user)
+    sign_in(admin, admin_user)
     listing = admin.get(reverse("admin:axes_accessattempt_changelist"))
     assert listing.status_code == 200 and "vera" in listing.content.decode()
     response = admin.post(

@@ -31,6 +31,7 @@ from tests.balances.factories import order as make_order
 from tests.fuzz.conftest import fuzz
 from tests.fuzz.strategies import HOSTILE, HOSTILE_STRINGS, JSON, mutated
 from tests.providers import fixtures as fx
+from tests.signin import sign_in
 
 CLOSED_PORT = "http://127.0.0.1:9"  # discard port: connection refused at once
 SKIP_PATHS = ("/logout/", "/admin/logout/", "/api/")  # the API has its own schema-driven tests
@@ -195,8 +196,7 @@ def console(db, django_user_model, settings) -> tuple[Client, list[str]]:
         make_order(accounts[2], status=Status.NEEDS_REVIEW, cost_sun=None, quoted_cost_sun=3_575),
         make_order(accounts[1], status=Status.UNKNOWN, cost_sun=None, quoted_cost_sun=3_400),
     ]
-    client = Client()
-    client.force_login(user)
+    client = sign_in(Client(), user)
     return client, [str(a.code) for a in accounts] + [str(o.code) for o in orders]
 
 

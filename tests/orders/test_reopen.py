@@ -11,6 +11,7 @@ from energydash.orders.models import Order, Status
 from energydash.orders.review import ReopenRefused, mark_not_placed, mark_placed, reopen
 from tests.orders.test_review_lookup import remote_order
 from tests.orders.test_views import order_for
+from tests.signin import sign_in
 
 
 def decided_not_placed(box, operator) -> Order:
@@ -25,7 +26,7 @@ def test_an_admin_reopens_a_wrong_not_placed_and_then_marks_it_placed(
 ):
     """The case the issue found: "not placed" on an order the provider did charge."""
     order = decided_not_placed(netts, operator)
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     detail = client.get(reverse("orders:detail", args=[order.code]))
     assert b"Reopen for review" in detail.content
 
@@ -81,7 +82,7 @@ def test_operators_cannot_reopen(netts, operator, operator_client):
 
 def test_a_reason_is_required(netts, operator, admin_user, client):
     order = decided_not_placed(netts, operator)
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     response = client.post(reverse("orders:reopen", args=[order.code]), {"reason": "   "})
     assert response.status_code == 302
     order.refresh_from_db()

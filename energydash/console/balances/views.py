@@ -26,6 +26,7 @@ from energydash.balances.tasks import queue_alert_pass
 from energydash.console.balances import exports
 from energydash.console.http import HtmxHttpRequest
 from energydash.core.roles import can_operate
+from energydash.core.second_factor import sudo_required
 from energydash.providers.models import ProviderAccount
 
 
@@ -120,6 +121,7 @@ def _csv(
 
 
 @require_GET
+@sudo_required  # every order the filters match, possibly all of them: sudo mode first
 def orders_csv(request: HtmxHttpRequest) -> HttpResponse:
     return _csv(request, exports.order_rows, "orders")
 

@@ -24,6 +24,7 @@ from energydash.console.orders.forms import (
 )
 from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
+from energydash.core.second_factor import sudo_refusal
 from energydash.lib.tron import format_trx
 from energydash.orders import hooks
 from energydash.orders import quotes as quote_service
@@ -33,6 +34,7 @@ from energydash.orders.review import (
     ReopenRefused,
     ReviewRefused,
     can_reopen,
+    charge_signs,
     mark_not_placed,
     mark_placed,
     reopen,
@@ -156,6 +158,13 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         }
         return render(request, "orders/detail.html", context)
     data = form.cleaned_data
+    # "Not placed" against evidence of a charge (only an admin's call: others are refused below)
+    # needs sudo mode; the form is on the order's page, which re-authentication returns to.
+    against = data["decision"] == "not_placed" and has_role(request.user, ADMIN)
+    if against and charge_signs(order):
+        detail = reverse("orders:detail", kwargs={"code": order.code})
+        if refused := sudo_refusal(request, next_url=detail):
+            return refused
     try:
         if data["decision"] == "placed":
             decision = mark_placed(

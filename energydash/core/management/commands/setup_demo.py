@@ -42,7 +42,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: username {DEMO_USERNAME!r}, password {password!r} "
-                f"(role: admin; kept in {self._password_file()})"
+                f"(role: admin; kept in {self._password_file()}). The admin role needs a "
+                "second factor: the first login asks you to enrol an authenticator app."
             )
         )
 
