@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from energydash.batches.models import Batch, BatchLine
+from energydash.core.models import AuditEvent
 from energydash.lib.tron import InvalidAddress, exact_trx, validate_address
 from energydash.orders.models import SPEND_STATUSES, Order, Route
 from energydash.orders.money import SPEND
@@ -158,14 +160,46 @@ def plan(batch: Batch, *, client: httpx.Client | None = None) -> Batch:
     return batch
 
 
+def needs_approval(batch: Batch) -> bool:
+    """Planned total above ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX and not yet approved."""
+    threshold = settings.ENERGYDASH_BATCH_APPROVAL_ABOVE_SUN
+    return (
+        threshold is not None and batch.planned_total_sun > threshold and batch.approved_at is None
+    )
+
+
 def start(batch: Batch) -> bool:
-    """Confirm a planned (or resume a cancelled) batch and queue it for the worker."""
+    """Confirm a planned (or resume a cancelled) batch and queue it for the worker; a batch
+    that needs approval goes to "awaiting approval" instead and nothing is placed."""
+    resumable = (Batch.Status.PLANNED, Batch.Status.CANCELLED)
+    if needs_approval(batch):
+        asked = Batch.objects.filter(pk=batch.pk, status__in=resumable).update(
+            status=Batch.Status.AWAITING,
+            cancel_requested=False,
+            finished_at=None,
+            approval_requested_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        if asked:
+            AuditEvent.record(
+                "batch.approval_requested",
+                batch,
+                actor=batch.created_by,
+                actor_label=batch.via,
+                details={"planned_total_sun": batch.planned_total_sun},
+            )
+        return bool(asked)
+    return queue(batch, resumable)
+
+
+def queue(batch: Batch, from_statuses: tuple[str, ...], **fields: Any) -> bool:
+    """From one of `from_statuses` to queued, once (a conditional UPDATE), and hand it to the
+    worker after the commit."""
     from django_q.tasks import async_task
 
-    resumable = (Batch.Status.PLANNED, Batch.Status.CANCELLED)
     with transaction.atomic():
-        queued = Batch.objects.filter(pk=batch.pk, status__in=resumable).update(
-            status=Batch.Status.QUEUED, cancel_requested=False, finished_at=None
+        queued = Batch.objects.filter(pk=batch.pk, status__in=from_statuses).update(
+            status=Batch.Status.QUEUED, cancel_requested=False, finished_at=None, **fields
         )
         if not queued:
             return False
@@ -240,6 +274,8 @@ LINE_STATUS = {
     Route.Status.PLACED: BatchLine.Status.PLACED,
     Route.Status.FAILED: BatchLine.Status.FAILED,
     Route.Status.UNKNOWN: BatchLine.Status.REVIEW,
+    # The line's order is above its account's approval threshold: it waits for a person.
+    Route.Status.AWAITING: BatchLine.Status.AWAITING,
 }
 
 
@@ -276,12 +312,14 @@ def progress(batch: Batch) -> dict[str, Any]:
     failed = counts.get(BatchLine.Status.FAILED, 0)
     review = counts.get(BatchLine.Status.REVIEW, 0)
     remaining = counts.get(BatchLine.Status.PENDING, 0)
-    handled = placed + failed + review
+    awaiting = counts.get(BatchLine.Status.AWAITING, 0)
+    handled = placed + failed + review + awaiting
     return {
         "total": total,
         "placed": placed,
         "failed": failed,
         "review": review,
+        "awaiting": awaiting,
         "cancelled": counts.get(BatchLine.Status.CANCELLED, 0),
         "remaining": remaining,
         "handled": handled,
