@@ -205,3 +205,30 @@ def test_racing_posts_with_one_capped_token_never_spend_past_the_cap(capped, liv
     assert SandboxOrder.objects.count() == 3
     assert spent_today_via(token.placed_via) <= token.daily_cap_sun
     assert token.daily_cap_sun < 4 * price  # a fourth would have broken it
+
+
+def test_the_command_issues_a_narrowed_token(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "create_api_token",
+        "--name",
+        "sweeper",
+        "--role",
+        "operator",
+        "--scopes",
+        "quote,place",
+        "--expires-in-days",
+        "30",
+        "--allowed-networks",
+        "198.51.100.0/24",
+        "--daily-cap-trx",
+        "250.5",
+    )
+    token = ApiToken.objects.get(name="sweeper")
+    assert token.scope_set == {"quote", "place"} and token.daily_cap_sun == 250_500_000
+    assert token.allows_ip("198.51.100.9") and not token.allows_ip("203.0.113.1")
+    assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
+    with pytest.raises(CommandError, match="scopes"):
+        call_command("create_api_token", "--name", "bad", "--role", "viewer", "--scopes", "all")
+    assert not ApiToken.objects.filter(name="bad").exists()
