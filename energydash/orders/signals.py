@@ -2,7 +2,8 @@
 
 order_settled is sent after the commit that moved an order to a final status or to
 needs_review, or that saved it awaiting_approval (kwargs: order, status). Receivers run
-outside the state change's transaction and must not raise; a failing receiver is logged, never undoes the change.
+outside the state change's transaction and must not raise; a failing receiver is logged, never
+undoes the change.
 """
 
 from __future__ import annotations
