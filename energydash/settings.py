@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from energydash.lib.env import env_bool, env_int, env_list, env_str
+from energydash.lib.tron import parse_trx
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ENERGYDASH_VAR_DIR", str(BASE_DIR / "var")))
@@ -403,6 +404,18 @@ ENERGYDASH_WEBHOOK_ALLOWED_HOSTS = [
     for h in env_str("ENERGYDASH_WEBHOOK_ALLOWED_HOSTS", "").split(",")
     if h.strip()
 ]
+# Maker-checker (README "Users and roles"): an order awaiting a second person's approval
+# expires after this many hours; a batch whose planned total is above this many TRX waits for
+# approval before any line is placed (empty: batches never wait; per-account thresholds are in
+# admin).
+ENERGYDASH_APPROVAL_EXPIRY_HOURS = env_int("ENERGYDASH_APPROVAL_EXPIRY_HOURS", 24)
+if ENERGYDASH_APPROVAL_EXPIRY_HOURS < 1:
+    raise ImproperlyConfigured("ENERGYDASH_APPROVAL_EXPIRY_HOURS must be at least 1")
+_batch_approval = env_str("ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX", "").strip()
+try:
+    ENERGYDASH_BATCH_APPROVAL_ABOVE_SUN = parse_trx(_batch_approval) if _batch_approval else None
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX: {exc}") from None
 ENERGYDASH_HEALTH_WORKER_STALE_MINUTES = env_int("ENERGYDASH_HEALTH_WORKER_STALE_MINUTES", 10)
 # Provider scorecards (orders/scorecards.py, README "Delivery on chain"): the window the providers
 # page and the API show by default, and what best-price routing reads of them: an account whose

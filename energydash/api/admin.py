@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
+from energydash.api.models import ApiToken, Scope, WebhookAttempt, WebhookDelivery
 from energydash.core.admin_base import ReadOnly
 from energydash.core.models import AuditEvent
 from energydash.core.second_factor import SudoAdminMixin
+from energydash.lib.money_fields import TrxField
 
 
 def token_details(token: ApiToken) -> dict[str, Any]:
@@ -23,7 +25,43 @@ def token_details(token: ApiToken) -> dict[str, Any]:
         "role": token.role,
         "prefix": token.prefix,
         "webhook_url": token.webhook_url,
+        "scopes": token.scopes,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "allowed_ips": token.allowed_ips,
+        "daily_cap_sun": token.daily_cap_sun,
     }
+
+
+class ScopesField(forms.MultipleChoiceField):
+    """The scopes as check boxes; stored comma-separated."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def prepare_value(self, value: Any) -> Any:
+        return value.split(",") if isinstance(value, str) else value
+
+    def clean(self, value: Any) -> str:
+        chosen = super().clean(value)
+        return ",".join(s for s in Scope.values if s in chosen)
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = ScopesField(
+        choices=Scope.choices,
+        initial=Scope.values,
+        help_text="What the token may do; a request outside them gets 403 insufficient_scope.",
+    )
+    daily_cap_sun = TrxField(
+        label="Daily spending cap (TRX)",
+        required=False,
+        min_sun=1,
+        help_text="Orders placed with this token today may spend at most this (checked before "
+        "anything is sent, like an account's daily budget). Blank: no cap.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ("name", "role", "webhook_url", "scopes", "expires_at", "allowed_ips")
 
 
 @admin.register(ApiToken)
@@ -34,6 +72,8 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
         "prefix",
         "created",
         "last_used_at",
+        "last_used_from",
+        "expires_at",
         "revoked_at",
         "webhook_url",
     )
@@ -42,23 +82,39 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
     actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        narrowing = ["scopes", "expires_at", "allowed_ips", "daily_cap_sun"]
         if obj is None:
-            return ["name", "role", "webhook_url"]
+            return ["name", "role", "webhook_url", *narrowing]
         return [
             "name",
             "role",
             "prefix",
             "webhook_url",
+            *narrowing,
             "created",
             "created_by",
             "last_used_at",
+            "last_used_from",
             "revoked_at",
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
-        return ["name", "role", "prefix", "created", "created_by", "last_used_at", "revoked_at"]
+        return [
+            "name",
+            "role",
+            "prefix",
+            "created",
+            "created_by",
+            "last_used_at",
+            "last_used_from",
+            "revoked_at",
+        ]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs["form"] = ApiTokenForm
+        return super().get_form(request, obj, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: orders and deliveries keep naming the token

@@ -14,8 +14,8 @@ from django.utils import timezone
 from ninja import Header, NinjaAPI, Query
 
 from energydash.api import problems
-from energydash.api.auth import TokenAuth, require_operator
-from energydash.api.models import ApiToken
+from energydash.api.auth import TokenAuth, require_operator, require_scope
+from energydash.api.models import ApiToken, Scope
 from energydash.api.problems import Problem
 from energydash.api.schemas import (
     BalanceOut,
@@ -26,12 +26,13 @@ from energydash.api.schemas import (
     OrderIn,
     OrderPage,
     Period,
+    ProblemOut,
     QuoteOut,
     ScorecardOut,
 )
 from energydash.api.serializers import detail_json, order_json, route_attempts, trx
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
-from energydash.orders.models import OPEN, Order, Route, Status
+from energydash.orders.models import OPEN, Order, Route, RouteAttempt, Status
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
 from energydash.orders.routing import RouteRequest, body_hash, candidates, route_order
 from energydash.orders.scorecards import Scorecard, scorecards
@@ -88,13 +89,18 @@ def _account(name_or_id: str | None) -> ProviderAccount | None:
     return found
 
 
-@api.get("/quotes", response=list[QuoteOut], summary="Prices from every enabled account")
+@api.get(
+    "/quotes",
+    response={200: list[QuoteOut], 403: ProblemOut},
+    summary="Prices from every enabled account",
+)
 def quotes(
     request: HttpRequest,
     energy: int = Query(..., ge=1, le=100_000_000),
     period: Period = "1H",
     address: str = Query(..., min_length=1, max_length=64),
 ) -> list[dict]:
+    require_scope(request.auth, Scope.QUOTE)
     wanted = RouteRequest(receive_address=_address(address), energy=energy, period=period)
     rows = candidates(wanted)
     return [
@@ -186,16 +192,19 @@ def _any_account(name_or_id: str) -> ProviderAccount:
 
 @api.post(
     "/orders",
-    response={200: OrderDetail},
+    response={200: OrderDetail, 202: OrderDetail, 403: ProblemOut},
     summary="Place an order, routed to the cheapest eligible account (idempotent)",
 )
 def create_order(
     request: HttpRequest,
     payload: OrderIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
-) -> dict:
+) -> tuple[int, dict]:
+    """202 with status awaiting_approval: above the account's approval threshold, saved and not
+    sent until another person approves it in the console (webhook order.awaiting_approval)."""
     token: ApiToken = request.auth
     require_operator(token)
+    require_scope(token, Scope.PLACE)
     wanted = RouteRequest(
         receive_address=_address(payload.address),
         energy=payload.energy,
@@ -221,7 +230,8 @@ def create_order(
             "This Idempotency-Key was already used with a different request body; nothing was "
             "sent. Use a new key for a new order.",
         )
-    return _route_result(route)
+    detail = _route_result(route)
+    return (202 if detail["status"] == Status.AWAITING_APPROVAL else 200), detail
 
 
 def _route_result(route: Route) -> dict:
@@ -234,6 +244,9 @@ def _route_result(route: Route) -> dict:
             headers={"Retry-After": "2"},
         )
     if route.order is None:
+        last = route.attempts.order_by("-number").first()
+        if last is not None and last.outcome == RouteAttempt.Outcome.CAPPED:
+            raise Problem(403, "token_cap_exceeded", last.message + " Nothing was sent.")
         raise Problem(
             422,
             "no_route",
@@ -243,15 +256,24 @@ def _route_result(route: Route) -> dict:
     return detail_json(Order.objects.select_related("account").get(pk=route.order_id))
 
 
-@api.get("/orders/{order_id}", response=OrderDetail, summary="One order with its attempts")
+@api.get(
+    "/orders/{order_id}",
+    response={200: OrderDetail, 403: ProblemOut},
+    summary="One order with its attempts",
+)
 def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
+    require_scope(request.auth, Scope.READ)
     order = Order.objects.select_related("account").filter(code=order_id).first()
     if order is None:
         raise Problem(404, "order_not_found", f"No order with id {order_id}.")
     return detail_json(order)
 
 
-@api.get("/orders", response=OrderPage, summary="Orders, newest first, keyset paginated")
+@api.get(
+    "/orders",
+    response={200: OrderPage, 403: ProblemOut},
+    summary="Orders, newest first, keyset paginated",
+)
 def list_orders(
     request: HttpRequest,
     status: str | None = Query(None, description="An order status, or 'open'."),
@@ -259,6 +281,7 @@ def list_orders(
     cursor: str | None = Query(None, max_length=200, description="The last next_cursor."),
     limit: int = Query(50, description=f"Page size: one of {', '.join(map(str, PAGE_SIZES))}."),
 ) -> dict:
+    require_scope(request.auth, Scope.READ)
     rows = Order.objects.select_related("account")
     if status:
         if status not in STATUS_FILTERS:
@@ -290,8 +313,13 @@ def list_orders(
     return {"items": [order_json(o) for o in page.rows], "next_cursor": next_cursor}
 
 
-@api.get("/balances", response=list[BalanceOut], summary="Last known balance of every account")
+@api.get(
+    "/balances",
+    response={200: list[BalanceOut], 403: ProblemOut},
+    summary="Last known balance of every account",
+)
 def balances(request: HttpRequest) -> list[dict]:
+    require_scope(request.auth, Scope.READ)
     from energydash.balances.models import AccountBalanceState
 
     states = {s.account_id: s for s in AccountBalanceState.objects.all()}
@@ -365,7 +393,11 @@ def _worker_state() -> tuple[str, datetime | None]:
 # Batches --------------------------------------------------------------------------------------
 
 
-@api.post("/batches", response={202: BatchOut, 200: BatchOut}, summary="Start a bulk order")
+@api.post(
+    "/batches",
+    response={202: BatchOut, 200: BatchOut, 403: ProblemOut},
+    summary="Start a bulk order",
+)
 def create_batch(
     request: HttpRequest,
     payload: BatchIn,
@@ -376,6 +408,7 @@ def create_batch(
 
     token: ApiToken = request.auth
     require_operator(token)
+    require_scope(token, Scope.BATCHES)
     digest = body_hash(payload.model_dump(mode="json"))
     key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
     existing = Batch.objects.filter(key=key).first()
@@ -422,8 +455,13 @@ def create_batch(
     return 202, batch_json(batch)
 
 
-@api.get("/batches/{batch_id}", response=BatchOut, summary="A bulk order's progress and lines")
+@api.get(
+    "/batches/{batch_id}",
+    response={200: BatchOut, 403: ProblemOut},
+    summary="A bulk order's progress and lines",
+)
 def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
+    require_scope(request.auth, Scope.READ)
     from energydash.batches.models import Batch
 
     batch = Batch.objects.filter(code=batch_id).first()

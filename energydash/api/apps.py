@@ -12,5 +12,9 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from energydash.api import webhooks  # noqa: F401  (connects the order_settled receiver)
+        from energydash.api.caps import spend_cap
+        from energydash.orders import hooks
+
+        hooks.spend_cap.register(spend_cap)
 
         ensure_after_migrate(self, "energydash.api.schedules.ensure_schedules")

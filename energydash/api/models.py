@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator, URLValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
@@ -27,6 +29,49 @@ def hash_token(raw: str) -> str:
 class TokenRole(models.TextChoices):
     OPERATOR = "operator", "Operator (reads and places orders)"
     VIEWER = "viewer", "Viewer (reads only)"
+
+
+class Scope(models.TextChoices):
+    READ = "read", "read: orders, balances, batches"
+    QUOTE = "quote", "quote: prices"
+    PLACE = "place", "place: orders"
+    BATCHES = "batches", "batches: start bulk orders"
+
+
+ALL_SCOPES = ",".join(Scope.values)
+MAX_NETWORKS = 50
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """CIDRs (or single addresses), one per line or comma-separated; ValueError names a bad one."""
+    networks = []
+    for part in (text or "").replace(",", "\n").splitlines():
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part[:60]!r} is not an IP address or CIDR network.") from None
+    if len(networks) > MAX_NETWORKS:
+        raise ValueError(f"At most {MAX_NETWORKS} networks.")
+    return networks
+
+
+def validate_networks(text: str) -> None:
+    try:
+        parse_networks(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def validate_scopes(text: str) -> None:
+    unknown = [s for s in text.split(",") if s and s not in Scope.values]
+    if unknown or not text:
+        raise ValidationError(
+            f"Choose at least one of {', '.join(Scope.values)}"
+            + (f" (not {', '.join(unknown)[:60]})." if unknown else ".")
+        )
 
 
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
@@ -61,7 +106,32 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Narrowing (README "API"): what it may do, until when, from where, and how much a day.
+    scopes = models.CharField(
+        max_length=64,
+        default=ALL_SCOPES,
+        validators=[validate_scopes],
+        help_text="Comma-separated: read, quote, place, batches.",
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refused from this time on. Blank: never expires."
+    )
+    allowed_ips = models.TextField(
+        blank=True,
+        validators=[validate_networks],
+        verbose_name="allowed networks",
+        help_text="CIDRs (or addresses), one per line or comma-separated: requests from any "
+        "other client address are refused. Blank: any address.",
+    )
+    daily_cap_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="daily spending cap (sun)",
+        help_text="Orders placed with this token today may spend at most this. Blank: no cap.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -85,6 +155,24 @@ class ApiToken(models.Model):
     @property
     def can_place(self) -> bool:
         return self.active and self.role == TokenRole.OPERATOR
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(s for s in self.scopes.split(",") if s)
+
+    def expired(self, now: Any = None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at
+
+    def allows_ip(self, address: str) -> bool:
+        """Whether a request from `address` may use this token (no list: any address)."""
+        networks = parse_networks(self.allowed_ips)
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
 
     def assign_new_secrets(self) -> tuple[str, str]:
         """Generate the token and the webhook signing secret; returns both in clear, once."""

@@ -260,3 +260,19 @@ class BatchOut(Schema):
     planned_total_sun: int
     planned_total_trx: str
     lines: list[BatchLineOut]
+
+
+class ProblemOut(Schema):
+    """An RFC 9457 problem document (application/problem+json). 403 codes: `viewer_token` (a
+    viewer token cannot place), `insufficient_scope` (the token lacks the scope named in
+    `required_scope`: read, quote, place or batches), `token_expired`, `ip_not_allowed` (the
+    client address is outside the token's allowed networks), `token_cap_exceeded` (the order
+    would take the token's spend today above its daily cap; nothing was sent)."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str
+    required_scope: str | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from energydash.lib.tron import exact_trx as trx
 from energydash.orders.delivery import state_of
-from energydash.orders.models import POSSIBLE_STATUSES, Order, Route, RouteAttempt, Status
+from energydash.orders.models import POSSIBLE_STATUSES, UNSENT, Order, Route, RouteAttempt
 
 
 def delivery_json(order: Order) -> dict[str, Any] | None:
@@ -27,7 +27,7 @@ def order_json(order: Order) -> dict[str, Any]:
     difference (0 when nothing was charged; null while unresolved, when possible_charge_sun is
     what it may have charged). orders/money.py defines them."""
     cost = order.cost_sun
-    unresolved = order.status in POSSIBLE_STATUSES or order.status == Status.DRAFT
+    unresolved = order.status in POSSIBLE_STATUSES or order.status in UNSENT
     kept = None if unresolved else order.kept_sun
     return {
         "id": str(order.code),

@@ -69,7 +69,8 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
     """The verdict of the readings already recorded (balance_evidence without the refresh);
     `decrease`: unexplained_decrease_sun since the order was sent, when the caller has it."""
     account = order.account
-    since = order.created  # the draft is saved just before the request leaves
+    # The draft is saved just before the request leaves (an approved order's at its approval).
+    since = order.started_at
     sent_by = order.submitted_at or since
     cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
     cost_words = f"this order's {format_trx(cost)} TRX"

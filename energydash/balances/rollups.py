@@ -19,9 +19,11 @@ Drafts are left out: an order enters the rollups with its first transition (sent
 unknown), so saving a draft, the first write of every placement, recomputes nothing (~4 ms of
 each placement, issue 9). Drafts live for the length of one placing request (one interrupted
 before sending is moved on by the poller after two minutes); a figure that counts them (the
-orders list's total) adds them from the orders table's open-status index. That first entry is
-the one change that is added as a delta (add_sent_order): its before-image is known exactly
-(nothing), so the delta is as exact as a recompute and costs the same however busy the hour.
+orders list's total) adds them from the orders table's open-status index. Orders awaiting
+approval are left out the same way (nothing was sent; they enter when sent or rejected). That
+first entry is the one change that is added as a delta (add_sent_order): its before-image is
+known exactly (nothing), so the delta is as exact as a recompute and costs the same however
+busy the hour.
 
 A recompute is idempotent, so running it twice, late, or for an order that did not move is
 harmless, and a code path that forgot to call it is repaired by the next change in that bucket
@@ -46,7 +48,7 @@ from django.db.models.signals import post_delete, post_save
 
 from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
 from energydash.balances.ranges import local_midnight, local_tz
-from energydash.orders.models import Order, Status
+from energydash.orders.models import UNSENT, Order, Status
 from energydash.orders.money import spend_sql
 
 HOUR = timedelta(hours=1)
@@ -125,8 +127,8 @@ def refresh_bucket(account_id: int, created: datetime) -> None:
                 f"INSERT INTO {hours} ({_COLUMNS}) "
                 f"SELECT o.account_id, %s, %s, o.status, o.kind, {_FIGURES} FROM {orders} o "
                 "WHERE o.account_id = %s AND o.created >= %s AND o.created < %s "
-                "AND o.status <> %s GROUP BY o.account_id, o.status, o.kind",
-                [start, day_value, account_id, start, end, Status.DRAFT],
+                "AND o.status NOT IN (%s, %s) GROUP BY o.account_id, o.status, o.kind",
+                [start, day_value, account_id, start, end, *UNSENT],
             )
             _refresh_days(cursor, "account_id = %s AND day = %s", [account_id, day_value])
 
@@ -150,7 +152,8 @@ def add_sent_order(order_id: int, account_id: int, created: datetime) -> None:
     sql = f"""
         WITH sent (status, kind, {_MEASURE_LIST}) AS (
             SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
-            WHERE o.id = %(order)s AND o.status <> %(draft)s GROUP BY o.status, o.kind
+            WHERE o.id = %(order)s AND o.status NOT IN (%(draft)s, %(awaiting)s)
+            GROUP BY o.status, o.kind
         ), put_hour AS (
             INSERT INTO {hours} ({_COLUMNS})
             SELECT %(account)s, %(start)s, %(day)s, status, kind, {_MEASURE_LIST} FROM sent
@@ -163,6 +166,7 @@ def add_sent_order(order_id: int, account_id: int, created: datetime) -> None:
     params = {
         "order": order_id,
         "draft": Status.DRAFT,
+        "awaiting": Status.AWAITING_APPROVAL,
         "account": account_id,
         "start": hour_start,
         "day": day,
@@ -189,7 +193,7 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
         WITH fresh_rows (status, kind, {_MEASURE_LIST}) AS (
             SELECT o.status, o.kind, {_FIGURES} FROM {orders} o
             WHERE o.account_id = %(account)s AND o.created >= %(start)s AND o.created < %(end)s
-                AND o.status <> %(draft)s
+                AND o.status NOT IN (%(draft)s, %(awaiting)s)
             GROUP BY o.status, o.kind
         ), gone_hours AS (
             DELETE FROM {hours} h
@@ -224,6 +228,7 @@ def _refresh_in_one_statement(account_id: int, hour_start: datetime, day: date) 
         "day_start": day_start,
         "day_end": day_end,
         "draft": Status.DRAFT,
+        "awaiting": Status.AWAITING_APPROVAL,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -276,8 +281,8 @@ def _rebuild_hours_in_sql(cursor) -> None:
         f"INSERT INTO {hours} ({_COLUMNS}) "
         f"SELECT o.account_id, o.created - ({local} - date_trunc('hour', {local})), "
         f"CAST({local} AS date), o.status, o.kind, {_FIGURES} FROM {orders} o "
-        "WHERE o.status <> %s GROUP BY 1, 2, 3, 4, 5",
-        [*[local_tz().key] * 3, Status.DRAFT],
+        "WHERE o.status NOT IN (%s, %s) GROUP BY 1, 2, 3, 4, 5",
+        [*[local_tz().key] * 3, *UNSENT],
     )
 
 
@@ -285,7 +290,7 @@ def _rebuild_hours_in_python() -> None:
     """SQLite has no time-zone arithmetic: stream the orders once and add them up here."""
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     rows = (
-        Order.objects.exclude(status=Status.DRAFT)
+        Order.objects.exclude(status__in=UNSENT)
         .order_by()
         .only(
             "account",
@@ -332,7 +337,7 @@ def _rebuild_hours_in_python() -> None:
 def _on_order_saved(sender: type[Order], instance: Order, **kwargs: object) -> None:
     if kwargs.get("raw"):
         return  # fixtures: rebuild_rollups afterwards
-    if kwargs.get("created") and instance.status == Status.DRAFT:
+    if kwargs.get("created") and instance.status in UNSENT:
         return  # drafts are not in the rollups: nothing to recompute
     refresh_order(instance)
 
@@ -359,7 +364,9 @@ def on_order_changed(
 ) -> None:
     """An order's conditional UPDATE (orders.transitions.transition) just matched: bring its
     buckets along, in that transaction and under the (account, day) lock (orders.hooks)."""
-    if from_status == Status.DRAFT and to_status != Status.DRAFT:
+    if from_status in UNSENT and to_status in UNSENT:
+        return  # approved (awaiting -> draft): still not sent, still not in the rollups
+    if from_status in UNSENT:
         # Its first entry in the rollups (drafts are left out): added, not recounted.
         add_sent_order(order.pk, order.account_id, order.created)
     elif to_status != from_status or ROLLUP_FIELDS.intersection(fields):

@@ -15,6 +15,9 @@ from energydash.providers.models import ProviderAccount
 class Batch(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned — waiting for confirmation"
+        # Confirmed, but its planned total is above ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX: no line
+        # is placed until another operator or admin approves it (batches/approvals.py).
+        AWAITING = "awaiting", "Awaiting approval"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         CANCELLED = "cancelled", "Cancelled"
@@ -50,6 +53,11 @@ class Batch(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     # Set when the one alert for the current stall was raised; cleared when a worker takes it.
     stall_alerted_at = models.DateTimeField(null=True, blank=True)
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -73,6 +81,7 @@ class BatchLine(models.Model):
         PLACED = "placed", "Placed"
         FAILED = "failed", "Failed (nothing charged)"
         REVIEW = "review", "Unknown / needs review"
+        AWAITING = "awaiting", "Awaiting approval (nothing sent)"
         CANCELLED = "cancelled", "Cancelled"
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="lines")

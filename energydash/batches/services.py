@@ -196,15 +196,51 @@ def _queue(batch_id: int) -> None:
     async_task("energydash.batches.tasks.run_batch", batch_id, group="batches")
 
 
+def needs_approval(batch: Batch) -> bool:
+    """Planned total above ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX and not yet approved."""
+    threshold = settings.ENERGYDASH_BATCH_APPROVAL_ABOVE_SUN
+    return (
+        threshold is not None and batch.planned_total_sun > threshold and batch.approved_at is None
+    )
+
+
 def start(batch: Batch) -> bool:
     """Confirm a planned batch, resume a cancelled one, or resume a stalled one (its worker
-    died): queue it for a worker. False when there is nothing to start (running live, finished).
+    died): queue it for a worker. A batch that needs approval goes to "awaiting approval"
+    instead and nothing is placed. False when there is nothing to start (running live, finished).
     """
     resumable = (Batch.Status.PLANNED, Batch.Status.CANCELLED)
+    if needs_approval(batch):
+        asked = Batch.objects.filter(pk=batch.pk, status__in=resumable).update(
+            status=Batch.Status.AWAITING,
+            cancel_requested=False,
+            finished_at=None,
+            approval_requested_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        if asked:
+            AuditEvent.record(
+                "batch.approval_requested",
+                batch,
+                actor=batch.created_by,
+                actor_label=batch.via,
+                details={"planned_total_sun": batch.planned_total_sun},
+            )
+        return bool(asked)
+    return queue(batch, resumable)
+
+
+def queue(batch: Batch, from_statuses: tuple[str, ...], **fields: Any) -> bool:
+    """From one of `from_statuses` to queued, once (a conditional UPDATE), or resume a stalled
+    batch; hand it to the worker after the commit."""
     now = timezone.now()
     with transaction.atomic():
-        queued = Batch.objects.filter(pk=batch.pk, status__in=resumable).update(
-            status=Batch.Status.QUEUED, cancel_requested=False, finished_at=None, queued_at=now
+        queued = Batch.objects.filter(pk=batch.pk, status__in=from_statuses).update(
+            status=Batch.Status.QUEUED,
+            cancel_requested=False,
+            finished_at=None,
+            queued_at=now,
+            **fields,
         )
         if not queued:
             batch.refresh_from_db()
@@ -603,6 +639,8 @@ LINE_STATUS = {
     Route.Status.PLACED: BatchLine.Status.PLACED,
     Route.Status.FAILED: BatchLine.Status.FAILED,
     Route.Status.UNKNOWN: BatchLine.Status.REVIEW,
+    # The line's order is above its account's approval threshold: it waits for a person.
+    Route.Status.AWAITING: BatchLine.Status.AWAITING,
 }
 
 
@@ -650,12 +688,14 @@ def progress(batch: Batch) -> dict[str, Any]:
     failed = counts.get(BatchLine.Status.FAILED, 0)
     review = counts.get(BatchLine.Status.REVIEW, 0)
     remaining = counts.get(BatchLine.Status.PENDING, 0)
-    handled = placed + failed + review
+    awaiting = counts.get(BatchLine.Status.AWAITING, 0)
+    handled = placed + failed + review + awaiting
     return {
         "total": total,
         "placed": placed,
         "failed": failed,
         "review": review,
+        "awaiting": awaiting,
         "cancelled": counts.get(BatchLine.Status.CANCELLED, 0),
         "remaining": remaining,
         "handled": handled,

@@ -31,6 +31,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.batches.tasks.resume_stalled_batches",
         "energydash.batches.tasks.run_batch",
         "energydash.orders.tasks.check_late_refunds",
+        "energydash.orders.tasks.expire_approvals",
         "energydash.orders.tasks.poll_orders",
         "energydash.orders.tasks.verify_deliveries",
         "energydash.sandbox.tasks.deliver_due_callbacks",

@@ -97,6 +97,13 @@ cost_overrun: Hook[[Order, str], None] = Hook(
     "per order or its daily budget; called in the transaction that flags the order",
 )
 
+spend_cap: Hook[[str], int | None] = Hook(
+    "spend_cap",
+    "locks, for the rest of the transaction, the API token that places as `via` (api:NAME) and "
+    "returns its daily spending cap in sun, or None (no cap, or not a token); registered by the "
+    "api app",
+)
+
 ALL = (
     order_changed,
     balance_reported,
@@ -105,6 +112,7 @@ ALL = (
     review_evidence,
     known_balances,
     cost_overrun,
+    spend_cap,
 )
 
 
@@ -118,7 +126,8 @@ def check_hooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
     return [
         checks.Error(
             f"The orders hook {name!r} has no handler: order code that calls it would fail.",
-            hint="energydash.balances registers it in its AppConfig.ready(): is it installed?",
+            hint="energydash.balances (or, for spend_cap, energydash.api) registers it in its "
+            "AppConfig.ready(): is it installed?",
             id="energydash.E005",
         )
         for name in missing()

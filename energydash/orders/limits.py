@@ -6,12 +6,13 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from energydash.lib.tron import format_trx
-from energydash.orders.models import SPEND_STATUSES, Order
+from energydash.orders.models import SPEND_STATUSES, Order, Status
 from energydash.orders.money import SPEND
+from energydash.orders.spec import PlacementRefused
 from energydash.providers.models import ProviderAccount
 
 
@@ -48,3 +49,34 @@ def limit_violation(account: ProviderAccount, cost_sun: int, now: datetime | Non
                 f"left today ({format_trx(spent)} TRX spent)."
             )
     return ""
+
+
+class CapExceeded(PlacementRefused):
+    """Refused before sending: the API token's daily spending cap (routing does not fail over:
+    every account would break the same cap)."""
+
+
+def spent_today_via(via: str, now: datetime | None = None) -> int:
+    """What orders placed as `via` (an API token: "api:NAME") spent or committed today: their
+    spend (orders.money.SPEND), plus the quoted cost of drafts being sent right now. Orders
+    awaiting approval reserve nothing: they are counted when approved (under the same lock)."""
+    figures = Order.objects.filter(placed_via=via, created__gte=start_of_today(now)).aggregate(
+        spend=Sum(SPEND, filter=Q(status__in=SPEND_STATUSES)),
+        drafts=Sum("quoted_cost_sun", filter=Q(status=Status.DRAFT)),
+    )
+    return int(figures["spend"] or 0) + int(figures["drafts"] or 0)
+
+
+def cap_violation(via: str, cap_sun: int | None, cost_sun: int) -> str:
+    """Why an order of cost_sun would break the daily cap of the token placing as `via`."""
+    if cap_sun is None:
+        return ""
+    spent = spent_today_via(via)
+    if spent + cost_sun <= cap_sun:
+        return ""
+    left = max(cap_sun - spent, 0)
+    return (
+        f"This order costs {format_trx(cost_sun)} TRX but only {format_trx(left)} TRX of the "
+        f"API token's daily cap of {format_trx(cap_sun)} TRX is left today "
+        f"({format_trx(spent)} TRX spent)."
+    )

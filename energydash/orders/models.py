@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -27,12 +28,19 @@ class Status(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
     UNKNOWN = "unknown", "Unknown — reconciling"
     NEEDS_REVIEW = "needs_review", "Needs review"
+    # Above the account's approval threshold: saved, nothing sent, until a second person
+    # approves it (orders/approvals.py).
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
 
 FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.REFUNDED})
 # Orders a poller looks at. needs_review waits for a person and is not polled.
 POLLABLE = (Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN)
-OPEN = (Status.DRAFT, *POLLABLE, Status.NEEDS_REVIEW)
+OPEN = (Status.DRAFT, *POLLABLE, Status.NEEDS_REVIEW, Status.AWAITING_APPROVAL)
+# Never sent to a provider (yet): left out of the rollups, spend nothing, reserve no budget.
+UNSENT = (Status.DRAFT, Status.AWAITING_APPROVAL)
+# Waiting for a person: not polled, and the console stops refreshing them.
+WAITING_FOR_PERSON = (Status.NEEDS_REVIEW, Status.AWAITING_APPROVAL)
 # The provider accepted these (failed orders too when they carry a provider order id): charged.
 CHARGED_STATUSES = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
 # These may have been charged: their cost is a *possible* charge until they are resolved.
@@ -83,7 +91,7 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     provider_ref = models.CharField(max_length=100, blank=True, db_index=True)
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     raw_status = models.CharField(max_length=40, blank=True)
     quoted_cost_sun = models.BigIntegerField(null=True, blank=True)
     cost_sun = models.BigIntegerField(null=True, blank=True)
@@ -105,6 +113,12 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     placed_via = models.CharField(max_length=40, default="console")  # console / command:place_order
+    # Maker-checker (orders/approvals.py): when approval was (last) asked for, and who gave it.
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     updated = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -165,6 +179,8 @@ class Order(models.Model):
             ),
             # Dashboard counts of open / unknown / needs-review orders read only this small index.
             models.Index(fields=["status"], name="order_open_status", condition=Q(status__in=OPEN)),
+            # A token's spend today (its daily cap, orders/limits.py).
+            models.Index(fields=["placed_via", "created"], name="order_via_created"),
             # "Includes generated sandbox history": one probe of a tiny index.
             models.Index(
                 fields=["placed_via"],
@@ -214,6 +230,16 @@ class Order(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def started_at(self) -> datetime:
+        """When sending began: its approval for an order that awaited one, else its creation.
+        The poller's grace for drafts, its backoff and "stuck" count from here."""
+        return self.approved_at or self.created
+
+    @property
+    def waits_for_person(self) -> bool:
+        return self.status in WAITING_FOR_PERSON
 
     @property
     def needs_attention(self) -> bool:
@@ -286,8 +312,8 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     created = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=16)  # state / exchange / note
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -330,6 +356,7 @@ class Route(models.Model):
         PLACED = "placed", "Placed"
         FAILED = "failed", "Refused everywhere (nothing charged)"
         UNKNOWN = "unknown", "Outcome unknown: reconciling, no failover"
+        AWAITING = "awaiting", "Awaiting approval (nothing sent yet)"
 
     key = models.CharField(max_length=100, unique=True)
     body_hash = models.CharField(max_length=64)
@@ -375,6 +402,8 @@ class RouteAttempt(models.Model):
         UNAVAILABLE = "unavailable", "Provider unavailable"
         UNKNOWN = "unknown", "No usable answer"
         FAILED = "failed", "Failed after acceptance"
+        AWAITING = "awaiting", "Awaiting approval"
+        CAPPED = "capped", "Over the API token's daily cap"
 
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()

@@ -16,16 +16,19 @@ import httpx
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import format_trx
-from energydash.orders.limits import limit_violation
-from energydash.orders.models import Kind, Order
+from energydash.orders import hooks
+from energydash.orders.limits import CapExceeded, cap_violation, limit_violation
+from energydash.orders.models import Kind, Order, Status
 from energydash.orders.placement_outcome import (
     record_placed,
     record_placement_failed,
     to_review_after_send,
 )
+from energydash.orders.signals import send_settled
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.orders.transitions import note, record_exchanges
 from energydash.providers import base
@@ -112,6 +115,8 @@ def _place_new(
         if not created:  # a concurrent submit of the same form created it: that one sends it
             return order
         order.replayed = False
+        if order.status == Status.AWAITING_APPROVAL:
+            return order  # nothing is sent until a second person approves (approvals.py)
         _send(order, spec, adapter, actor, via)
     finally:
         adapter.close()
@@ -145,6 +150,8 @@ def _create_draft(
             reason = limit_violation(account, estimate)
             if reason:
                 raise PlacementRefused(reason)
+            check_cap(via, estimate)
+            awaiting = needs_approval(account, estimate)
             order = Order.objects.create(
                 account=account,
                 kind=spec.kind,
@@ -159,14 +166,56 @@ def _create_draft(
                 burn_sun_per_energy=settings.ENERGYDASH_BURN_SUN_PER_ENERGY,
                 placed_by=actor if getattr(actor, "is_authenticated", False) else None,
                 placed_via=via,
+                status=Status.AWAITING_APPROVAL if awaiting else Status.DRAFT,
+                approval_requested_at=timezone.now() if awaiting else None,
             )
             note(order, f"Created; quoted {format_trx(estimate)} TRX.", actor=actor, label=via)
+            if awaiting:
+                _ask_for_approval(order, account, actor, via)
     except IntegrityError:
         existing = _by_key(idempotency_key)
         if existing is not None:
             return existing, False
         raise
     return order, True
+
+
+def needs_approval(account: ProviderAccount, cost_sun: int) -> bool:
+    """Above the account's "approval above" threshold: a second person must approve it."""
+    return account.approval_above_sun is not None and cost_sun > account.approval_above_sun
+
+
+def check_cap(via: str, cost_sun: int) -> None:
+    """The daily cap of the API token placing as `via`, under that token's row lock (taken
+    after the account's, in the caller's transaction): one writer per token, like the budget."""
+    reason = cap_violation(via, hooks.spend_cap(via), cost_sun)
+    if reason:
+        raise CapExceeded(reason)
+
+
+def _ask_for_approval(order: Order, account: ProviderAccount, actor: Any, via: str) -> None:
+    threshold = format_trx(account.approval_above_sun or 0)
+    note(
+        order,
+        f"Awaiting approval: {format_trx(order.quoted_cost_sun or 0)} TRX is above "
+        f"{account.name}'s approval threshold of {threshold} TRX. Nothing was sent; another "
+        "operator or admin must approve it.",
+        actor=actor,
+        label=via,
+    )
+    AuditEvent.record(
+        "order.approval_requested",
+        order,
+        actor=actor,
+        actor_label=via if not getattr(actor, "is_authenticated", False) else "",
+        details={
+            "account": account.name,
+            "quoted_cost_sun": order.quoted_cost_sun,
+            "approval_above_sun": account.approval_above_sun,
+        },
+    )
+    # Subscribers (the API's order.awaiting_approval webhook) hear of it once it is committed.
+    transaction.on_commit(lambda: send_settled(order, Status.AWAITING_APPROVAL))
 
 
 def _lock_limits(account: ProviderAccount) -> ProviderAccount:
@@ -180,13 +229,14 @@ def _lock_limits(account: ProviderAccount) -> ProviderAccount:
     lock = " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT max_order_sun, daily_budget_sun FROM {table} WHERE id = %s{lock}",
+            f"SELECT max_order_sun, daily_budget_sun, approval_above_sun FROM {table} "
+            f"WHERE id = %s{lock}",
             [account.pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise PlacementRefused(f"The account {account.name} no longer exists.")
-    account.max_order_sun, account.daily_budget_sun = row
+    account.max_order_sun, account.daily_budget_sun, account.approval_above_sun = row
     return account
 
 

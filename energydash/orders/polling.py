@@ -60,7 +60,10 @@ def _due(now: datetime) -> Q:
     that no live lease holds."""
     unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     pollable = Q(status__in=POLLABLE, next_poll_at__lte=now)
-    stale_draft = Q(status=Status.DRAFT, created__lt=now - DRAFT_GRACE)
+    # An approved order (orders/approvals.py) starts sending at its approval, not its creation.
+    stale_draft = Q(status=Status.DRAFT, created__lt=now - DRAFT_GRACE) & (
+        Q(approved_at__isnull=True) | Q(approved_at__lt=now - DRAFT_GRACE)
+    )
     return unclaimed & (pollable | stale_draft)
 
 
@@ -279,7 +282,7 @@ def release(claimed: list[Order], looked: list[Order], now: datetime) -> None:
     if looked:
         due_again = Case(
             *(
-                When(pk=order.pk, then=Value(now + next_delay(now - order.created)))
+                When(pk=order.pk, then=Value(now + next_delay(now - order.started_at)))
                 for order in looked
             ),
             default=F("next_poll_at"),

@@ -64,7 +64,7 @@ def _not_found(order: Order, adapter: Adapter, label: str, now: datetime) -> boo
         order.events.filter(kind="note", message__startswith="Not found by reference").count() + 1
     )
     settle_after = timedelta(seconds=settings.ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS)
-    if misses >= 3 and now - order.created >= settle_after:
+    if misses >= 3 and now - order.started_at >= settle_after:
         return conclude_not_found(order, adapter, label, misses)
     note(
         order,

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from energydash.orders.candidates import Candidate, RouteRequest, candidates, no_route_problem
+from energydash.orders.limits import CapExceeded
 from energydash.orders.models import Order, Route, RouteAttempt, Status
 from energydash.orders.placement import place_order
 from energydash.orders.spec import PlacementRefused
@@ -110,6 +111,8 @@ def classify(order: Order) -> str:
     """What an attempt's order tells routing. Only refusals may fail over."""
     if order.status in ACCEPTED:
         return RouteAttempt.Outcome.ACCEPTED
+    if order.status == Status.AWAITING_APPROVAL:
+        return RouteAttempt.Outcome.AWAITING  # nothing sent: a person decides, no failover
     if order.status == Status.FAILED and order.submitted_at is None:
         # Refused on placing (nothing charged): rejected, or the provider was unavailable.
         if " is unavailable" in order.last_error:
@@ -189,6 +192,8 @@ def _attempt(
             client=client,
             priced=priced,
         )
+    except CapExceeded as exc:  # the token's cap: every other account would break it too
+        outcome, message, order = RouteAttempt.Outcome.CAPPED, str(exc), None
     except PlacementRefused as exc:
         outcome, message, order = RouteAttempt.Outcome.NOT_SENT, str(exc), None
     else:
@@ -215,6 +220,10 @@ def _finish(route: Route, attempts: list[RouteAttempt], problem: str) -> Route:
     last = attempts[-1] if attempts else None
     if last is not None and last.outcome == RouteAttempt.Outcome.ACCEPTED:
         status, problem = Route.Status.PLACED, ""
+    elif last is not None and last.outcome == RouteAttempt.Outcome.AWAITING:
+        status, problem = Route.Status.AWAITING, ""
+    elif last is not None and last.outcome == RouteAttempt.Outcome.CAPPED:
+        status, problem = Route.Status.FAILED, last.message
     elif last is not None and last.outcome in (
         RouteAttempt.Outcome.UNKNOWN,
         RouteAttempt.Outcome.FAILED,

@@ -8,6 +8,7 @@ LATE_REFUNDS = "orders: late refund check"
 # enough for the shortest gap.
 LATE_REFUNDS_EVERY_MINUTES = 5
 VERIFY_DELIVERIES = "orders: verify deliveries on chain"
+EXPIRE_APPROVALS = "orders: expire approval requests"
 
 
 def ensure_schedules() -> list[str]:
@@ -18,4 +19,5 @@ def ensure_schedules() -> list[str]:
             LATE_REFUNDS, "energydash.orders.tasks.check_late_refunds", LATE_REFUNDS_EVERY_MINUTES
         ),
         every_minutes(VERIFY_DELIVERIES, "energydash.orders.tasks.verify_deliveries", 1),
+        every_minutes(EXPIRE_APPROVALS, "energydash.orders.tasks.expire_approvals", 5),
     ]

@@ -1,8 +1,9 @@
 """Signals other apps subscribe to, so order code does not import them.
 
 order_settled is sent after the commit that moved an order to a final status or to
-needs_review (kwargs: order, status). Receivers run outside the state change's transaction and
-must not raise; a failing receiver is logged, never undoes the change.
+needs_review, or that saved it awaiting_approval (kwargs: order, status). Receivers run
+outside the state change's transaction and must not raise; a failing receiver is logged, never
+undoes the change.
 """
 
 from __future__ import annotations

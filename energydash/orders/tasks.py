@@ -76,3 +76,10 @@ def check_late_refunds() -> str:
 def verify_deliveries(run_for: float = RUN_FOR_SECONDS) -> str:
     passes, checked, changed = verify_loop(run_for)
     return f"{passes} pass(es), {checked} delivery look(s), {changed} changed"
+
+
+def expire_approvals() -> str:
+    """Fail orders nobody approved within ENERGYDASH_APPROVAL_EXPIRY_HOURS."""
+    from energydash.orders.approvals import expire_due
+
+    return f"{expire_due()} order approval request(s) expired"

@@ -58,7 +58,7 @@ def record_failure(order: Order, exc: Exception, now: datetime) -> bool:
     """
     order.refresh_from_db()
     moved = False
-    if order.status == Status.DRAFT and now - order.created >= DRAFT_GRACE:
+    if order.status == Status.DRAFT and now - order.started_at >= DRAFT_GRACE:
         moved = _draft_to_unknown(order)
     error = f"{type(exc).__name__}: {str(exc)[:300]}"
     failures = consecutive_failures(order) + 1
@@ -110,7 +110,7 @@ def _draft_to_unknown(order: Order) -> bool:
         label=LABEL,
         message="Placement was interrupted after the order was saved; it may or may not "
         "have reached the provider.",
-        submitted_at=order.submitted_at or order.created,
+        submitted_at=order.submitted_at or order.started_at,
     )
 
 
@@ -138,9 +138,9 @@ def _process(order: Order, adapter: Adapter, now: datetime) -> bool:
 
 
 def _flag_if_stuck(order: Order, now: datetime, stuck_after: timedelta) -> bool:
-    if order.is_final or now - order.created < stuck_after:
+    if order.is_final or now - order.started_at < stuck_after:
         return False
-    minutes = int((now - order.created).total_seconds() // 60)
+    minutes = int((now - order.started_at).total_seconds() // 60)
     return transition(
         order,
         Status.NEEDS_REVIEW,

@@ -50,6 +50,12 @@ class ProviderAccountForm(forms.ModelForm):
         min_sun=1,
         help_text="The new-order page asks for a second look above this (not a limit).",
     )
+    approval_above_sun = TrxField(
+        label="Approval above (TRX)",
+        required=False,
+        help_text="Orders quoted above this are saved as awaiting approval and sent only once "
+        "another operator or admin approves them. Blank: never.",
+    )
     ledger_tolerance_sun = TrxField(
         label="Ledger rounding tolerance (TRX)",
         required=False,
@@ -168,6 +174,7 @@ class ProviderAccountAdmin(SudoAdminMixin, admin.ModelAdmin):
                     "max_order_sun",
                     "daily_budget_sun",
                     "large_order_sun",
+                    "approval_above_sun",
                     "ledger_tolerance_sun",
                     "priority",
                 )

@@ -19,6 +19,7 @@ TRACKED_FIELDS = (
     "max_order_sun",
     "daily_budget_sun",
     "large_order_sun",
+    "approval_above_sun",
     "ledger_tolerance_sun",
     "priority",
     "timeout_seconds",

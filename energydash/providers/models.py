@@ -88,6 +88,14 @@ class ProviderAccount(models.Model):
         help_text="The new-order page asks for a second look at orders quoted above this "
         "(a warning, not a limit).",
     )
+    approval_above_sun = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        verbose_name="approval above (sun)",
+        help_text="Orders quoted above this wait for a second person's approval before "
+        "anything is sent. Blank means never.",
+    )
     ledger_tolerance_sun = models.BigIntegerField(
         null=True,
         blank=True,

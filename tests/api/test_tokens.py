@@ -87,10 +87,17 @@ def test_each_token_is_rate_limited_per_minute(db, client, settings, operator_to
 def test_admin_creates_a_token_shown_once_and_revokes_it(admin_client_):
     page = admin_client_.post(
         "/admin/api/apitoken/add/",
-        {"name": "wallet", "role": "viewer", "webhook_url": "https://hooks.example.com/ed"},
+        {
+            "name": "wallet",
+            "role": "viewer",
+            "webhook_url": "https://hooks.example.com/ed",
+            "scopes": ["read", "quote"],
+            "daily_cap_sun": "12.5",
+        },
     )
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     token = ApiToken.objects.get(name="wallet")
+    assert token.scopes == "read,quote" and token.daily_cap_sun == 12_500_000
     raw = page.context["token"]
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw in page.content.decode()

@@ -49,3 +49,36 @@ def test_an_order_placed_through_the_form_turns_completed_without_a_reload(
     expect(badge).to_have_text("Completed")  # the list refreshes open rows every 3 s
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     assert csp_violations(console_messages) == []
+
+
+def test_another_person_approves_a_large_order_on_its_page(
+    logged_in, live_server, console_messages, sandbox_itrx, django_user_model
+):
+    from energydash.lib.tron import SUN_PER_TRX
+    from energydash.orders.placement import place_order
+    from energydash.orders.spec import OrderSpec
+
+    sandbox_itrx.approval_above_sun = 1 * SUN_PER_TRX
+    sandbox_itrx.save(update_fields=["approval_above_sun"])
+    maker = django_user_model.objects.create_user(username="maker", password="x")
+    order = place_order(
+        OrderSpec(
+            account=sandbox_itrx, kind="energy", receive_address=address("approve"), energy=65_000
+        ),
+        actor=maker,
+    )
+    assert order.status == Status.AWAITING_APPROVAL and not SandboxOrder.objects.exists()
+
+    page = logged_in
+    page.goto(f"{live_server.url}/orders/")
+    page.get_by_role("link", name="1 order awaiting approval").click()
+    page.get_by_role("link", name=order.short_code).click()
+    expect(page.locator("#approval")).to_contain_text("Nothing was sent")
+    page.get_by_label("Comment (required)").fill("address checked with treasury")
+    page.get_by_role("button", name=re.compile(r"^Approve and send")).click()
+    expect(page.locator("#order-live .badge")).not_to_have_text("Awaiting approval")
+    order.refresh_from_db()
+    assert order.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
+    assert SandboxOrder.objects.count() == 1
+    expect(page.locator(".timeline")).to_contain_text("address checked with treasury")
+    assert csp_violations(console_messages) == []

@@ -21,7 +21,7 @@ from energydash.balances.stats import BOUGHT, spending, sum_or_zero
 from energydash.console.orders import listing
 from energydash.console.orders.filters import OrderFilterForm
 from energydash.lib.tron import format_trx
-from energydash.orders.models import POSSIBLE_STATUSES, SPEND_STATUSES, Order, Status
+from energydash.orders.models import POSSIBLE_STATUSES, SPEND_STATUSES, UNSENT, Order
 from energydash.orders.money import SPEND, spend_sql
 from energydash.providers.models import ProviderAccount
 
@@ -64,8 +64,8 @@ ORDER_FIELDS = [
     "kept", "provider_ref", "reference", "placed_via",
 ]  # fmt: skip
 # kept_sun: what the provider kept (cost - refund; 0 when nothing was charged); empty while the
-# order is unresolved (unknown, needs review) or a draft: not known yet.
-NOT_SETTLED = (Status.DRAFT, *POSSIBLE_STATUSES)
+# order is unresolved (unknown, needs review), a draft or awaiting approval: not known yet.
+NOT_SETTLED = (*UNSENT, *POSSIBLE_STATUSES)
 KEPT_OR_NONE = Case(When(status__in=NOT_SETTLED, then=None), default=SPEND)
 
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<uuid:code>/progress/", views.batch_progress, name="progress"),
     path("<uuid:code>/start/", views.batch_start, name="start"),
     path("<uuid:code>/cancel/", views.batch_cancel, name="cancel"),
+    path("<uuid:code>/approval/", views.batch_approval, name="approval"),
     path("<uuid:code>/results.csv", views.batch_results, name="results"),
 ]

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from energydash.batches import services
+from energydash.batches import approvals, services
 from energydash.batches.models import Batch
 from energydash.console.batches.forms import BatchForm
 from energydash.console.http import HtmxHttpRequest
@@ -61,6 +61,7 @@ def _context(request: HtmxHttpRequest, batch: Batch) -> dict:
         "progress": services.progress(batch),
         "can_operate": can_operate(request.user),
         "stalled": services.stalled(batch),
+        "can_decide": approvals.can_decide(batch, request.user),
     }
 
 
@@ -86,14 +87,51 @@ def batch_progress(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
 def batch_start(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     batch = get_object_or_404(Batch, code=code)
     if services.start(batch):
-        messages.success(
-            request, f"Batch {batch.short_code} is queued: {batch.lines.count()} orders."
-        )
+        if batch.status == Batch.Status.AWAITING:
+            messages.warning(
+                request,
+                f"Batch {batch.short_code}'s planned total is above the approval threshold: "
+                "nothing is placed until another operator or admin approves it.",
+            )
+        else:
+            messages.success(
+                request, f"Batch {batch.short_code} is queued: {batch.lines.count()} orders."
+            )
     else:
         messages.error(
             request,
             "This batch is finished, or a worker is running it now; nothing was changed.",
         )
+    return redirect("batches:detail", code=batch.code)
+
+
+@require_POST
+@operator_required
+def batch_approval(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Approve (queue) or reject a batch awaiting approval; never by whoever created it."""
+    batch = get_object_or_404(Batch, code=code)
+    decision = request.POST.get("decision")
+    comment = request.POST.get("comment") or ""
+    try:
+        if decision == "approve":
+            try:
+                seen = int(request.POST.get("seen_total_sun") or "")
+            except ValueError:
+                seen = None
+            done = approvals.approve(batch, request.user, comment, seen)
+        elif decision == "reject":
+            done = approvals.reject(batch, request.user, comment)
+        else:
+            raise approvals.BatchApprovalRefused("Choose approve or reject. Nothing was changed.")
+    except approvals.BatchApprovalRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("batches:detail", code=batch.code)
+    if not done:
+        messages.error(request, "Someone else decided this batch first; nothing was changed.")
+    elif decision == "approve":
+        messages.success(request, f"Batch {batch.short_code} approved and queued.")
+    else:
+        messages.success(request, f"Batch {batch.short_code} rejected; nothing was placed.")
     return redirect("batches:detail", code=batch.code)
 
 

@@ -50,6 +50,12 @@ def best_price(request: HtmxHttpRequest) -> HttpResponse:
         if route.order_id:
             if route.status == Route.Status.PLACED:
                 messages.success(request, f"Placed at {route.order.account.name} (best price).")
+            elif route.status == Route.Status.AWAITING:
+                messages.warning(
+                    request,
+                    f"Above {route.order.account.name}'s approval threshold: saved, nothing "
+                    "was sent. Another operator or admin must approve it.",
+                )
             else:
                 messages.warning(request, f"Not placed as hoped: {route.order.last_error}")
             return redirect("orders:detail", code=route.order.code)

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from energydash.balances.models import DailyOrderRollup
 from energydash.console.orders.filters import OrderFilterForm, filter_by_order_fields
-from energydash.orders.models import BOUGHT_STATUSES, SPEND_STATUSES, Order, Status
+from energydash.orders.models import BOUGHT_STATUSES, SPEND_STATUSES, UNSENT, Order
 from energydash.orders.money import SPEND
 from energydash.orders.paging import (
     DEFAULT_PAGE_SIZE,
@@ -88,10 +88,11 @@ def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
     data = form.cleaned_data
     # The rollups keep no delivery column: a delivery filter is counted from the orders.
     if not data.get("q") and not data.get("address") and not data.get("delivery"):
-        # The rollups keep sent orders; drafts (the few being sent right now) are counted from
-        # the open-status index. They spend nothing yet, so only the count changes.
+        # The rollups keep sent orders; drafts (the few being sent right now) and orders
+        # awaiting approval are counted from the open-status index. They spend nothing yet, so
+        # only the count changes.
         rolled = _rollup_totals(data)
-        drafts = queryset.filter(status=Status.DRAFT).order_by().count()
+        drafts = queryset.filter(status__in=UNSENT).order_by().count()
         return Totals(rolled.count + drafts, False, rolled.spent_sun, rolled.energy)
     capped = queryset.order_by().values("pk")[: TOTALS_CAP + 1]
     count = Order.objects.filter(pk__in=capped).count()

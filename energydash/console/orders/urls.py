@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:code>/", views.order_detail, name="detail"),
     path("<uuid:code>/row/", views.order_row, name="row"),
     path("<uuid:code>/review/", views.order_review, name="review"),
+    path("<uuid:code>/approval/", views.order_approval, name="approval"),
     path("<uuid:code>/reopen/", views.order_reopen, name="reopen"),
     path("<uuid:code>/check/", views.order_check, name="check"),
 ]

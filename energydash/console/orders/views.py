@@ -28,6 +28,7 @@ from energydash.core.second_factor import sudo_refusal
 from energydash.lib.tron import format_trx
 from energydash.orders import hooks
 from energydash.orders import quotes as quote_service
+from energydash.orders.approvals import ApprovalRefused, approve, can_decide, expires_at, reject
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.placement import place_order
 from energydash.orders.review import (
@@ -60,6 +61,7 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         **listing.list_context(request.GET),
         "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),
+        "awaiting": Order.objects.filter(status=Status.AWAITING_APPROVAL).count(),
         "can_operate": can_operate(request.user),
     }
     template = "orders/list.html#results" if request.htmx else "orders/list.html"
@@ -70,7 +72,7 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
 def order_row(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("account"), code=code)
     response = render(request, "orders/list.html#row", {"order": order})
-    if order.is_final or order.status == Status.NEEDS_REVIEW:
+    if order.is_final or order.waits_for_person:
         # 286 tells htmx to stop polling this row; the final row is still swapped in.
         return HttpResponseStopPolling(response.content)
     return response
@@ -85,11 +87,13 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         "review_form": ReviewDecisionForm(),
         "can_operate": can_operate(request.user),
         "can_reopen": can_reopen(order, request.user),
+        "can_decide": can_decide(order, request.user),
+        "approval_expires_at": expires_at(order),
     }
     if request.htmx and request.htmx.target == "order-live":
         # The page polls itself while the order is open, like the list rows; 286 stops it.
         response = render(request, "orders/detail.html#live", context)
-        if order.is_final or order.status == Status.NEEDS_REVIEW:
+        if order.is_final or order.waits_for_person:
             return HttpResponseStopPolling(response.content)
         return response
     return render(request, "orders/detail.html", {**context, **_evidence(order)})
@@ -137,6 +141,44 @@ def order_reopen(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         messages.success(request, f"Order {order.short_code} is back in review.")
     else:
         messages.error(request, "Someone else changed this order first; nothing was changed.")
+    return redirect("orders:detail", code=order.code)
+
+
+@require_POST
+@operator_required
+def order_approval(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Approve (and send) or reject an order awaiting approval; never by whoever placed it."""
+    order = get_object_or_404(Order.objects.select_related("account"), code=code)
+    decision = request.POST.get("decision")
+    comment = request.POST.get("comment") or ""
+    try:
+        if decision == "approve":
+            try:
+                seen = int(request.POST.get("seen_cost_sun") or "")
+            except ValueError:
+                seen = None
+            result = approve(order, request.user, comment, seen)
+            done, requoted = result.done, result.requoted
+        elif decision == "reject":
+            done, requoted = reject(order, request.user, comment), False
+        else:
+            raise ApprovalRefused("Choose approve or reject. Nothing was changed.")
+    except ApprovalRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:detail", code=order.code)
+    if requoted:
+        messages.warning(
+            request,
+            f"The price rose to {format_trx(order.quoted_cost_sun)} TRX since approval was "
+            "asked; nothing was sent. It needs approval again at the new price.",
+        )
+    elif not done:
+        messages.error(request, "Someone else decided this order first; nothing more was sent.")
+    elif decision == "reject":
+        messages.success(request, f"Order {order.short_code} rejected; nothing was sent.")
+    else:
+        order.refresh_from_db()
+        _announce(request, order)
     return redirect("orders:detail", code=order.code)
 
 
@@ -269,7 +311,14 @@ def _announce(request: HtmxHttpRequest, order: Order) -> None:
             "was sent to the provider.",
         )
         return
-    if order.status == Status.FAILED:
+    if order.status == Status.AWAITING_APPROVAL:
+        messages.warning(
+            request,
+            f"{format_trx(order.quoted_cost_sun)} TRX is above {order.account.name}'s approval "
+            "threshold: the order is saved and nothing was sent. Another operator or admin must "
+            "approve it on this page.",
+        )
+    elif order.status == Status.FAILED:
         messages.error(request, f"The order failed: {order.last_error}")
     elif order.status == Status.NEEDS_REVIEW:
         messages.warning(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from energydash.api.admin import token_details
-from energydash.api.models import ApiToken, TokenRole
+from energydash.api.models import ALL_SCOPES, ApiToken, TokenRole
 from energydash.core.models import AuditEvent
+from energydash.lib.tron import parse_trx
 
 
 class Command(BaseCommand):
@@ -19,9 +22,32 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Letters, digits, '.', '_', '-'.")
         parser.add_argument("--role", required=True, choices=TokenRole.values)
         parser.add_argument("--webhook-url", default="", help="http(s) URL for order webhooks.")
+        parser.add_argument(
+            "--scopes", default=ALL_SCOPES, help=f"Comma-separated (default: {ALL_SCOPES})."
+        )
+        parser.add_argument("--expires-in-days", type=int, default=None, help="Default: never.")
+        parser.add_argument(
+            "--allowed-networks", default="", help="Comma-separated CIDRs (default: any)."
+        )
+        parser.add_argument("--daily-cap-trx", default="", help="Daily spending cap in TRX.")
 
     def handle(self, *args: Any, name: str, role: str, webhook_url: str, **options: Any) -> None:
-        token = ApiToken(name=name, role=role, webhook_url=webhook_url)
+        days = options["expires_in_days"]
+        if days is not None and days < 1:
+            raise CommandError("--expires-in-days must be at least 1.")
+        try:
+            cap = parse_trx(options["daily_cap_trx"]) if options["daily_cap_trx"] else None
+        except ValueError as exc:
+            raise CommandError(f"--daily-cap-trx: {exc}") from None
+        token = ApiToken(
+            name=name,
+            role=role,
+            webhook_url=webhook_url,
+            scopes=",".join(s.strip() for s in options["scopes"].split(",") if s.strip()),
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            allowed_ips=options["allowed_networks"],
+            daily_cap_sun=cap,
+        )
         raw, signing = token.assign_new_secrets()
         try:
             token.full_clean()
