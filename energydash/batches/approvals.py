@@ -118,7 +118,7 @@ def approve(
             f"{format_trx(batch.planned_total_sun)} TRX; it needs approval again at the new "
             "total. Nothing was placed."
         )
-    done = services.queue(
+    done = services.queue_batch(
         batch, (Batch.Status.AWAITING,), approved_by=user, approved_at=timezone.now()
     )
     if done:

@@ -227,10 +227,10 @@ def start(batch: Batch) -> bool:
                 details={"planned_total_sun": batch.planned_total_sun},
             )
         return bool(asked)
-    return queue(batch, resumable)
+    return queue_batch(batch, resumable)
 
 
-def queue(batch: Batch, from_statuses: tuple[str, ...], **fields: Any) -> bool:
+def queue_batch(batch: Batch, from_statuses: tuple[str, ...], **fields: Any) -> bool:
     """From one of `from_statuses` to queued, once (a conditional UPDATE), or resume a stalled
     batch; hand it to the worker after the commit."""
     now = timezone.now()
