@@ -352,6 +352,9 @@ ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5
 ENERGYDASH_ROUTING_MAX_ATTEMPTS = env_int("ENERGYDASH_ROUTING_MAX_ATTEMPTS", 3)
 ENERGYDASH_API_RATE_LIMIT_PER_MINUTE = env_int("ENERGYDASH_API_RATE_LIMIT_PER_MINUTE", 120)
 ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS = env_int("ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS", 30)
+# The claim of a request being routed lasts this long without a heartbeat (renewed every third
+# of it while the request runs); a crashed request's Idempotency-Key is free again after it.
+ENERGYDASH_ROUTE_LEASE_SECONDS = env_int("ENERGYDASH_ROUTE_LEASE_SECONDS", 15)
 ENERGYDASH_WEBHOOK_MAX_ATTEMPTS = env_int("ENERGYDASH_WEBHOOK_MAX_ATTEMPTS", 8)
 ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS = env_int("ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS", 10)
 # Host names a webhook (or a provider base URL) may name although they resolve to a private or
