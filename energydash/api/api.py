@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core import signing
@@ -13,6 +14,7 @@ from django.db import IntegrityError, connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Body, Header, Query, Status
+from pydantic import WithJsonSchema
 
 from energydash.api import contract, problems
 from energydash.api.auth import TokenAuth, require_operator
@@ -59,6 +61,9 @@ problems.install(api)
 STATUS_FILTERS = [*OrderStatus.values, "open"]
 StatusFilter = Literal[tuple(STATUS_FILTERS)]  # type: ignore[valid-type]
 CURSOR_SALT = "energydash.api.orders.cursor"
+DateTimeText = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40})
+]
 
 # ISO 8601 and PostgreSQL allow offsets up to ±15:59; a larger one is refused, not sent on.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
@@ -72,6 +77,20 @@ class OperatorAuth(TokenAuth):
         if found is not None:
             require_operator(found)
         return found
+
+
+def _only_params(request: HttpRequest, *known: str) -> None:
+    """Refuse query parameters the operation does not have: a typo is not silently ignored."""
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        raise Problem(
+            422,
+            "invalid_request",
+            f"Unknown query parameter(s): {', '.join(map(repr, unknown))}.",
+            errors=[
+                {"field": name, "message": "Not a parameter of this operation."} for name in unknown
+            ],
+        )
 
 
 def _address(value: str) -> str:
@@ -115,6 +134,7 @@ def quotes(
     period: Period = "1H",
     address: str = Query(..., min_length=34, max_length=34, pattern=ADDRESS_PATTERN),
 ) -> list[dict]:
+    _only_params(request, "energy", "period", "address")
     wanted = RouteRequest(receive_address=_address(address), energy=energy, period=period)
     rows = candidates(wanted)
     return [
@@ -204,6 +224,7 @@ def _route_result(route: Route) -> dict:
 
 @api.get("/orders/{order_id}", response=OrderDetail, summary="One order with its attempts")
 def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
+    _only_params(request)
     order = Order.objects.select_related("account").filter(code=order_id).first()
     if order is None:
         raise Problem(404, "order_not_found", f"No order with id {order_id}.")
@@ -214,25 +235,21 @@ def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
 def list_orders(
     request: HttpRequest,
     status: StatusFilter | None = Query(None, description="An order status, or 'open'."),  # noqa: B008
-    since: datetime | None = Query(None, description="Only orders created at or after this."),  # noqa: B008
+    since: DateTimeText | None = Query(  # noqa: B008
+        None,
+        description="Only orders created at or after this RFC 3339 time (with a time zone).",
+    ),
     cursor: str | None = Query(
         None, max_length=200, description="The next_cursor of the page before (opaque)."
     ),
     limit: int = Query(50, description="Page size.", enum=list(PAGE_SIZES)),
 ) -> dict:
+    _only_params(request, "status", "since", "cursor", "limit")
     rows = Order.objects.select_related("account")
     if status:
         rows = rows.filter(status__in=OPEN) if status == "open" else rows.filter(status=status)
     if since is not None:
-        if timezone.is_naive(since):
-            raise Problem(422, "invalid_since", "Give `since` with a time zone, e.g. ...Z.")
-        if abs(since.utcoffset() or timedelta()) > MAX_UTC_OFFSET:
-            raise Problem(
-                422,
-                "invalid_since",
-                "The time zone offset of `since` must be within ±15:59, e.g. +08:00 or Z.",
-            )
-        rows = rows.filter(created__gte=since.astimezone(UTC))
+        rows = rows.filter(created__gte=_since(since))
     if limit not in PAGE_SIZES:
         raise Problem(
             422, "invalid_limit", f"limit must be one of {', '.join(map(str, PAGE_SIZES))}."
@@ -246,6 +263,30 @@ def list_orders(
         ) from None
     next_cursor = _sign_cursor(page.next_cursor) if page.has_next else None
     return {"items": [order_json(o) for o in page.rows], "next_cursor": next_cursor}
+
+
+# RFC 3339 date-time, as the document's format says: a time zone is required.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _since(text: str) -> datetime:
+    if not RFC3339.fullmatch(text):
+        raise Problem(
+            422,
+            "invalid_since",
+            "Give `since` as an RFC 3339 time with a time zone, e.g. 2026-11-21T00:00:00Z.",
+        )
+    try:
+        since = datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise Problem(422, "invalid_since", f"{text!r} is not a real date and time.") from None
+    if abs(since.utcoffset() or timedelta()) > MAX_UTC_OFFSET:
+        raise Problem(
+            422,
+            "invalid_since",
+            "The time zone offset of `since` must be within ±15:59, e.g. +08:00 or Z.",
+        )
+    return since.astimezone(UTC)
 
 
 def _sign_cursor(position: str) -> str:
@@ -266,6 +307,7 @@ def _unsign_cursor(cursor: str) -> str:
 
 @api.get("/balances", response=list[BalanceOut], summary="Last known balance of every account")
 def balances(request: HttpRequest) -> list[dict]:
+    _only_params(request)
     from energydash.balances.models import AccountBalanceState
 
     states = {s.account_id: s for s in AccountBalanceState.objects.all()}
@@ -403,6 +445,7 @@ def create_batch(
 
 @api.get("/batches/{batch_id}", response=BatchOut, summary="A bulk order's progress and lines")
 def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
+    _only_params(request)
     from energydash.batches.models import Batch
 
     batch = Batch.objects.filter(code=batch_id).first()

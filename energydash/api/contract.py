@@ -9,30 +9,13 @@ every response; tests/api/test_contract.py holds the API to it.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from energydash.api.problems import CONTENT_TYPE, Problem
-
-JSON_TYPE = re.compile(r"^application/(json|[\w.+-]+\+json)$")
-
-
-def is_json(request: HttpRequest) -> bool:
-    return bool(JSON_TYPE.match((request.content_type or "").lower()))
-
-
-def unsupported_media_type(request: HttpRequest) -> Problem:
-    sent = request.content_type or "no Content-Type"
-    return Problem(
-        415,
-        "unsupported_media_type",
-        f"Send the body as JSON with 'Content-Type: application/json' (not {sent}); "
-        "nothing was done.",
-    )
+from energydash.api.problems import CONTENT_TYPE, Problem, is_json, unsupported_media_type
 
 
 class JsonOnly(Parser):
@@ -146,7 +129,7 @@ class DocumentedAPI(NinjaAPI):
                     answer: dict[str, Any] = {"description": ERRORS[status], "content": problem}
                     if status in (409, 429):
                         answer["headers"] = RETRY_AFTER
-                    responses[str(status)] = answer
+                    responses[status] = answer
                 if "requestBody" in operation:
                     operation["requestBody"]["content"] = {
                         "application/json": operation["requestBody"]["content"]["application/json"]

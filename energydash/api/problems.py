@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -44,6 +46,24 @@ class Problem(Exception):
         self.status, self.code, self.detail = status, code, detail
         self.headers = headers or {}
         self.extra = extra
+
+
+JSON_TYPE = re.compile(r"^application/(json|[\w.+-]+\+json)$")
+
+
+def is_json(request: HttpRequest) -> bool:
+    """Whether the request says its body is JSON (application/json or application/*+json)."""
+    return bool(JSON_TYPE.match((request.content_type or "").lower()))
+
+
+def unsupported_media_type(request: HttpRequest) -> Problem:
+    sent = request.content_type or "no Content-Type"
+    return Problem(
+        415,
+        "unsupported_media_type",
+        f"Send the body as JSON with 'Content-Type: application/json' (not {sent}); "
+        "nothing was done.",
+    )
 
 
 def problem_response(
@@ -114,8 +134,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        from energydash.api.contract import is_json, unsupported_media_type
-
         if not request.body and not is_json(request):
             if any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors):
                 return _problem(request, unsupported_media_type(request))  # no body, no type
@@ -150,6 +168,11 @@ def install(api: NinjaAPI) -> None:
             f"The request body is over {limit:,} bytes; nothing was done. Send fewer lines per "
             "request.",
         )
+
+    @api.exception_handler(RawPostDataException)
+    def _form_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+        # A form or multipart body, already read as a form by a middleware: not JSON.
+        return _problem(request, unsupported_media_type(request))
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
