@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    # django-ninja's templates and static files: /api/v1/docs serves its pinned Swagger UI from
+    # our own static files (no CDN, so the strict CSP holds).
+    "ninja",
     "energydash.core",
     "energydash.providers",
     "energydash.chain",
