@@ -4,6 +4,7 @@ slow request keeps its claim by heartbeat, and 409's Retry-After says how long t
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -136,3 +137,25 @@ def test_a_live_slow_request_beats_and_is_never_run_twice(settings, monkeypatch)
         thread.join(timeout=60)
     assert runs == [Route.objects.get(key="k-slow").pk]
     assert results[0].routed_here and results[0].route.status == Route.Status.FAILED
+
+
+def test_retries_racing_for_a_lapsed_key_place_one_order(server, monkeypatch):
+    """Several clients retry a crashed request's key at once after its lease lapsed: one takes
+    the request over (201), the others get that order (200) or are told to wait (409)."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        crashed_route(server, monkeypatch, "crash-race")
+    barrier = threading.Barrier(6)
+
+    def retry(_: int) -> httpx.Response:
+        barrier.wait(timeout=30)
+        return server.post("/orders", json=BODY, headers={"Idempotency-Key": "crash-race"})
+
+    with time_machine.travel(start + timedelta(seconds=16), tick=True):
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(pool.map(retry, range(6)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(201) == 1 and set(codes) <= {200, 201, 409}, codes
+    assert SandboxOrder.objects.count() == 1 and Order.objects.count() == 1
+    ids = {a.json()["id"] for a in answers if a.status_code in (200, 201)}
+    assert ids == {str(Order.objects.get().code)}
