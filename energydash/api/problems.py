@@ -93,7 +93,12 @@ def problem_response(
 # Error types our own validators raise (api/schemas.py), answered with their own code.
 OWN_CODES = ("invalid_address", "invalid_amount")
 # A query parameter whose only fault is its value has its own code.
-PARAMETER_CODES = {"status": "invalid_status", "limit": "invalid_limit", "since": "invalid_since"}
+PARAMETER_CODES = {
+    "status": "invalid_status",
+    "limit": "invalid_limit",
+    "since": "invalid_since",
+    "address": "invalid_address",  # GET /quotes
+}
 # Pydantic's tags for the branches of a union (OrderIn's kinds) are not fields.
 UNION_TAGS = ("energy", "collection", "activation")
 

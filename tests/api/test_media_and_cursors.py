@@ -103,3 +103,17 @@ def test_a_tampered_or_home_made_cursor_is_422_invalid_cursor(client, operator, 
         answer = client.get("/api/v1/orders", {"limit": 25, "cursor": bad}, **operator)
         assert answer.status_code == 422, (bad, answer.content)
         assert answer.json()["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("bad", ["Tnope", " " + BODY["address"], BODY["address"][:-1] + "1"])
+def test_a_bad_quote_address_keeps_its_own_code(client, operator, bad):
+    answer = client.get("/api/v1/quotes", {"energy": 65000, "address": bad}, **operator)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_address"
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(client, operator):
+    answer = client.get("/api/v1/orders", {"stauts": "open"}, **operator)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
+    assert answer.json()["errors"] == [
+        {"field": "stauts", "message": "Not a parameter of this operation."}
+    ]
