@@ -51,7 +51,7 @@ def attempt_key(route: Route, number: int) -> str:
     return f"rt-{hashlib.sha256(route.key.encode()).hexdigest()[:40]}-{number}"
 
 
-def lease_seconds() -> int:
+def lease_seconds() -> float:
     """How long a claim on a route lasts without a heartbeat (ENERGYDASH_ROUTE_LEASE_SECONDS).
 
     The process routing a request renews it every third of that (heartbeat); a claim left by a
