@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    # django-ninja's templates and static files: /api/v1/docs serves its pinned Swagger UI from
+    # our own static files (no CDN, so the strict CSP holds).
+    "ninja",
     "energydash.core",
     "energydash.providers",
     "energydash.chain",
@@ -395,6 +398,9 @@ if ENERGYDASH_BATCH_LEASE_SECONDS < 3 or ENERGYDASH_QUOTE_VALID_SECONDS < 0:
 ENERGYDASH_ROUTING_MAX_ATTEMPTS = env_int("ENERGYDASH_ROUTING_MAX_ATTEMPTS", 3)
 ENERGYDASH_API_RATE_LIMIT_PER_MINUTE = env_int("ENERGYDASH_API_RATE_LIMIT_PER_MINUTE", 120)
 ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS = env_int("ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS", 30)
+# The claim of a request being routed lasts this long without a heartbeat (renewed every third
+# of it while the request runs); a crashed request's Idempotency-Key is free again after it.
+ENERGYDASH_ROUTE_LEASE_SECONDS = env_int("ENERGYDASH_ROUTE_LEASE_SECONDS", 15)
 ENERGYDASH_WEBHOOK_MAX_ATTEMPTS = env_int("ENERGYDASH_WEBHOOK_MAX_ATTEMPTS", 8)
 ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS = env_int("ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS", 10)
 # Host names a webhook (or a provider base URL) may name although they resolve to a private or

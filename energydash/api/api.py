@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from typing import Annotated, Literal
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, connection
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, NinjaAPI, Query
+from ninja import Body, Header, Query, Status
+from pydantic import WithJsonSchema
 
-from energydash.api import problems
+from energydash.api import contract, problems
 from energydash.api.auth import TokenAuth, require_operator, require_scope
 from energydash.api.models import ApiToken, Scope
 from energydash.api.problems import Problem
 from energydash.api.schemas import (
+    ADDRESS_PATTERN,
     BalanceOut,
     BatchIn,
     BatchOut,
@@ -26,19 +30,25 @@ from energydash.api.schemas import (
     OrderIn,
     OrderPage,
     Period,
-    ProblemOut,
     QuoteOut,
     ScorecardOut,
 )
 from energydash.api.serializers import detail_json, order_json, route_attempts, trx
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
-from energydash.orders.models import OPEN, Order, Route, RouteAttempt, Status
+from energydash.orders.models import OPEN, Order, Route, RouteAttempt
+from energydash.orders.models import Status as OrderStatus
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
-from energydash.orders.routing import RouteRequest, body_hash, candidates, route_order
+from energydash.orders.routing import (
+    RouteRequest,
+    body_hash,
+    candidates,
+    route_request,
+    seconds_left,
+)
 from energydash.orders.scorecards import Scorecard, scorecards
 from energydash.providers.models import ProviderAccount
 
-api = NinjaAPI(
+api = contract.DocumentedAPI(
     title="energydash API",
     version="1",
     description="Rent TRON energy through the cheapest eligible provider account. "
@@ -46,23 +56,53 @@ api = NinjaAPI(
     "with a stable `code`. Money is integer sun, with exact TRX strings beside it.",
     urls_namespace="api",
     auth=TokenAuth(),
+    parser=contract.JsonOnly(),
 )
 problems.install(api)
 
-STATUS_FILTERS = [*Status.values, "open"]
+STATUS_FILTERS = [*OrderStatus.values, "open"]
+StatusFilter = Literal[tuple(STATUS_FILTERS)]  # type: ignore[valid-type]
+CURSOR_SALT = "energydash.api.orders.cursor"
+DateTimeText = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40})
+]
 
 # ISO 8601 and PostgreSQL allow offsets up to ±15:59; a larger one is refused, not sent on.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
+class OperatorAuth(TokenAuth):
+    """A token that may place: checked before the body, so a viewer learns nothing from it."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = super().authenticate(request, token)
+        if found is not None:
+            require_operator(found)
+        return found
+
+
+def _only_params(request: HttpRequest, *known: str) -> None:
+    """Refuse query parameters the operation does not have: a typo is not silently ignored."""
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        raise Problem(
+            422,
+            "invalid_request",
+            f"Unknown query parameter(s): {', '.join(map(repr, unknown))}.",
+            errors=[
+                {"field": name, "message": "Not a parameter of this operation."} for name in unknown
+            ],
+        )
+
+
 def _address(value: str) -> str:
     try:
-        return validate_address(value.strip())
+        return validate_address(value)
     except InvalidAddress as exc:
         raise Problem(422, "invalid_address", f"Not a valid TRON address: {exc}.") from None
 
 
-def _sun(value: Decimal | None, field: str) -> int | None:
+def _sun(value: str | None, field: str) -> int | None:
     if value is None:
         return None
     try:
@@ -91,16 +131,17 @@ def _account(name_or_id: str | None) -> ProviderAccount | None:
 
 @api.get(
     "/quotes",
-    response={200: list[QuoteOut], 403: ProblemOut},
+    response={200: list[QuoteOut]},
     summary="Prices from every enabled account",
 )
 def quotes(
     request: HttpRequest,
     energy: int = Query(..., ge=1, le=100_000_000),
     period: Period = "1H",
-    address: str = Query(..., min_length=1, max_length=64),
+    address: str = Query(..., min_length=34, max_length=34, pattern=ADDRESS_PATTERN),
 ) -> list[dict]:
     require_scope(request.auth, Scope.QUOTE)
+    _only_params(request, "energy", "period", "address")
     wanted = RouteRequest(receive_address=_address(address), energy=energy, period=period)
     rows = candidates(wanted)
     return [
@@ -192,30 +233,40 @@ def _any_account(name_or_id: str) -> ProviderAccount:
 
 @api.post(
     "/orders",
-    response={200: OrderDetail, 202: OrderDetail, 403: ProblemOut},
-    summary="Place an order, routed to the cheapest eligible account (idempotent)",
+    response={201: OrderDetail, 200: OrderDetail, 202: OrderDetail},
+    summary="Place an order of any kind, routed to the cheapest eligible account (idempotent)",
+    description="201 with the new order; 200 with the same order when the same "
+    "Idempotency-Key and body are sent again (a replay: nothing is sent twice); 202 with "
+    "status awaiting_approval when the order is above its account's approval threshold: saved "
+    "and not sent until another person approves it in the console (webhook "
+    "order.awaiting_approval).",
+    auth=OperatorAuth(),
 )
 def create_order(
     request: HttpRequest,
-    payload: OrderIn,
+    payload: OrderIn = Body(...),  # noqa: B008
     idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
-) -> tuple[int, dict]:
-    """202 with status awaiting_approval: above the account's approval threshold, saved and not
-    sent until another person approves it in the console (webhook order.awaiting_approval)."""
+) -> Status:
     token: ApiToken = request.auth
-    require_operator(token)
     require_scope(token, Scope.PLACE)
     wanted = RouteRequest(
-        receive_address=_address(payload.address),
-        energy=payload.energy,
-        period=payload.period,
-        activate=payload.activate,
+        kind=payload.kind,
+        receive_address=payload.address,
+        energy=getattr(payload, "energy", None),
+        period=getattr(payload, "period", ""),
+        activate=getattr(payload, "activate", False),
+        to_address=getattr(payload, "to_address", None) or "",
         account=_account(payload.account),
         max_cost_sun=_sun(payload.max_cost_trx, "max_cost_trx"),
     )
-    digest = body_hash(payload.model_dump(mode="json"))
+    body = payload.model_dump(mode="json")
+    if body["kind"] == "energy":
+        # Digests of energy orders stay as they were before kinds (no "kind" key), so a key
+        # sent before an upgrade still replays.
+        body.pop("kind")
+    digest = body_hash(body)
     key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
-    route, same_body = route_order(
+    done = route_request(
         key,
         wanted,
         via=token.placed_via,
@@ -223,25 +274,28 @@ def create_order(
         digest=digest,
         wait_seconds=settings.ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS,
     )
-    if not same_body:
+    if not done.same_body:
         raise Problem(
             422,
             "idempotency_key_reused",
             "This Idempotency-Key was already used with a different request body; nothing was "
             "sent. Use a new key for a new order.",
         )
-    detail = _route_result(route)
-    return (202 if detail["status"] == Status.AWAITING_APPROVAL else 200), detail
+    detail = _route_result(done.route)
+    if detail["status"] == OrderStatus.AWAITING_APPROVAL:
+        return Status(202, detail)
+    return Status(201 if done.routed_here else 200, detail)
 
 
 def _route_result(route: Route) -> dict:
     if route.status == Route.Status.PENDING:
+        wait = seconds_left(route)
         raise Problem(
             409,
             "request_in_progress",
             "An earlier request with this Idempotency-Key is still being placed; retry with the "
-            "same key and body to get its result.",
-            headers={"Retry-After": "2"},
+            f"same key and body in {wait} s to get its result.",
+            headers={"Retry-After": str(wait)},
         )
     if route.order is None:
         last = route.attempts.order_by("-number").first()
@@ -258,11 +312,12 @@ def _route_result(route: Route) -> dict:
 
 @api.get(
     "/orders/{order_id}",
-    response={200: OrderDetail, 403: ProblemOut},
+    response={200: OrderDetail},
     summary="One order with its attempts",
 )
 def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
     require_scope(request.auth, Scope.READ)
+    _only_params(request)
     order = Order.objects.select_related("account").filter(code=order_id).first()
     if order is None:
         raise Problem(404, "order_not_found", f"No order with id {order_id}.")
@@ -271,55 +326,87 @@ def get_order(request: HttpRequest, order_id: uuid.UUID) -> dict:
 
 @api.get(
     "/orders",
-    response={200: OrderPage, 403: ProblemOut},
+    response={200: OrderPage},
     summary="Orders, newest first, keyset paginated",
 )
 def list_orders(
     request: HttpRequest,
-    status: str | None = Query(None, description="An order status, or 'open'."),
-    since: datetime | None = Query(None, description="Only orders created at or after this."),  # noqa: B008
-    cursor: str | None = Query(None, max_length=200, description="The last next_cursor."),
-    limit: int = Query(50, description=f"Page size: one of {', '.join(map(str, PAGE_SIZES))}."),
+    status: StatusFilter | None = Query(None, description="An order status, or 'open'."),  # noqa: B008
+    since: DateTimeText | None = Query(  # noqa: B008
+        None,
+        description="Only orders created at or after this RFC 3339 time (with a time zone).",
+    ),
+    cursor: str | None = Query(
+        None, max_length=200, description="The next_cursor of the page before (opaque)."
+    ),
+    limit: int = Query(50, description="Page size.", enum=list(PAGE_SIZES)),
 ) -> dict:
     require_scope(request.auth, Scope.READ)
+    _only_params(request, "status", "since", "cursor", "limit")
     rows = Order.objects.select_related("account")
     if status:
-        if status not in STATUS_FILTERS:
-            raise Problem(
-                422, "invalid_status", f"status must be one of {', '.join(STATUS_FILTERS)}."
-            )
         rows = rows.filter(status__in=OPEN) if status == "open" else rows.filter(status=status)
     if since is not None:
-        if timezone.is_naive(since):
-            raise Problem(422, "invalid_since", "Give `since` with a time zone, e.g. ...Z.")
-        if abs(since.utcoffset() or timedelta()) > MAX_UTC_OFFSET:
-            raise Problem(
-                422,
-                "invalid_since",
-                "The time zone offset of `since` must be within ±15:59, e.g. +08:00 or Z.",
-            )
-        rows = rows.filter(created__gte=since.astimezone(UTC))
+        rows = rows.filter(created__gte=_since(since))
     if limit not in PAGE_SIZES:
         raise Problem(
             422, "invalid_limit", f"limit must be one of {', '.join(map(str, PAGE_SIZES))}."
         )
     try:
-        page = keyset_page(rows, SORTS["-created"], after=cursor or "", size=limit)
+        after = _unsign_cursor(cursor) if cursor else ""
+        page = keyset_page(rows, SORTS["-created"], after=after, size=limit)
     except BadCursor:
         raise Problem(
             422, "invalid_cursor", "The cursor is not one this API returned; start without it."
         ) from None
-    next_cursor = page.next_cursor if page.has_next else None
+    next_cursor = _sign_cursor(page.next_cursor) if page.has_next else None
     return {"items": [order_json(o) for o in page.rows], "next_cursor": next_cursor}
 
 
-@api.get(
-    "/balances",
-    response={200: list[BalanceOut], 403: ProblemOut},
-    summary="Last known balance of every account",
-)
+# RFC 3339 date-time, as the document's format says: a time zone is required.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _since(text: str) -> datetime:
+    if not RFC3339.fullmatch(text):
+        raise Problem(
+            422,
+            "invalid_since",
+            "Give `since` as an RFC 3339 time with a time zone, e.g. 2026-11-21T00:00:00Z.",
+        )
+    try:
+        since = datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise Problem(422, "invalid_since", f"{text!r} is not a real date and time.") from None
+    if abs(since.utcoffset() or timedelta()) > MAX_UTC_OFFSET:
+        raise Problem(
+            422,
+            "invalid_since",
+            "The time zone offset of `since` must be within ±15:59, e.g. +08:00 or Z.",
+        )
+    return since.astimezone(UTC)
+
+
+def _sign_cursor(position: str) -> str:
+    """An opaque cursor: the keyset position, encoded and signed (SECRET_KEY), URL-safe."""
+    return signing.dumps(position, salt=CURSOR_SALT, compress=True)
+
+
+def _unsign_cursor(cursor: str) -> str:
+    """The position inside a cursor this API made; BadCursor for a tampered or made-up one."""
+    try:
+        position = signing.loads(cursor, salt=CURSOR_SALT)
+    except signing.BadSignature:
+        raise BadCursor(cursor) from None
+    if not isinstance(position, str):
+        raise BadCursor(cursor)
+    return position
+
+
+@api.get("/balances", response=list[BalanceOut], summary="Last known balance of every account")
 def balances(request: HttpRequest) -> list[dict]:
     require_scope(request.auth, Scope.READ)
+    _only_params(request)
     from energydash.balances.models import AccountBalanceState
 
     states = {s.account_id: s for s in AccountBalanceState.objects.all()}
@@ -395,8 +482,9 @@ def _worker_state() -> tuple[str, datetime | None]:
 
 @api.post(
     "/batches",
-    response={202: BatchOut, 200: BatchOut, 403: ProblemOut},
+    response={202: BatchOut, 200: BatchOut},
     summary="Start a bulk order",
+    auth=OperatorAuth(),
 )
 def create_batch(
     request: HttpRequest,
@@ -457,11 +545,12 @@ def create_batch(
 
 @api.get(
     "/batches/{batch_id}",
-    response={200: BatchOut, 403: ProblemOut},
+    response={200: BatchOut},
     summary="A bulk order's progress and lines",
 )
 def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
     require_scope(request.auth, Scope.READ)
+    _only_params(request)
     from energydash.batches.models import Batch
 
     batch = Batch.objects.filter(code=batch_id).first()
@@ -482,6 +571,7 @@ def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
     from energydash.batches.models import Batch
 
     require_operator(request.auth)
+    require_scope(request.auth, Scope.BATCHES)
     batch = Batch.objects.filter(code=batch_id).first()
     if batch is None:
         raise Problem(404, "batch_not_found", f"No batch with id {batch_id}.")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -46,6 +48,24 @@ class Problem(Exception):
         self.extra = extra
 
 
+JSON_TYPE = re.compile(r"^application/(json|[\w.+-]+\+json)$")
+
+
+def is_json(request: HttpRequest) -> bool:
+    """Whether the request says its body is JSON (application/json or application/*+json)."""
+    return bool(JSON_TYPE.match((request.content_type or "").lower()))
+
+
+def unsupported_media_type(request: HttpRequest) -> Problem:
+    sent = request.content_type or "no Content-Type"
+    return Problem(
+        415,
+        "unsupported_media_type",
+        f"Send the body as JSON with 'Content-Type: application/json' (not {sent}); "
+        "nothing was done.",
+    )
+
+
 def problem_response(
     request: HttpRequest,
     status: int,
@@ -70,12 +90,42 @@ def problem_response(
     return response
 
 
+# Error types our own validators raise (api/schemas.py), answered with their own code.
+OWN_CODES = ("invalid_address", "invalid_amount")
+# A query parameter whose only fault is its value has its own code.
+PARAMETER_CODES = {
+    "status": "invalid_status",
+    "limit": "invalid_limit",
+    "since": "invalid_since",
+    "address": "invalid_address",  # GET /quotes
+}
+# Pydantic's tags for the branches of a union (OrderIn's kinds) are not fields.
+UNION_TAGS = ("energy", "collection", "activation")
+
+
 def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        errors.append({"field": ".".join(loc), "message": str(error.get("msg", ""))})
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"]:
+            loc = loc[2:] if loc[1:2] == ["payload"] else loc[1:]
+            if len(loc) > 1 and loc[0] in UNION_TAGS:
+                loc = loc[1:]
+        else:
+            loc = loc[1:]  # "query", "header", "path"
+        errors.append({"field": ".".join(map(str, loc)), "message": str(error.get("msg", ""))})
     return errors
+
+
+def _code(exc: ValidationError, errors: list[dict[str, Any]]) -> str:
+    types = {str(error.get("type", "")) for error in exc.errors}
+    if len(types) == 1 and next(iter(types)) in OWN_CODES:
+        return next(iter(types))
+    fields = {e["field"] for e in errors}
+    sources = {str(error.get("loc", ("",))[0]) for error in exc.errors}
+    if sources == {"query"} and len(fields) == 1 and next(iter(fields)) in PARAMETER_CODES:
+        return PARAMETER_CODES[next(iter(fields))]
+    return "invalid_request"
 
 
 def install(api: NinjaAPI) -> None:
@@ -89,12 +139,15 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        if not request.body and not is_json(request):
+            if any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors):
+                return _problem(request, unsupported_media_type(request))  # no body, no type
         errors = _validation_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]})) or "the request"
         return problem_response(
             request,
             422,
-            "invalid_request",
+            _code(exc, errors),
             f"Check {fields}: see `errors` for what each field needs.",
             errors=errors,
         )
@@ -121,12 +174,19 @@ def install(api: NinjaAPI) -> None:
             "request.",
         )
 
+    @api.exception_handler(RawPostDataException)
+    def _form_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+        # A form or multipart body, already read as a form by a middleware: not JSON.
+        return _problem(request, unsupported_media_type(request))
+
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem_response(request, 404, "not_found", str(exc) or "No such object.")
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, Problem):  # raised while parsing the body (contract.py)
+            return _problem(request, exc.__cause__)
         return problem_response(request, exc.status_code, f"http_{exc.status_code}", str(exc))
 
     @api.exception_handler(Exception)

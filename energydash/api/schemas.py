@@ -2,28 +2,127 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import AfterValidator, ConfigDict, Discriminator, Tag, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
 
 Period = Literal["1H", "1D", "3D", "30D"]
 MAX_ENERGY = 100_000_000
 
+# A TRON address: "T" and 33 Base58 characters (no 0, O, I, l); the checksum is checked too.
+ADDRESS_PATTERN = r"^T[1-9A-HJ-NP-Za-km-z]{33}$"
+# TRX as an exact decimal string: at most 6 decimal places (1 sun), below a billion TRX.
+TRX_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,6})?$"
 
-class OrderIn(Schema):
-    address: str = Field(min_length=1, max_length=64, description="Receive address (T…).")
-    energy: int = Field(ge=1, le=MAX_ENERGY)
-    period: Period = "1H"
+
+def _address(value: str) -> str:
+    """A Base58Check TRON address, exactly (no surrounding spaces): else `invalid_address`."""
+    if not re.fullmatch(ADDRESS_PATTERN.strip("^$"), value):
+        raise PydanticCustomError(
+            "invalid_address", "Not a valid TRON address: 'T' and 33 Base58 characters."
+        )
+    try:
+        return validate_address(value)
+    except InvalidAddress as exc:
+        raise PydanticCustomError(
+            "invalid_address", "Not a valid TRON address: {why}.", {"why": str(exc)}
+        ) from None
+
+
+def _trx(value: str) -> str:
+    """An exact TRX amount as a string ("5", "12.5"): else `invalid_amount`."""
+    if not re.fullmatch(TRX_PATTERN.strip("^$"), value):
+        raise PydanticCustomError(
+            "invalid_amount",
+            'An amount in TRX as a string, e.g. "5" or "12.5", with at most 6 decimal '
+            "places (1 sun = 0.000001 TRX) and below 1,000,000,000.",
+        )
+    parse_trx(value)  # cannot fail once the pattern matched
+    return value
+
+
+Address = Annotated[
+    str,
+    AfterValidator(_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ADDRESS_PATTERN,
+            "minLength": 34,
+            "maxLength": 34,
+            "description": "A TRON address (Base58Check, 'T' and 33 characters).",
+            "example": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+        }
+    ),
+]
+Trx = Annotated[
+    str,
+    AfterValidator(_trx),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": TRX_PATTERN,
+            "description": "TRX as an exact decimal string (at most 6 decimal places).",
+            "example": "5",
+        }
+    ),
+]
+
+
+class _Body(Schema):
+    # Types exactly as documented: "true" is not a boolean, "65000" is not an integer.
+    model_config = ConfigDict(strict=True)
+
+
+class _OrderCommon(_Body):
+    address: Address
     account: str | None = Field(
         None,
         max_length=100,
-        description="Account name or id. Omit to route to the cheapest eligible account.",
+        description="Account name or id (no routing). Omit to route to the cheapest eligible "
+        "account that offers the kind.",
     )
-    max_cost_trx: Decimal | None = Field(
-        None, ge=0, le=1_000_000_000, description="Refuse accounts quoting more than this."
-    )
-    activate: bool = False
+    max_cost_trx: Trx | None = Field(None, description="Refuse accounts quoting more than this.")
+
+
+class EnergyOrderIn(_OrderCommon):
+    """Rent energy for `address` (the default kind)."""
+
+    kind: Literal["energy"] = "energy"
+    energy: int = Field(ge=1, le=MAX_ENERGY)
+    period: Period = "1H"
+    activate: bool = Field(False, description="Also activate the address if it is not yet.")
+
+
+class CollectionOrderIn(_OrderCommon):
+    """An itrx collection: energy for one USDT transfer from `address`."""
+
+    kind: Literal["collection"]
+    to_address: Address | None = Field(None, description="The USDT destination, if you give one.")
+
+
+class ActivationOrderIn(_OrderCommon):
+    """Activate `address` on chain (TronZap)."""
+
+    kind: Literal["activation"]
+
+
+def _kind_of(value: Any) -> str:
+    kind = value.get("kind", "energy") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in ("energy", "collection", "activation") else "energy"
+
+
+OrderIn = Annotated[
+    Annotated[EnergyOrderIn, Tag("energy")]
+    | Annotated[CollectionOrderIn, Tag("collection")]
+    | Annotated[ActivationOrderIn, Tag("activation")],
+    Discriminator(_kind_of),
+]
 
 
 class RankOut(Schema):
@@ -221,16 +320,21 @@ class HealthOut(Schema):
     worker_last_seen: str | None
 
 
-class BatchLineIn(Schema):
-    address: str = Field(min_length=1, max_length=64)
+class BatchLineIn(_Body):
+    address: str = Field(
+        pattern=ADDRESS_PATTERN,
+        min_length=34,
+        max_length=34,
+        description="A TRON address; a bad checksum is an `invalid_lines` error for its line.",
+    )
     energy: int | None = Field(None, ge=1, le=MAX_ENERGY)
 
 
-class BatchIn(Schema):
+class BatchIn(_Body):
     lines: list[BatchLineIn] = Field(min_length=1, max_length=5000)
     energy: int = Field(65_000, ge=1, le=MAX_ENERGY, description="For lines without energy.")
     period: Period = "1H"
-    max_cost_trx: Decimal | None = Field(None, ge=0, le=1_000_000_000)
+    max_cost_trx: Trx | None = None
     activate: bool = False
 
 

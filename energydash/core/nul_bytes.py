@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -38,6 +38,19 @@ class RejectNulBytesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if has_nul(request):
+            if request.path.startswith("/api/"):  # the API answers problem documents only
+                return JsonResponse(
+                    {
+                        "type": "https://energydash.invalid/problems/bad_request",
+                        "title": "Bad request",
+                        "status": 400,
+                        "code": "bad_request",
+                        "detail": "This request contains a NUL character, which no field accepts.",
+                        "instance": request.path.replace(NUL, ""),
+                    },
+                    status=400,
+                    content_type="application/problem+json",
+                )
             return HttpResponseBadRequest(
                 "This request contains a NUL character, which no field accepts.",
                 content_type="text/plain; charset=utf-8",

@@ -32,7 +32,13 @@ from energydash.orders.limits import limit_violation
 from energydash.orders.models import Kind
 from energydash.orders.quotes import quoting_credentials
 from energydash.orders.scorecards import delivery_rates
-from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
+from energydash.orders.spec import (
+    OrderSpec,
+    PlacementRefused,
+    adapter_class,
+    check_spec,
+    estimate_cost,
+)
 from energydash.providers.base import Quote
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
@@ -49,6 +55,7 @@ class RouteRequest:
     kind: str = Kind.ENERGY
     account: ProviderAccount | None = None
     max_cost_sun: int | None = None
+    to_address: str = ""  # a collection's USDT destination
 
     def spec(self, account: ProviderAccount) -> OrderSpec:
         return OrderSpec(
@@ -58,6 +65,7 @@ class RouteRequest:
             energy=self.energy,
             period=self.period,
             activate=self.activate,
+            to_address=self.to_address,
         )
 
 
@@ -104,6 +112,16 @@ class Candidate:
         }
 
 
+def offers(account: ProviderAccount, kind: str) -> bool:
+    """Whether the account's provider has this kind of order at all."""
+    cls = adapter_class(account)
+    if kind == Kind.COLLECTION:
+        return cls.supports_collection
+    if kind == Kind.ACTIVATION:
+        return cls.supports_activation_order
+    return kind == Kind.ENERGY
+
+
 Priced = tuple[int | None, Quote | None, str]
 
 
@@ -134,7 +152,10 @@ def candidates(
     if request.account is not None:
         accounts = [request.account]
     else:
-        accounts = list(ProviderAccount.objects.filter(enabled=True))
+        # Routing considers only the accounts whose provider offers the kind at all.
+        accounts = [
+            a for a in ProviderAccount.objects.filter(enabled=True) if offers(a, request.kind)
+        ]
     accounts = [a for a in accounts if a.pk not in exclude]
     specs = [request.spec(a) for a in accounts]
     if client is not None or len(specs) < 2:
@@ -247,7 +268,12 @@ def best(request: RouteRequest, *, client: httpx.Client | None = None) -> Candid
     return rows[0] if rows and rows[0].eligible else None
 
 
-def no_route_problem(rows: list[Candidate]) -> str:
+def no_route_problem(rows: list[Candidate], kind: str = Kind.ENERGY) -> str:
+    if not rows and kind != Kind.ENERGY:
+        return (
+            f"No enabled provider account offers {Kind(kind).label.lower()} orders "
+            "(collection: itrx; activation: TronZap)."
+        )
     if not rows:
         return "No enabled provider account: add one in admin."
     reasons = "; ".join(f"{c.account.name}: {c.reason}" for c in rows if c.reason)

@@ -371,6 +371,7 @@ class Route(models.Model):
     energy = models.PositiveIntegerField(null=True, blank=True)
     period = models.CharField(max_length=8, blank=True)
     activate = models.BooleanField(default=False)
+    to_address = models.CharField(max_length=34, blank=True)  # a collection's USDT destination
     account = models.ForeignKey(
         ProviderAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -13,13 +13,19 @@ can be resumed without sending any attempt twice.
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,8 +35,8 @@ from energydash.orders.models import Order, Route, RouteAttempt, Status
 from energydash.orders.placement import place_order
 from energydash.orders.spec import PlacementRefused
 
-# A route is claimed for this long; a claim left by a crashed process can then be taken over.
-CLAIM_SECONDS = 300
+logger = logging.getLogger("energydash.orders")
+
 ACCEPTED = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
 
 
@@ -44,6 +50,68 @@ def body_hash(payload: dict[str, Any]) -> str:
 def attempt_key(route: Route, number: int) -> str:
     """The order idempotency key of attempt `number`: distinct per attempt, stable per route."""
     return f"rt-{hashlib.sha256(route.key.encode()).hexdigest()[:40]}-{number}"
+
+
+def lease_seconds() -> float:
+    """How long a claim on a route lasts without a heartbeat (ENERGYDASH_ROUTE_LEASE_SECONDS).
+
+    The process routing a request renews it every third of that (heartbeat); a claim left by a
+    crashed process lapses within this time and the next retry with the key takes it over.
+    """
+    return settings.ENERGYDASH_ROUTE_LEASE_SECONDS
+
+
+def lease_until() -> Any:
+    return timezone.now() + timedelta(seconds=lease_seconds())
+
+
+def renew(route: Route) -> bool:
+    """One heartbeat: extend the claim of a route still being routed. False once it is done."""
+    return bool(
+        Route.objects.filter(pk=route.pk, status=Route.Status.PENDING).update(
+            claimed_until=lease_until()
+        )
+    )
+
+
+def seconds_left(route: Route) -> int:
+    """Whole seconds until the route's claim lapses (at least 1): a truthful Retry-After."""
+    if route.claimed_until is None:
+        return 1
+    left = (route.claimed_until - timezone.now()).total_seconds()
+    return max(1, math.ceil(left))
+
+
+@contextmanager
+def heartbeat(route: Route) -> Iterator[None]:
+    """Keep the claim on `route` alive while the caller routes it, however slow a provider is.
+
+    A thread renews the lease every third of its length, on its own database connection. If the
+    process dies the beats stop and the lease lapses within ENERGYDASH_ROUTE_LEASE_SECONDS.
+    Should a beat be missed anyway, a takeover cannot send anything twice: every attempt places
+    with its own idempotency key (attempt_key), which place_order sends at most once.
+    """
+    stop = threading.Event()
+    interval = max(lease_seconds() / 3, 0.05)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    if not renew(route):
+                        return
+                except Exception:  # a missed beat: the next one may succeed
+                    logger.warning("route %s: heartbeat failed", route.pk, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"route-{route.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
 
 
 def open_route(
@@ -67,9 +135,10 @@ def open_route(
                 energy=request.energy,
                 period=request.period,
                 activate=request.activate,
+                to_address=request.to_address,
                 account=request.account,
                 max_cost_sun=request.max_cost_sun,
-                claimed_until=timezone.now() + timedelta(seconds=CLAIM_SECONDS),
+                claimed_until=lease_until(),
             )
         return route, True
     except IntegrityError:
@@ -81,18 +150,9 @@ def claim(route: Route) -> bool:
     now = timezone.now()
     lapsed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     taken = Route.objects.filter(lapsed, pk=route.pk, status=Route.Status.PENDING).update(
-        claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+        claimed_until=lease_until()
     )
     return bool(taken)
-
-
-def wait_for(route: Route, seconds: float) -> Route:
-    """Poll until another request finishes routing, or the deadline passes."""
-    deadline = time.monotonic() + seconds
-    while route.status == Route.Status.PENDING and time.monotonic() < deadline:
-        time.sleep(0.05)
-        route.refresh_from_db()
-    return route
 
 
 def request_of(route: Route) -> RouteRequest:
@@ -101,6 +161,7 @@ def request_of(route: Route) -> RouteRequest:
         energy=route.energy,
         period=route.period,
         activate=route.activate,
+        to_address=route.to_address,
         kind=route.kind,
         account=route.account,
         max_cost_sun=route.max_cost_sun,
@@ -159,7 +220,11 @@ def run_route(
             rows = candidates(request, exclude=tried, client=client)
         choice = rows[0] if rows and rows[0].eligible else None
         if choice is None:
-            problem = no_route_problem(rows) if not attempts else "No other account can take it."
+            problem = (
+                no_route_problem(rows, request.kind)
+                if not attempts
+                else "No other account can take it."
+            )
             break
         last = _attempt(route, len(attempts) + 1, choice, rows, request, actor, client)
         attempts.append(last)
@@ -248,6 +313,16 @@ def _finish(route: Route, attempts: list[RouteAttempt], problem: str) -> Route:
     return route
 
 
+@dataclass
+class Routed:
+    """What route_order did: the route, whether the key came with the same request, and whether
+    this call routed it (False: it answered with another call's route, a replay)."""
+
+    route: Route
+    same_body: bool
+    routed_here: bool
+
+
 def route_order(
     key: str,
     request: RouteRequest,
@@ -260,11 +335,39 @@ def route_order(
     wait_seconds: float = 0,
     first: Candidate | None = None,
 ) -> tuple[Route, bool]:
-    """Route `request` once per key. Returns (route, same_body).
+    """Route `request` once per key. Returns (route, same_body); see route_request."""
+    done = route_request(
+        key,
+        request,
+        via=via,
+        actor=actor,
+        token=token,
+        digest=digest,
+        client=client,
+        wait_seconds=wait_seconds,
+        first=first,
+    )
+    return done.route, done.same_body
 
-    A second call with the same key returns the first call's route (waiting up to wait_seconds
-    while it is still routing); same_body is False when the key came with a different request,
-    and then nothing is sent.
+
+def route_request(
+    key: str,
+    request: RouteRequest,
+    *,
+    via: str,
+    actor: Any = None,
+    token: Any = None,
+    digest: str | None = None,
+    client: httpx.Client | None = None,
+    wait_seconds: float = 0,
+    first: Candidate | None = None,
+) -> Routed:
+    """Route `request` once per key.
+
+    A second call with the same key returns the first call's route, waiting up to wait_seconds
+    while it is still routing; if the first call's process died (its lease lapsed: no
+    heartbeat), the waiting call takes the route over and finishes it. same_body is False when
+    the key came with a different request, and then nothing is sent.
     """
     digest = digest or body_hash(
         {
@@ -273,16 +376,26 @@ def route_order(
             "energy": request.energy,
             "period": request.period,
             "activate": request.activate,
+            # Only when given, so the keys of routes made before collections could be routed
+            # keep their digests.
+            **({"to_address": request.to_address} if request.to_address else {}),
             "account": request.account.pk if request.account else None,
             "max_cost_sun": request.max_cost_sun,
         }
     )
     route, created = open_route(key, digest, request, via=via, token=token)
     if not created and route.body_hash != digest:
-        return route, False
-    if created or (route.status == Route.Status.PENDING and claim(route)):
-        return run_route(route, actor=actor, client=client, first=first), True
-    return wait_for(route, wait_seconds), True
+        return Routed(route, False, False)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if created or (route.status == Route.Status.PENDING and claim(route)):
+            with heartbeat(route):
+                route = run_route(route, actor=actor, client=client, first=first)
+            return Routed(route, True, True)
+        if route.status != Route.Status.PENDING or time.monotonic() >= deadline:
+            return Routed(route, True, False)
+        time.sleep(0.05)
+        route.refresh_from_db()
 
 
 def attempts_for_order(order: Order) -> list[RouteAttempt]:

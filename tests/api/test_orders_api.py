@@ -36,7 +36,9 @@ def test_twenty_concurrent_posts_with_one_key_place_exactly_one_order(server):
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         responses = list(pool.map(post, range(20)))
-    assert [r.status_code for r in responses] == [200] * 20, [r.text for r in responses]
+    # One new order (201); every other answer is its replay (200).
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 19 + [201], [r.text for r in responses]
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == 1
     assert SandboxOrder.objects.count() == 1 and Order.objects.count() == 1
@@ -49,7 +51,7 @@ def test_twenty_concurrent_posts_with_one_key_place_exactly_one_order(server):
 def test_the_same_key_with_another_body_is_refused_and_sends_nothing(server):
     api, _cheap, _dear = server
     first = api.post("/orders", json=BODY, headers={"Idempotency-Key": "k-1"})
-    assert first.status_code == 200
+    assert first.status_code == 201
     sent = SandboxOrder.objects.count()
     other = api.post(
         "/orders", json={**BODY, "energy": 131_000}, headers={"Idempotency-Key": "k-1"}
@@ -100,7 +102,7 @@ def test_a_pinned_account_is_used_even_when_dearer(server):
     placed = api.post(
         "/orders", json={**BODY, "account": "itrx-dear"}, headers={"Idempotency-Key": "pin"}
     )
-    assert placed.status_code == 200 and placed.json()["account"] == "itrx-dear"
+    assert placed.status_code == 201 and placed.json()["account"] == "itrx-dear"
     one = api.get(f"/orders/{placed.json()['id']}")
     assert one.status_code == 200 and one.json()["attempts"][0]["account"] == "itrx-dear"
     assert api.get(f"/orders/{'0' * 8}-0000-0000-0000-{'0' * 12}").json()["code"] == (
