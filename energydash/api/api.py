@@ -192,6 +192,8 @@ SCORECARD_HOURS = Query(
     summary="Every account's scorecard from our own orders over a window",
 )
 def scorecard_list(request: HttpRequest, hours: int | None = SCORECARD_HOURS) -> list[dict]:
+    require_scope(request.auth, Scope.READ)
+    _only_params(request, "hours")
     hours = hours or settings.ENERGYDASH_SCORECARD_WINDOW_HOURS
     since = timezone.now() - timedelta(hours=hours)
     cards = scorecards(since)
@@ -209,6 +211,8 @@ def scorecard_list(request: HttpRequest, hours: int | None = SCORECARD_HOURS) ->
 def scorecard_one(
     request: HttpRequest, account_id: str, hours: int | None = SCORECARD_HOURS
 ) -> dict:
+    require_scope(request.auth, Scope.READ)
+    _only_params(request, "hours")
     account = _any_account(account_id)
     hours = hours or settings.ENERGYDASH_SCORECARD_WINDOW_HOURS
     since = timezone.now() - timedelta(hours=hours)
@@ -572,6 +576,7 @@ def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
 
     require_operator(request.auth)
     require_scope(request.auth, Scope.BATCHES)
+    _only_params(request)
     batch = Batch.objects.filter(code=batch_id).first()
     if batch is None:
         raise Problem(404, "batch_not_found", f"No batch with id {batch_id}.")
