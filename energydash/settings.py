@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /livez, /readyz and /metrics (core/ops.py): before the host check, sessions and logins.
+    "energydash.core.ops.OpsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL character anywhere in the path, query or form gets 400 (PostgreSQL refuses it: a 500).
     "energydash.core.nul_bytes.RejectNulBytesMiddleware",
@@ -362,6 +365,17 @@ ENERGYDASH_WEBHOOK_ALLOWED_HOSTS = [
     if h.strip()
 ]
 ENERGYDASH_HEALTH_WORKER_STALE_MINUTES = env_int("ENERGYDASH_HEALTH_WORKER_STALE_MINUTES", 10)
+# /metrics (core/ops.py): served to this bearer token, or to clients inside these networks
+# (comma-separated CIDRs, matched against REMOTE_ADDR). Neither set: closed to everyone.
+ENERGYDASH_METRICS_TOKEN = env_str("ENERGYDASH_METRICS_TOKEN").strip()
+try:
+    ENERGYDASH_METRICS_NETWORKS = [
+        ipaddress.ip_network(n, strict=False) for n in env_list("ENERGYDASH_METRICS_NETWORKS")
+    ]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"ENERGYDASH_METRICS_NETWORKS: {_exc}") from None
+if ENERGYDASH_METRICS_TOKEN and len(ENERGYDASH_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("ENERGYDASH_METRICS_TOKEN must be at least 16 characters")
 if ENERGYDASH_ROUTING_MAX_ATTEMPTS < 1 or ENERGYDASH_API_RATE_LIMIT_PER_MINUTE < 1:
     raise ImproperlyConfigured(
         "ENERGYDASH_ROUTING_MAX_ATTEMPTS and ENERGYDASH_API_RATE_LIMIT_PER_MINUTE "

@@ -11,6 +11,9 @@ class ApiConfig(AppConfig):
     verbose_name = "API, routing and webhooks"
 
     def ready(self) -> None:
-        from energydash.api import webhooks  # noqa: F401  (connects the order_settled receiver)
+        from energydash.api import monitoring, webhooks  # noqa: F401  (webhooks: receivers)
+        from energydash.core import metrics
+
+        metrics.register_collector(monitoring.collect)
 
         ensure_after_migrate(self, "energydash.api.schedules.ensure_schedules")

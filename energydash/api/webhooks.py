@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
-from energydash.core import outbound
+from energydash.core import metrics, outbound
 from energydash.orders.models import Order
 from energydash.orders.signals import delivery_checked, order_settled
 
@@ -157,12 +157,14 @@ def _record(
     delivery.attempts += 1
     delivery.last_status = status
     delivery.last_error = error[:300]
+    outcome = "delivered" if not error else "failed"
     if not error:
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
     elif delivery.attempts >= settings.ENERGYDASH_WEBHOOK_MAX_ATTEMPTS:
         delivery.gave_up_at = timezone.now()
         delivery.next_attempt_at = None
+        outcome = "gave_up"
         logger.warning(
             "webhook %s gave up after %d tries: %s", delivery.pk, delivery.attempts, error
         )
@@ -179,6 +181,7 @@ def _record(
             "next_attempt_at",
         ]
     )
+    metrics.count(metrics.WEBHOOK_DELIVERIES, outcome=outcome)
 
 
 def deliver_due(*, client: httpx.Client | None = None, now: datetime | None = None) -> int:

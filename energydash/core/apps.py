@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from energydash.core import checks, roles, task_guard  # noqa: F401  (checks, signals)
+        from energydash.core import checks, metrics, roles, task_guard  # noqa: F401
 
         task_guard.connect()
+        metrics.connect()

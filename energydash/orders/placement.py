@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
+from energydash.core import metrics
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import format_trx
 from energydash.orders.limits import limit_violation
@@ -186,6 +187,19 @@ def _lock_limits(account: ProviderAccount) -> ProviderAccount:
 
 
 def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
+    try:
+        _send_once(order, spec, adapter, actor, via)
+    finally:
+        metrics.count(
+            metrics.ORDERS_PLACED,
+            provider=spec.account.provider,
+            account=spec.account.name,
+            kind=order.kind,
+            outcome=order.status,
+        )
+
+
+def _send_once(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
     """Send the draft once and record the outcome. Whatever happens after the request left, the
     order leaves `draft` (a recording failure sends it to review), so it is never stranded."""
     adapter.exchanges.clear()  # keep only the placing exchange on the order's timeline
