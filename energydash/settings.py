@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /livez, /readyz and /metrics (core/ops.py): before the host check, sessions and logins.
     "energydash.core.ops.OpsEndpointsMiddleware",
+    # A request_id for every log line of the request and the tasks it queues (core/logcontext.py).
+    "energydash.core.logcontext.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL character anywhere in the path, query or form gets 400 (PostgreSQL refuses it: a 500).
     "energydash.core.nul_bytes.RejectNulBytesMiddleware",
@@ -382,11 +384,44 @@ if ENERGYDASH_ROUTING_MAX_ATTEMPTS < 1 or ENERGYDASH_API_RATE_LIMIT_PER_MINUTE <
         "must be at least 1"
     )
 
+# LOG_FORMAT=json: one JSON object per line (python-json-logger) with the correlation fields of
+# core/logcontext.py; otherwise plain text with the request id. Secrets are masked either way.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "energydash.core.logcontext.ContextFilter"},
+        "redact": {"()": "energydash.core.logcontext.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": [
+                "asctime",
+                "levelname",
+                "name",
+                "message",
+                "request_id",
+                "order_code",
+                "account",
+                "provider",
+                "provider_request_id",
+                "task",
+            ],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # httpx logs every request URL at INFO; keep it quiet so query strings stay out of logs.

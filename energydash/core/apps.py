@@ -9,7 +9,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from energydash.core import checks, metrics, roles, task_guard  # noqa: F401
+        from energydash.core import checks, logcontext, metrics, roles, task_guard  # noqa: F401
 
         task_guard.connect()
         metrics.connect()
+        logcontext.connect()

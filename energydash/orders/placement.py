@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from energydash.core import metrics
+from energydash.core import logcontext, metrics
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import format_trx
 from energydash.orders.limits import limit_violation
@@ -188,7 +188,8 @@ def _lock_limits(account: ProviderAccount) -> ProviderAccount:
 
 def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
     try:
-        _send_once(order, spec, adapter, actor, via)
+        with logcontext.bind_order(order):
+            _send_once(order, spec, adapter, actor, via)
     finally:
         metrics.count(
             metrics.ORDERS_PLACED,
