@@ -40,3 +40,13 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
 
 def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture
+def fake_server():
+    from tests.ops import fakehttp
+
+    fake, server = fakehttp.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
