@@ -15,6 +15,7 @@ from ninja import Header, NinjaAPI, Query
 
 from energydash.api import problems
 from energydash.api.auth import TokenAuth, require_operator
+from energydash.api.events import router as events_router
 from energydash.api.models import ApiToken
 from energydash.api.problems import Problem
 from energydash.api.schemas import (
@@ -45,6 +46,8 @@ api = NinjaAPI(
     auth=TokenAuth(),
 )
 problems.install(api)
+# GET /api/v1/events (api/events.py): the webhook events to catch up after downtime.
+api.add_router("/events", events_router)
 
 STATUS_FILTERS = [*Status.values, "open"]
 

@@ -8,15 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from energydash.api.api import api
-from energydash.api.events import router as events_router
 from energydash.api.problems import problem_response
 from energydash.core.middleware import role_required
 
 DOCS_NAME = "openapi-view"
-
-# GET /api/v1/events (api/events.py), in the API's own module beside the other endpoints.
-if "events" not in {prefix.strip("/") for prefix, _router in api._routers}:
-    api.add_router("/events", events_router)
 
 
 def _patterns() -> list[URLPattern]:
