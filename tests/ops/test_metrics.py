@@ -209,3 +209,44 @@ def test_webhook_and_task_failure_counters(
 @pytest.mark.parametrize("path", ["/livez", "/readyz", "/metrics"])
 def test_ops_endpoints_refuse_writes(client, db, path):
     assert client.post(path).status_code == 405
+
+
+def test_chain_verification_outcomes_and_latency(http, tronzap, metrics_open):
+    from energydash.orders.signals import send_delivery_checked
+
+    done = timezone.now() - timedelta(minutes=3)
+    order = Order.objects.create(
+        account=tronzap.account,
+        kind="energy",
+        receive_address=address("chain"),
+        energy=65_000,
+        status=Status.COMPLETED,
+        burn_sun_per_energy=100,
+        finished_at=done,
+        delivery_checked_at=done + timedelta(seconds=45),
+    )
+    labels = {"provider": "tronzap"}
+    before = scrape(http)
+    send_delivery_checked(order, "verified")
+    send_delivery_checked(order, "short")
+    after = scrape(http)
+
+    def d(name: str, **kw: str) -> float:
+        return value(after, name, **kw) - value(before, name, **kw)
+
+    assert d("energydash_chain_verifications_total", **labels, outcome="verified") == 1
+    assert d("energydash_chain_verifications_total", **labels, outcome="short") == 1
+    assert d("energydash_chain_verification_seconds_count", **labels) == 2
+    assert d("energydash_chain_verification_seconds_sum", **labels) == pytest.approx(90)
+    assert d("energydash_chain_verification_seconds_bucket", **labels, le="60.0") == 2
+
+
+def test_batch_lines_pending(http, tronzap, metrics_open):
+    from energydash.batches.models import Batch, BatchLine
+
+    batch = Batch.objects.create(via="test")
+    for n, status in enumerate(["pending", "pending", "placed", "failed"], start=1):
+        BatchLine.objects.create(
+            batch=batch, number=n, address=address(f"b{n}"), energy=65_000, status=status
+        )
+    assert value(scrape(http), "energydash_batch_lines_pending") == 2
