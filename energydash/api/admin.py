@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -225,9 +226,11 @@ class WebhookDeliveryAdmin(ReadOnly):
     inlines = [WebhookAttemptInline]
     actions = ["resend"]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+    def get_actions(
+        self, request: HttpRequest, action_location: Any = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
         # Read-only records, but an admin of API tokens may send one again.
-        actions = super().get_actions(request)
+        actions = super().get_actions(request, action_location=action_location)
         if not request.user.has_perm("api.change_apitoken"):
             actions.pop("resend", None)
         return actions

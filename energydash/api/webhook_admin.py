@@ -37,6 +37,7 @@ def disable_endpoint(delivery: WebhookDelivery, error: str) -> bool:
         threshold_sun=0,
         problem=f"{delivery.event} to {delivery.url[:120]} failed every retry: {error}"[:300],
         subject=f"Webhook endpoint of API token {token.name} disabled after failing retries"[:200],
+        delivery_error="not e-mailed: sent to the alert channels and shown in the inbox",
     )
     return True
 
