@@ -27,9 +27,11 @@ venv: $(STAMP)
 run: venv
 	scripts/run
 
-# Chromium first, so a machine that lacks it stops before anything runs (or gets it installed).
+# Chromium and promtool first, so a machine that lacks them stops before anything runs (or gets
+# them installed).
 test:
 	@scripts/ensure-chromium
+	@scripts/ensure-promtool
 	@$(MAKE) --no-print-directory lint test-unit test-browser
 
 # The unit and view tests run in TEST_WORKERS processes (pytest-xdist; "auto": one per core),

@@ -60,3 +60,12 @@ proc_name = "energydash-web"
 control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
 if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+
+def child_exit(server: object, worker: object) -> None:
+    """prometheus-client multiprocess mode (README "Monitoring"): a finished worker's live
+    gauges are dropped; its counters stay in PROMETHEUS_MULTIPROC_DIR and keep counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /livez, /readyz and /metrics (core/ops.py): before the host check, sessions and logins.
+    "energydash.core.ops.OpsEndpointsMiddleware",
+    # A request_id for every log line of the request and the tasks it queues (core/logcontext.py).
+    "energydash.core.logcontext.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL character anywhere in the path, query or form gets 400 (PostgreSQL refuses it: a 500).
     "energydash.core.nul_bytes.RejectNulBytesMiddleware",
@@ -308,10 +313,13 @@ ENERGYDASH_BALANCE_REFRESH_MINUTES = env_int("ENERGYDASH_BALANCE_REFRESH_MINUTES
 ENERGYDASH_BALANCE_HEARTBEAT_MINUTES = env_int("ENERGYDASH_BALANCE_HEARTBEAT_MINUTES", 60)
 ENERGYDASH_ALERT_MARGIN_PERCENT = env_int("ENERGYDASH_ALERT_MARGIN_PERCENT", 10)
 ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES = env_int("ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES", 30)
+# Alert channels (balances/channels.py): an alert nobody acknowledged is sent again this often.
+ENERGYDASH_ALERT_RENOTIFY_MINUTES = env_int("ENERGYDASH_ALERT_RENOTIFY_MINUTES", 60)
 for _name in (
     "ENERGYDASH_BALANCE_REFRESH_MINUTES",
     "ENERGYDASH_BALANCE_HEARTBEAT_MINUTES",
     "ENERGYDASH_REFRESH_FAILING_ALERT_MINUTES",
+    "ENERGYDASH_ALERT_RENOTIFY_MINUTES",
 ):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1 (minutes)")
@@ -401,7 +409,10 @@ ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS = env_int("ENERGYDASH_API_IDEMPOTENCY_WA
 # The claim of a request being routed lasts this long without a heartbeat (renewed every third
 # of it while the request runs); a crashed request's Idempotency-Key is free again after it.
 ENERGYDASH_ROUTE_LEASE_SECONDS = env_int("ENERGYDASH_ROUTE_LEASE_SECONDS", 15)
-ENERGYDASH_WEBHOOK_MAX_ATTEMPTS = env_int("ENERGYDASH_WEBHOOK_MAX_ATTEMPTS", 8)
+# 12 tries span 82.7 hours (api/webhooks.py BACKOFF); then the endpoint is disabled, alerted.
+ENERGYDASH_WEBHOOK_MAX_ATTEMPTS = env_int("ENERGYDASH_WEBHOOK_MAX_ATTEMPTS", 12)
+# After a secret rotation the replaced secret keeps signing beside the new one this long.
+ENERGYDASH_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("ENERGYDASH_WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS = env_int("ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS", 10)
 # Host names a webhook (or a provider base URL) may name although they resolve to a private or
 # loopback address (core/outbound.py); every other outbound URL must be public.
@@ -441,17 +452,61 @@ if not 0 <= ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT <= 100:
     raise ImproperlyConfigured("ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT must be between 0 and 100")
 if not 1 <= ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS <= 100_000:
     raise ImproperlyConfigured("ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS must be between 1 and 100000")
+# /metrics (core/ops.py): served to this bearer token, or to clients inside these networks
+# (comma-separated CIDRs, matched against REMOTE_ADDR). Neither set: closed to everyone.
+ENERGYDASH_METRICS_TOKEN = env_str("ENERGYDASH_METRICS_TOKEN").strip()
+try:
+    ENERGYDASH_METRICS_NETWORKS = [
+        ipaddress.ip_network(n, strict=False) for n in env_list("ENERGYDASH_METRICS_NETWORKS")
+    ]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"ENERGYDASH_METRICS_NETWORKS: {_exc}") from None
+if ENERGYDASH_METRICS_TOKEN and len(ENERGYDASH_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("ENERGYDASH_METRICS_TOKEN must be at least 16 characters")
 if ENERGYDASH_ROUTING_MAX_ATTEMPTS < 1 or ENERGYDASH_API_RATE_LIMIT_PER_MINUTE < 1:
     raise ImproperlyConfigured(
         "ENERGYDASH_ROUTING_MAX_ATTEMPTS and ENERGYDASH_API_RATE_LIMIT_PER_MINUTE "
         "must be at least 1"
     )
 
+# LOG_FORMAT=json: one JSON object per line (python-json-logger) with the correlation fields of
+# core/logcontext.py; otherwise plain text with the request id. Secrets are masked either way.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "energydash.core.logcontext.ContextFilter"},
+        "redact": {"()": "energydash.core.logcontext.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": [
+                "asctime",
+                "levelname",
+                "name",
+                "message",
+                "request_id",
+                "order_code",
+                "account",
+                "provider",
+                "provider_request_id",
+                "task",
+            ],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # httpx logs every request URL at INFO; keep it quiet so query strings stay out of logs.

@@ -6,11 +6,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from energydash.api import webhook_admin, webhook_signing
 from energydash.api.models import ApiToken, Scope, WebhookAttempt, WebhookDelivery
 from energydash.core.admin_base import ReadOnly
 from energydash.core.models import AuditEvent
@@ -79,7 +84,8 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("role",)
     search_fields = ("name", "prefix")
-    actions = ["revoke"]
+    actions = ["revoke", "rotate_webhook_secret", "reenable_webhook", "send_test_event"]
+    change_form_template = "admin/api/apitoken/change_form.html"
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         narrowing = ["scopes", "expires_at", "allowed_ips", "daily_cap_sun"]
@@ -96,6 +102,8 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
             "last_used_at",
             "last_used_from",
             "revoked_at",
+            "webhook_disabled_at",
+            "previous_secret_until",
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -110,6 +118,8 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
             "last_used_at",
             "last_used_from",
             "revoked_at",
+            "webhook_disabled_at",
+            "previous_secret_until",
         ]
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -159,6 +169,70 @@ class ApiTokenAdmin(SudoAdminMixin, admin.ModelAdmin):
             count += 1
         messages.success(request, f"{count} token(s) revoked.")
 
+    @admin.action(description="Rotate the webhook signing secret (old one kept for the overlap)")
+    def rotate_webhook_secret(
+        self, request: HttpRequest, queryset: QuerySet[ApiToken]
+    ) -> HttpResponse | None:
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        if len(tokens) != 1:
+            messages.error(request, "Rotate one active token at a time (its secret is shown once).")
+            return None
+        token = tokens[0]
+        secret = webhook_signing.rotate(token)
+        AuditEvent.record(
+            "api_token.webhook_secret_rotated",
+            token,
+            actor=request.user,
+            details={**token_details(token), "overlap_until": str(token.previous_secret_until)},
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "obj": token,
+            "signing_secret": secret,
+            "title": f"New webhook signing secret for {token.name}",
+        }
+        response = TemplateResponse(request, "api/secret_rotated.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Re-enable the webhook endpoint (held deliveries are sent)")
+    def reenable_webhook(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(webhook_disabled_at__isnull=False):
+            held = webhook_admin.reenable(token)
+            AuditEvent.record(
+                "api_token.webhook_reenabled", token, actor=request.user, details={"held": held}
+            )
+            messages.success(request, f"{token.name}: re-enabled, {held} held delivery(ies) due.")
+
+    @admin.action(description="Send a test event to the webhook")
+    def send_test_event(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            self._send_test(request, token)
+
+    def _send_test(self, request: HttpRequest, token: ApiToken) -> None:
+        result = webhook_admin.send_test_event(token)
+        if result.startswith("ok"):
+            messages.success(request, f"{token.name}: test event delivered, {result}.")
+        else:
+            messages.error(request, f"{token.name}: test event not delivered: {result}.")
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "<int:pk>/send-test-event/",
+                self.admin_site.admin_view(require_POST(self.send_test_view)),
+                name="api_apitoken_send_test_event",
+            )
+        ]
+        return own + super().get_urls()
+
+    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = get_object_or_404(ApiToken, pk=pk)
+        if self.has_change_permission(request, token):
+            self._send_test(request, token)
+        return HttpResponseRedirect(reverse("admin:api_apitoken_change", args=[pk]))
+
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
@@ -199,3 +273,31 @@ class WebhookDeliveryAdmin(ReadOnly):
         "last_error",
     )
     inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    def get_actions(
+        self, request: HttpRequest, action_location: Any = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        # Read-only records, but an admin of API tokens may send one again.
+        actions = super().get_actions(request, action_location=action_location)
+        if not request.user.has_perm("api.change_apitoken"):
+            actions.pop("resend", None)
+        return actions
+
+    @admin.action(description="Resend the selected deliveries (a fresh series of retries)")
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        from django_q.tasks import async_task
+
+        count = 0
+        for delivery in queryset.select_related("token"):
+            webhook_admin.resend(delivery)
+            AuditEvent.record(
+                "webhook.resent",
+                delivery.token,
+                actor=request.user,
+                details={"delivery": delivery.pk, "event": delivery.event},
+            )
+            if not delivery.token.webhook_disabled_at:
+                async_task("energydash.api.tasks.deliver_webhook", delivery.pk, group="webhooks")
+            count += 1
+        messages.success(request, f"{count} delivery(ies) queued to be sent again.")

@@ -18,6 +18,7 @@ from pydantic import WithJsonSchema
 
 from energydash.api import contract, problems
 from energydash.api.auth import TokenAuth, require_operator, require_scope
+from energydash.api.events import router as events_router
 from energydash.api.models import ApiToken, Scope
 from energydash.api.problems import Problem
 from energydash.api.schemas import (
@@ -59,6 +60,8 @@ api = contract.DocumentedAPI(
     parser=contract.JsonOnly(),
 )
 problems.install(api)
+# GET /api/v1/events (api/events.py): the webhook events to catch up after downtime.
+api.add_router("/events", events_router)
 
 STATUS_FILTERS = [*OrderStatus.values, "open"]
 StatusFilter = Literal[tuple(STATUS_FILTERS)]  # type: ignore[valid-type]

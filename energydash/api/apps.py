@@ -16,5 +16,9 @@ class ApiConfig(AppConfig):
         from energydash.orders import hooks
 
         hooks.spend_cap.register(spend_cap)
+        from energydash.api import monitoring, webhooks  # noqa: F401  (webhooks: receivers)
+        from energydash.core import metrics
+
+        metrics.register_collector(monitoring.collect)
 
         ensure_after_migrate(self, "energydash.api.schedules.ensure_schedules")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import secrets
@@ -101,6 +102,12 @@ class ApiToken(models.Model):
         "final or needs review. Redirects are not followed.",
     )
     webhook_secret = EncryptedTextField(blank=True, editable=False)
+    # Secret rotation (api/webhook_signing.py): the replaced secret still signs, beside the new
+    # one, until previous_secret_until.
+    previous_webhook_secret = EncryptedTextField(blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    # Set when a delivery was given up after every retry; nothing is sent until re-enabled.
+    webhook_disabled_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -177,7 +184,7 @@ class ApiToken(models.Model):
     def assign_new_secrets(self) -> tuple[str, str]:
         """Generate the token and the webhook signing secret; returns both in clear, once."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        signing = "whsec_" + secrets.token_urlsafe(32)
+        signing = new_signing_secret()
         self.prefix = raw[:PREFIX_LENGTH]
         self.token_hash = hash_token(raw)
         self.webhook_secret = signing
@@ -186,6 +193,20 @@ class ApiToken(models.Model):
     def signing_secret(self) -> str:
         value: Any = self.webhook_secret
         return value.reveal() if isinstance(value, Secret) else str(value or "")
+
+    def previous_signing_secret(self, now: Any = None) -> str:
+        """The replaced secret while its overlap window lasts, else ""."""
+        until = self.previous_secret_until
+        if not until or until <= (now or timezone.now()):
+            return ""
+        value: Any = self.previous_webhook_secret
+        return value.reveal() if isinstance(value, Secret) else str(value or "")
+
+
+def new_signing_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" and 32 random bytes in standard base64, which every
+    standardwebhooks library decodes the same way."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class WebhookDelivery(models.Model):

@@ -1,17 +1,18 @@
 """Signed webhooks to the operator's systems when an order placed with a token settles.
 
-Signature: hex HMAC-SHA256, keyed with the token's webhook secret, over
-"<X-Energydash-Timestamp>.<raw body>", sent as `X-Energydash-Signature: v1=<hex>`.
-Deliveries are POSTed once now and retried with backoff by a django-q2 schedule; every try is
-recorded. Redirects are never followed (a 3xx counts as a failed try).
+Signatures: Standard Webhooks headers and the legacy energydash ones (api/webhook_signing.py).
+Deliveries are POSTed once now and retried with exponential backoff plus jitter by a django-q2
+schedule for at least 72 hours (BACKOFF); every try is recorded. Redirects are never followed (a
+3xx counts as a failed try). A delivery that fails every retry is given up, and its endpoint is
+disabled (nothing more is sent to it, new deliveries are held) with an alert, until an admin
+re-enables it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
+import random
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,21 +24,36 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from energydash.api import webhook_admin, webhook_signing
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
-from energydash.core import outbound
+from energydash.core import metrics, outbound
 from energydash.orders.models import Order
 from energydash.orders.signals import delivery_checked, order_settled
 
 logger = logging.getLogger("energydash.api")
 
-# Wait before try n+1 (seconds): 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h...
-BACKOFF = (30, 120, 600, 1800, 3600, 10800, 21600)
+# Wait before try n+1 (seconds): 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h, 24 h,
+# 12 h: 82.7 hours from the first try to the twelfth, each wait stretched by up to JITTER more
+# (never less), so endpoints that failed together do not all come back at once.
+BACKOFF = (30, 120, 600, 1800, 3600, 10800, 21600, 43200, 86400, 86400, 43200)
+JITTER = 0.2
 CLAIM_SECONDS = 60  # a try in flight holds the delivery this long, so two workers never both send
+_random = random.SystemRandom()
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "v1=" + mac.hexdigest()
+    return webhook_signing.legacy_signature(secret, timestamp, body)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The wait after the `attempts`-th failed try, jitter included."""
+    base = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+    return base * (1 + _random.uniform(0, JITTER))
+
+
+def message_id(delivery: WebhookDelivery) -> str:
+    """The Standard Webhooks message id: one per delivery, the same on every retry and resend."""
+    return f"msg_{delivery.pk}"
 
 
 def token_for(order: Order) -> ApiToken | None:
@@ -85,7 +101,8 @@ def enqueue(order: Order, status: str, *, event: str = "") -> WebhookDelivery | 
                 event=event,
                 url=token.webhook_url,
                 payload=json.dumps(body, separators=(",", ":"), sort_keys=True),
-                next_attempt_at=timezone.now(),
+                # A disabled endpoint's deliveries are held (recorded, not due) until re-enabled.
+                next_attempt_at=None if token.webhook_disabled_at else timezone.now(),
             )
     except IntegrityError:
         return None  # already recorded for this order and status
@@ -97,6 +114,7 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
         delivered_at__isnull=True,
         gave_up_at__isnull=True,
         next_attempt_at__lte=now,
+        token__webhook_disabled_at__isnull=True,
     ).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
     if not claimed:
         return None
@@ -112,27 +130,35 @@ def deliver(
     if delivery is None:
         return None
     body = delivery.payload.encode()
-    stamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "energydash-webhooks/1",
-        "X-Energydash-Event": delivery.event,
-        "X-Energydash-Delivery": str(delivery.pk),
-        "X-Energydash-Timestamp": stamp,
-        "X-Energydash-Signature": sign(delivery.token.signing_secret(), stamp, body),
-    }
+    headers = webhook_signing.headers(
+        delivery.token,
+        msg_id=message_id(delivery),
+        event=delivery.event,
+        delivery=str(delivery.pk),
+        body=body,
+        timestamp=int(time.time()),
+    )
+    started = time.monotonic()
+    status, error = post(delivery.url, body, headers, client=client)
+    _record(delivery, now, status, error, int((time.monotonic() - started) * 1000))
+    return delivery
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, client: httpx.Client | None = None
+) -> tuple[int | None, str]:
+    """POST once, redirects not followed; (HTTP status or None, error in words or "")."""
     own = client is None
     client = client or outbound.guarded_client(settings.ENERGYDASH_WEBHOOK_TIMEOUT_SECONDS)
-    started = time.monotonic()
     status, error = None, ""
     try:
         # Checked before every try, after DNS resolution (the guarded client checks again at
         # connect time): a URL whose name now resolves inside is refused, not sent.
-        parts = urlsplit(delivery.url)
+        parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise outbound.Refused(delivery.url)
+            raise outbound.Refused(url)
         outbound.check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        response = client.post(delivery.url, content=body, headers=headers, follow_redirects=False)
+        response = client.post(url, content=body, headers=headers, follow_redirects=False)
         status = response.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}" + (
@@ -144,8 +170,7 @@ def deliver(
     finally:
         if own:
             client.close()
-    _record(delivery, now, status, error, int((time.monotonic() - started) * 1000))
-    return delivery
+    return status, error
 
 
 def _record(
@@ -157,18 +182,19 @@ def _record(
     delivery.attempts += 1
     delivery.last_status = status
     delivery.last_error = error[:300]
+    outcome = "delivered" if not error else "failed"
     if not error:
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
     elif delivery.attempts >= settings.ENERGYDASH_WEBHOOK_MAX_ATTEMPTS:
         delivery.gave_up_at = timezone.now()
         delivery.next_attempt_at = None
+        outcome = "gave_up"
         logger.warning(
             "webhook %s gave up after %d tries: %s", delivery.pk, delivery.attempts, error
         )
     else:
-        wait = BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
-        delivery.next_attempt_at = now + timedelta(seconds=wait)
+        delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
     delivery.save(
         update_fields=[
             "attempts",
@@ -179,6 +205,9 @@ def _record(
             "next_attempt_at",
         ]
     )
+    metrics.count(metrics.WEBHOOK_DELIVERIES, outcome=outcome)
+    if outcome == "gave_up":
+        webhook_admin.disable_endpoint(delivery, error)
 
 
 def deliver_due(*, client: httpx.Client | None = None, now: datetime | None = None) -> int:

@@ -21,3 +21,9 @@ class BalancesConfig(AppConfig):
         from energydash.orders.signals import delivery_checked
 
         delivery_checked.connect(on_delivery_checked, dispatch_uid="energydash.balances.delivery")
+        from django.db.models.signals import post_save
+
+        from energydash.balances.channels import on_alert_saved
+        from energydash.balances.models import Alert
+
+        post_save.connect(on_alert_saved, sender=Alert, dispatch_uid="energydash.balances.channels")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from energydash.lib.crypto import EncryptedTextField
 from energydash.providers.models import ProviderAccount
 
 
@@ -71,12 +73,15 @@ class AlertKind(models.TextChoices):
     SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
     COST_OVERRUN = "cost_overrun", "Charge above the limits"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed on chain"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
 class Alert(models.Model):
     """One alert e-mail (or its failed attempt), with the figures it reported."""
 
-    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="alerts")
+    account = models.ForeignKey(
+        ProviderAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )  # empty: about no account (a webhook endpoint disabled)
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     balance_sun = models.BigIntegerField(null=True, blank=True)
@@ -90,6 +95,20 @@ class Alert(models.Model):
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The inbox (README "Monitoring", Alert channels): open until acknowledged or resolved;
+    # channels are notified when it is raised and again every ENERGYDASH_ALERT_RENOTIFY_MINUTES
+    # while nobody acknowledged it.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    notify_count = models.PositiveIntegerField(default=0)
+    channel_results = models.JSONField(default=dict, blank=True)  # channel name -> ok / why not
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -107,6 +126,66 @@ class Alert(models.Model):
     @property
     def delivered(self) -> bool:
         return bool(self.recipients) and not self.delivery_error
+
+    @property
+    def state(self) -> str:
+        if self.resolved_at:
+            return "resolved"
+        if self.acknowledged_at:
+            return "acknowledged"
+        return "open"
+
+
+class ChannelKind(models.TextChoices):
+    TELEGRAM = "telegram", "Telegram"
+    SLACK = "slack", "Slack"
+    DISCORD = "discord", "Discord"
+    WEBHOOK = "webhook", "Generic webhook (JSON POST)"
+    EMAIL = "email", "E-mail"
+
+
+class AlertChannel(models.Model):
+    """Where alerts are sent besides the account's e-mail (balances/channels.py, Apprise).
+
+    The secret part (Telegram bot token; Slack, Discord or webhook URL, whose path is the
+    credential) is encrypted like provider keys and never shown again.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    secret = EncryptedTextField(blank=True, editable=False)
+    chat_id = models.CharField(
+        max_length=64, blank=True, help_text="Telegram only: the chat, group or channel id."
+    )
+    emails = models.TextField(blank=True, help_text="E-mail only: addresses, comma-separated.")
+    account = models.ForeignKey(
+        ProviderAccount,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_channels",
+        help_text="Only this account's alerts; empty: every account (and alerts about none).",
+    )
+    alert_kinds = models.JSONField(
+        default=list, blank=True, help_text="Only these kinds of alert; empty: every kind."
+    )
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(default=timezone.now)
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_result = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def wants(self, alert: Alert) -> bool:
+        if not self.enabled:
+            return False
+        if self.account_id and alert.account_id != self.account_id:
+            return False
+        return not self.alert_kinds or alert.kind in self.alert_kinds
 
 
 class RollupFigures(models.Model):

@@ -8,6 +8,7 @@ from energydash.balances.ledger_checks import ensure_ledger_schedules
 from energydash.core.schedules import every_minutes
 
 REFRESH_BALANCES = "balances: refresh balances and check alerts"
+RENOTIFY_ALERTS = "balances: re-notify unacknowledged alerts"
 
 
 def ensure_schedules() -> list[str]:
@@ -18,4 +19,5 @@ def ensure_schedules() -> list[str]:
         "energydash.balances.tasks.refresh_balances",
         settings.ENERGYDASH_BALANCE_REFRESH_MINUTES,
     )
-    return [refresh, *ensure_ledger_schedules()]
+    renotify = every_minutes(RENOTIFY_ALERTS, "energydash.balances.tasks.renotify_alerts", 1)
+    return [refresh, *ensure_ledger_schedules(), renotify]

@@ -35,3 +35,22 @@ def refresh_account(account_id: int) -> str:
 def check_balances() -> str:
     sent = alerts.check_all()
     return f"{len(sent)} alert(s) sent" if sent else "no alerts"
+
+
+def notify_alert(alert_id: int) -> str:
+    """Send a new alert to its channels (queued when the alert is recorded)."""
+    from energydash.balances import channels
+
+    results = channels.notify(alert_id)
+    if results is None:
+        return f"alert {alert_id}: already notified"
+    return f"alert {alert_id}: " + (
+        ", ".join(f"{k}: {v}" for k, v in results.items()) or "no channel"
+    )
+
+
+def renotify_alerts() -> str:
+    """Send again every alert nobody acknowledged within ENERGYDASH_ALERT_RENOTIFY_MINUTES."""
+    from energydash.balances import channels
+
+    return f"{channels.renotify_due()} alert(s) sent again"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.http import HttpRequest
 
+from energydash.balances import channels
 from energydash.balances.models import AccountBalanceState
 
 
@@ -20,6 +21,8 @@ def account_notice(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
+    # The inbox count in the top bar: alerts nobody acknowledged or resolved (one COUNT).
+    context["open_alert_count"] = channels.open_count()
     rows = (
         AccountBalanceState.objects.filter(account__enabled=True)
         .filter(~Q(last_error="") | Q(balance_sun__lt=F("account__low_balance_threshold_sun")))

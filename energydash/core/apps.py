@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from energydash.core import checks, roles, task_guard  # noqa: F401  (checks, signals)
+        from energydash.core import checks, logcontext, metrics, roles, task_guard  # noqa: F401
 
         task_guard.connect()
+        metrics.connect()
+        logcontext.connect()

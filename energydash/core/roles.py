@@ -33,7 +33,11 @@ ADMIN_APP_LABELS = (
 )
 # Single models of other apps, as (app label, model): the routes moved from api to orders and
 # stay in the admin role's hands; the rest of orders stays out of it.
-ADMIN_MODELS = (("orders", "route"), ("orders", "routeattempt"))
+ADMIN_MODELS = (
+    ("orders", "route"),
+    ("orders", "routeattempt"),
+    ("balances", "alertchannel"),  # alert channels (balances/channels.py)
+)
 ADMIN_VIEW_ONLY_APP_LABELS = ("django_q",)
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from energydash.core import logcontext, metrics
 from energydash.core.models import AuditEvent
 from energydash.lib.tron import format_trx
 from energydash.orders import hooks
@@ -241,6 +242,20 @@ def _lock_limits(account: ProviderAccount) -> ProviderAccount:
 
 
 def _send(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
+    try:
+        with logcontext.bind_order(order):
+            _send_once(order, spec, adapter, actor, via)
+    finally:
+        metrics.count(
+            metrics.ORDERS_PLACED,
+            provider=spec.account.provider,
+            account=spec.account.name,
+            kind=order.kind,
+            outcome=order.status,
+        )
+
+
+def _send_once(order: Order, spec: OrderSpec, adapter: Adapter, actor: Any, via: str) -> None:
     """Send the draft once and record the outcome. Whatever happens after the request left, the
     order leaves `draft` (a recording failure sends it to review), so it is never stranded."""
     adapter.exchanges.clear()  # keep only the placing exchange on the order's timeline

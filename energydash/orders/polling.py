@@ -8,6 +8,7 @@ does is tracking.py.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from energydash.core import logcontext
 from energydash.orders.models import POLLABLE, Order, Status
 from energydash.orders.tracking import DRAFT_GRACE, process, record_failure
 from energydash.providers.registry import adapter_for
@@ -175,8 +177,11 @@ def poll_pass(
                 result.checked += mine.checked
                 result.changed += mine.changed
 
+    # Each thread starts in a copy of this context: the task's request_id is in its log lines.
     threads = [
-        threading.Thread(target=work, name=f"poll-{i}", daemon=True)
+        threading.Thread(
+            target=contextvars.copy_context().run, args=(work,), name=f"poll-{i}", daemon=True
+        )
         for i in range(min(concurrency, expected))
     ]
     for thread in threads:
@@ -227,7 +232,8 @@ def _poll_chunks(
         try:
             for order in orders:
                 looked.append(order)
-                _look(order, now, client, credentials, result)
+                with logcontext.bind_order(order):
+                    _look(order, now, client, credentials, result)
         finally:
             release(orders, looked, now)
 

@@ -12,12 +12,32 @@ import logging
 
 from django.dispatch import Signal
 
+from energydash.core import metrics
+
 logger = logging.getLogger("energydash.orders")
+
+
+def _account_of(order: object) -> tuple[str, str]:
+    try:
+        account = order.account  # type: ignore[attr-defined]
+        return account.provider, account.name
+    except Exception:  # a metric label is never worth failing the signal for
+        return "", ""
+
+
+def _count(counter: object, order: object, *, outcome: str) -> None:
+    provider, account = _account_of(order)
+    labels = {"provider": provider, "outcome": outcome}
+    if counter is metrics.ORDERS_SETTLED:
+        labels |= {"account": account, "kind": str(getattr(order, "kind", ""))}
+    metrics.count(counter, **labels)  # type: ignore[arg-type]
+
 
 order_settled = Signal()
 
 
 def send_settled(order: object, status: str) -> None:
+    _count(metrics.ORDERS_SETTLED, order, outcome=status)
     for receiver, result in order_settled.send_robust(
         sender=type(order), order=order, status=status
     ):
@@ -32,6 +52,13 @@ delivery_checked = Signal()
 
 
 def send_delivery_checked(order: object, status: str) -> None:
+    _count(metrics.CHAIN_VERIFICATIONS, order, outcome=status)
+    done, checked = getattr(order, "finished_at", None), getattr(order, "delivery_checked_at", None)
+    if done and checked and checked >= done:
+        provider = _account_of(order)[0]
+        metrics.observe(
+            metrics.CHAIN_VERIFICATION_SECONDS, (checked - done).total_seconds(), provider=provider
+        )
     for receiver, result in delivery_checked.send_robust(
         sender=type(order), order=order, status=status
     ):

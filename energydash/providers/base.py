@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import abc
 import functools
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from energydash.core import metrics
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.providers.errors import (
     NAMES,
@@ -96,20 +98,36 @@ def _guarded(method: Callable[..., Any], outcome: str) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def operation(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
         try:
             return method(self, *args, **kwargs)
-        except ProviderError:
+        except ProviderError as exc:
+            _count_error(self.kind, method.__name__, exc)
             raise
         except _UNREADABLE as exc:
             name = NAMES.get(self.kind, self.kind)
-            raise self._error(
+            error = self._error(
                 outcome,
                 f"unreadable answer from {name} ({type(exc).__name__} reading it)",
                 code="unreadable answer",
                 exchange=self.exchanges[-1] if self.exchanges else None,
-            ) from exc
+            )
+            _count_error(self.kind, method.__name__, error)
+            raise error from exc
+        finally:
+            metrics.observe(
+                metrics.PROVIDER_REQUEST_SECONDS,
+                time.monotonic() - started,
+                provider=self.kind,
+                operation=method.__name__,
+            )
 
     return operation
+
+
+def _count_error(provider: str, operation: str, exc: ProviderError) -> None:
+    kind = metrics.ERROR_KINDS.get(exc.outcome, exc.outcome)
+    metrics.count(metrics.PROVIDER_ERRORS, provider=provider, operation=operation, kind=kind)
 
 
 def _guarded_callback(method: Callable[..., Any]) -> Callable[..., Any]:

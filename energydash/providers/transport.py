@@ -22,6 +22,7 @@ from typing import Any, Self
 
 import httpx
 
+from energydash.core import logcontext
 from energydash.providers import exchange as recording
 from energydash.providers import http, static_cache
 from energydash.providers.credentials import Credentials
@@ -137,6 +138,7 @@ class Transport:
                     raise self._transport_error(exc, exchange, placing, attempt + 1) from None
                 self._backoff(attempt, None)
                 continue
+            logcontext.note_provider_response(response.headers)
             self._record(request, content, started, response=response)
             retry = response.status_code == 429 or response.status_code >= 500
             if retry and attempt < attempts - 1:

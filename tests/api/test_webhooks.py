@@ -86,13 +86,15 @@ def test_failures_are_retried_with_backoff_and_redirects_are_not_followed(
     deliver(delivery.pk, client=client, now=now)
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.last_error == "HTTP 500"
-    assert delivery.next_attempt_at == now + timedelta(seconds=30)
+    # 30 s, stretched by up to 20% of jitter (never shortened).
+    wait = delivery.next_attempt_at - now
+    assert timedelta(seconds=30) <= wait <= timedelta(seconds=36)
     assert deliver_due(client=client, now=now + timedelta(seconds=10)) == 0  # not due yet
-    assert deliver_due(client=client, now=now + timedelta(seconds=31)) == 1
+    assert deliver_due(client=client, now=now + timedelta(seconds=37)) == 1
     delivery.refresh_from_db()
     assert "redirects are not followed" in delivery.last_error
     assert [str(r.url) for r in seen] == [HOOK, HOOK]  # never to the Location
-    later = now + timedelta(seconds=31 + 121)
+    later = now + timedelta(seconds=37 + 145)
     assert deliver_due(client=client, now=later) == 1
     delivery.refresh_from_db()
     assert delivery.state == "delivered" and delivery.attempts == 3

@@ -282,6 +282,7 @@ def test_the_ledger_schedules_are_created_once(db):
     assert schedules.ensure_schedules()[1:] == [
         ledger_checks.LEDGER_SCHEDULE,
         ledger_checks.SUMMARY_SCHEDULE,
+        schedules.RENOTIFY_ALERTS,
     ]
     schedules.ensure_schedules()
     check = Schedule.objects.get(name=ledger_checks.LEDGER_SCHEDULE)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("charts/balance/<uuid:code>/", views.balance_chart_view, name="balance_chart"),
     path("charts/<slug:kind>/", views.chart_view, name="chart"),
     path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
     path("ledger/<uuid:code>/", ledger_views.ledger_view, name="ledger"),
     path("ledger/<uuid:code>/daily/", ledger_views.ledger_daily_view, name="ledger_daily"),
     path("exports/orders.csv", views.orders_csv, name="orders_csv"),

@@ -16,10 +16,11 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from energydash.balances import chartdata, dashboard, passes
+from energydash.balances import channels, chartdata, dashboard, passes
 from energydash.balances.models import MANUAL, Alert
 from energydash.balances.ranges import Range, parse_range
 from energydash.balances.tasks import queue_alert_pass
@@ -100,11 +101,51 @@ def _render_chart(
     return render(request, template, context)
 
 
+ALERT_STATES = ("open", "acknowledged", "resolved", "all")
+
+
 @require_GET
 def alert_list(request: HtmxHttpRequest) -> HttpResponse:
-    alerts = Alert.objects.select_related("account")
+    """The inbox: every alert with its state; operators acknowledge and resolve them."""
+    state = request.GET.get("state", "all")
+    state = state if state in ALERT_STATES else "all"
+    alerts = Alert.objects.select_related("account", "acknowledged_by", "resolved_by")
+    if state == "open":
+        alerts = alerts.filter(acknowledged_at__isnull=True, resolved_at__isnull=True)
+    elif state == "acknowledged":
+        alerts = alerts.filter(acknowledged_at__isnull=False, resolved_at__isnull=True)
+    elif state == "resolved":
+        alerts = alerts.filter(resolved_at__isnull=False)
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    return render(request, "balances/alerts.html", {"page": page})
+    context = {
+        "page": page,
+        "state": state,
+        "states": ALERT_STATES,
+        "can_operate": can_operate(request.user),
+    }
+    return render(request, "balances/alerts.html", context)
+
+
+@require_POST
+def alert_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    if not can_operate(request.user):
+        raise PermissionDenied("Only operators and admins acknowledge or resolve alerts.")
+    alert = get_object_or_404(Alert, pk=pk)
+    if action == "acknowledge":
+        done = channels.acknowledge(alert, request.user)
+        words = (
+            "acknowledged: no more reminders" if done else "was already acknowledged or resolved"
+        )
+    elif action == "resolve":
+        done = channels.resolve(alert, request.user)
+        words = "resolved" if done else "was already resolved"
+    else:
+        raise Http404("unknown action")
+    (messages.success if done else messages.info)(request, f"Alert “{alert.subject}” {words}.")
+    state = request.POST.get("state", "all")
+    return redirect(
+        f"{reverse('balances:alerts')}?state={state if state in ALERT_STATES else 'all'}"
+    )
 
 
 def _csv(
