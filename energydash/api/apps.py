@@ -11,7 +11,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API, routing and webhooks"
 
     def ready(self) -> None:
-        from energydash.api import webhooks  # noqa: F401  (connects the order_settled receiver)
         from energydash.api.caps import spend_cap
         from energydash.orders import hooks
 
