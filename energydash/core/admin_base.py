@@ -84,6 +84,7 @@ class GrowingTable(admin.ModelAdmin):
 
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would COUNT(*) every filter choice
     date_hierarchy = None
     list_per_page = 50
 

@@ -56,7 +56,6 @@ class OrderAdmin(GrowingTable, ReadOnly):
         f"Any part (at least {MIN_SEARCH} characters) of an address, order code, "
         "provider order id or reference."
     )
-    show_facets = admin.ShowFacets.NEVER
     readonly_fields = [f.name for f in Order._meta.fields]
 
     def get_search_results(
