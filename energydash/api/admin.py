@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from energydash.api import webhook_admin, webhook_signing
 from energydash.api.models import ApiToken, Scope, WebhookAttempt, WebhookDelivery
-from energydash.core.admin_base import ReadOnly
+from energydash.core.admin_base import GrowingTable, PrefixFilter, ReadOnly
 from energydash.core.models import AuditEvent
 from energydash.core.second_factor import SudoAdminMixin
 from energydash.lib.money_fields import TrxField
+from energydash.orders.models import FINAL, Status
 
 
 def token_details(token: ApiToken) -> dict[str, Any]:
@@ -245,8 +246,23 @@ class WebhookAttemptInline(admin.TabularInline):
         return False
 
 
+class WebhookEvent(PrefixFilter):
+    title = "event"
+    parameter_name = "event"
+    field = "event"
+    lookup = "exact"
+    prefixes = tuple(
+        (event, event)
+        for event in (
+            *(f"order.{status}" for status in (*sorted(FINAL), Status.NEEDS_REVIEW)),
+            "order.delivery_verified",
+            "order.delivery_failed",
+        )
+    )
+
+
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnly):
+class WebhookDeliveryAdmin(GrowingTable, ReadOnly):
     list_display = (
         "created",
         "token",
@@ -257,7 +273,8 @@ class WebhookDeliveryAdmin(ReadOnly):
         "last_status",
         "last_error",
     )
-    list_filter = ("event", "token")
+    list_filter = (WebhookEvent, "token")  # fixed events; tokens are a small table
+    list_select_related = ("token", "order", "order__account")
     readonly_fields = (
         "token",
         "order",

@@ -228,6 +228,8 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name_plural = "webhook deliveries"
+        # The admin's changelist, newest first: its first page reads 50 index entries.
+        indexes = [models.Index(fields=["-created", "-id"], name="webhookdelivery_created_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["token", "order", "event"], name="webhookdelivery_once_per_event"

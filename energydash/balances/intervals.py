@@ -54,12 +54,11 @@ Compaction. Balance history keeps change points and slides a heartbeat row forwa
 run (``services.record_balance``); deleting or sliding flat rows merges intervals, and sums over
 merged intervals stay exact, so the ledger is unaffected by how many flat readings are kept.
 
-Efficiency. One SQL statement per range: the readings of one account in a time range (index
-account + taken_at) with LAG() for each one's predecessor, and per reading correlated sums over
-that account's orders between the two timestamps (indexes account + submitted_at and
-account + finished_at). Nothing scans a whole table; Python only walks the readings of the range.
-Measured (SQLite, 20,000 readings and 20,000 orders per account): a page 28 ms, the 14-day daily
-summary over 10,000 readings 325 ms.
+Efficiency. One set-based SQL statement per range (_interval_sql): the readings of one account
+in a time range (index account + taken_at) with LAG() for each one's predecessor, merged with
+that account's orders sent and finished in the range (indexes account + submitted_at and
+account + finished_at, each range read once) and grouped per interval. Never a subquery per
+reading; nothing scans a whole table; Python only walks the readings of the range.
 """
 
 from __future__ import annotations
@@ -123,36 +122,50 @@ REFUND_SQL = (
 )
 
 
-def _order_sum(expression: str, when: str, condition: str) -> str:
-    """A correlated aggregate over the account's orders whose `when` lies in (prev_at, taken_at]:
-    an index range scan on (account, when) per reading."""
-    return (
-        f"(SELECT {expression} FROM {Order._meta.db_table} o WHERE o.account_id = r.account_id"
-        f" AND o.{when} > r.prev_at AND o.{when} <= r.taken_at AND {condition})"
-    )
-
-
 def _interval_sql() -> str:
+    """The intervals of one account's readings in [lo, hi] and their order sums, set-based.
+
+    The readings (index account + taken_at, LAG for each one's predecessor) and the account's
+    orders sent or finished in the range (indexes account + submitted_at and
+    account + finished_at, each read once) are merged into one stream ordered by time, orders
+    before a reading of the same instant. A running count of readings numbers the stream, so
+    an order belongs to the next reading (interval (prev_at, taken_at]), and one GROUP BY adds
+    up each interval. Cost: one pass over the range's readings and orders, no subquery per
+    reading.
+    """
     snapshots = BalanceSnapshot._meta.db_table
-    columns = ", ".join(
-        [
-            _order_sum(f"COALESCE(SUM({COST_SQL}), 0)", "submitted_at", CHARGED_SQL),
-            _order_sum("COUNT(*)", "submitted_at", CHARGED_SQL),
-            _order_sum(f"COALESCE(SUM({COST_SQL}), 0)", "submitted_at", POSSIBLE_SQL),
-            _order_sum("COUNT(*)", "submitted_at", POSSIBLE_SQL),
-            _order_sum(f"COALESCE(SUM({REFUND_SQL}), 0)", "finished_at", "1 = 1"),
-        ]
-    )
-    # LAG gives each reading its predecessor within the fetched range; callers fetch one reading
-    # before the first interval they need (build_intervals), so no interval loses its start.
+    orders = Order._meta.db_table
+    charged = f"CASE WHEN {CHARGED_SQL} THEN 1 ELSE 0 END"
+    possible = f"CASE WHEN {POSSIBLE_SQL} THEN 1 ELSE 0 END"
+    # The orders' filter on the range is on the reading before the first one, as in LAG.
     return (
-        "SELECT r.id, r.taken_at, r.balance_sun, r.source, r.prev_id, r.prev_at, r.prev_balance, "
-        f"{columns} FROM (SELECT s.id, s.account_id, s.taken_at, s.balance_sun, s.source, "
+        "WITH s AS (SELECT s.id, s.taken_at, s.balance_sun, s.source, "
         "LAG(s.id) OVER w AS prev_id, LAG(s.taken_at) OVER w AS prev_at, "
         "LAG(s.balance_sun) OVER w AS prev_balance "
         f"FROM {snapshots} s WHERE s.account_id = %s AND s.taken_at >= %s AND s.taken_at <= %s "
-        "WINDOW w AS (ORDER BY s.taken_at, s.id)) r WHERE r.prev_id IS NOT NULL "
-        "ORDER BY r.taken_at, r.id"
+        "WINDOW w AS (ORDER BY s.taken_at, s.id)), "
+        "ev AS ("
+        "SELECT s.taken_at AS t, 1 AS k, s.id AS sid, 0 AS charges, 0 AS charged, "
+        "0 AS possible, 0 AS possible_n, 0 AS refunds FROM s "
+        "UNION ALL "
+        f"SELECT o.submitted_at, 0, NULL, {charged} * {COST_SQL}, {charged}, "
+        f"{possible} * {COST_SQL}, {possible}, 0 FROM {orders} o "
+        "WHERE o.account_id = %s AND o.submitted_at >= %s AND o.submitted_at <= %s "
+        f"AND ({CHARGED_SQL} OR {POSSIBLE_SQL}) "
+        "UNION ALL "
+        f"SELECT o.finished_at, 0, NULL, 0, 0, 0, 0, {REFUND_SQL} FROM {orders} o "
+        "WHERE o.account_id = %s AND o.finished_at >= %s AND o.finished_at <= %s "
+        f"AND ({REFUND_SQL}) <> 0), "
+        "numbered AS (SELECT ev.*, SUM(k) OVER (ORDER BY t, k, sid ROWS UNBOUNDED PRECEDING) "
+        "AS n FROM ev), "
+        "sums AS (SELECT CASE WHEN k = 1 THEN n ELSE n + 1 END AS bucket, MAX(sid) AS sid, "
+        "SUM(charges) AS charges, SUM(charged) AS charged, SUM(possible) AS possible, "
+        "SUM(possible_n) AS possible_n, SUM(refunds) AS refunds FROM numbered "
+        "GROUP BY CASE WHEN k = 1 THEN n ELSE n + 1 END) "
+        "SELECT s.id, s.taken_at, s.balance_sun, s.source, s.prev_id, s.prev_at, s.prev_balance, "
+        "sums.charges, sums.charged, sums.possible, sums.possible_n, sums.refunds "
+        "FROM s JOIN sums ON sums.sid = s.id WHERE s.prev_id IS NOT NULL "
+        "ORDER BY s.taken_at, s.id"
     )
 
 
@@ -165,7 +178,7 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
         account.pk,
         datetime_field.get_db_prep_value(lo, connection),
         datetime_field.get_db_prep_value(hi, connection),
-    ]
+    ] * 3
     with connection.cursor() as cursor:
         cursor.execute(_interval_sql(), params)
         rows = cursor.fetchall()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from energydash.batches.models import Batch, BatchLine
-from energydash.core.admin_base import ReadOnly
+from energydash.core.admin_base import GrowingTable, ReadOnly
 
 
 class LineInline(admin.TabularInline):
@@ -27,7 +27,7 @@ class LineInline(admin.TabularInline):
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnly):
+class BatchAdmin(GrowingTable, ReadOnly):
     list_display = ("created", "via", "status", "planned_total_sun")
     list_filter = ("status",)
     inlines = [LineInline]

@@ -15,18 +15,36 @@ from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
 from energydash.core import second_factor
+from energydash.core.admin_base import CappedCountPaginator, GrowingTable, PrefixFilter
 from energydash.core.models import AuditEvent
 from energydash.core.roles import ROLES
 from energydash.core.second_factor import SudoAdminMixin, sudo_refusal
 from energydash.core.task_guard import check_task_function
 
 
+class ActionArea(PrefixFilter):
+    """Audit actions by area: fixed prefixes, no DISTINCT over the audit table."""
+
+    title = "action"
+    parameter_name = "area"
+    field = "action"
+    prefixes = (
+        ("order.", "orders"),
+        ("provider_account.", "provider accounts"),
+        ("api_token.", "API tokens"),
+        ("user.", "users and roles"),
+        ("field_keys.", "credential keys"),
+    )
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(GrowingTable):
+    """A row per order and per operator action: a table that grows with orders (GrowingTable)."""
+
     list_display = ("created", "who", "action", "object_repr")
-    list_filter = ("action", "object_type")
+    list_filter = (ActionArea,)
+    list_select_related = ("actor",)
     search_fields = ("action", "object_repr", "object_code", "actor__username", "actor_label")
-    date_hierarchy = "created"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -216,15 +234,24 @@ class _ScheduleForm(forms.ModelForm):
             raise forms.ValidationError(exc.messages) from None
 
 
+class _TaskList:
+    """django-q2's task lists without their DISTINCT filters (group, cluster) and with capped
+    counts (core.admin_base.GrowingTable): task rows come and go with orders."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_filter = ()
+
+
 class _ScheduleAdmin(_SuperuserWritesOnly, q_admin.ScheduleAdmin):
     form = _ScheduleForm
 
 
 for _model, _admin in (
     (Schedule, _ScheduleAdmin),
-    (Success, type("TaskAdmin", (_SuperuserWritesOnly, q_admin.TaskAdmin), {})),
-    (Failure, type("FailAdmin", (_SuperuserWritesOnly, q_admin.FailAdmin), {})),
-    (OrmQ, type("QueueAdmin", (_SuperuserWritesOnly, q_admin.QueueAdmin), {})),
+    (Success, type("TaskAdmin", (_SuperuserWritesOnly, _TaskList, q_admin.TaskAdmin), {})),
+    (Failure, type("FailAdmin", (_SuperuserWritesOnly, _TaskList, q_admin.FailAdmin), {})),
+    (OrmQ, type("QueueAdmin", (_SuperuserWritesOnly, _TaskList, q_admin.QueueAdmin), {})),
 ):
     if admin.site.is_registered(_model):  # OrmQ only with the ORM broker
         admin.site.unregister(_model)

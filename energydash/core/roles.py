@@ -39,6 +39,9 @@ ADMIN_MODELS = (
     ("balances", "alertchannel"),  # alert channels (balances/channels.py)
 )
 ADMIN_VIEW_ONLY_APP_LABELS = ("django_q",)
+# Orders are only viewed in the admin (support work: the read-only orders changelist); the
+# console and the API are where they change.
+ADMIN_VIEW_ONLY_MODELS = (("orders", "order"),)
 
 
 def role_of(user: Any) -> str | None:
@@ -81,3 +84,7 @@ def assign_role_permissions(sender: Any, **kwargs: Any) -> None:
     view_only = Permission.objects.filter(content_type__app_label__in=ADMIN_VIEW_ONLY_APP_LABELS)
     admin.permissions.add(*view_only.filter(codename__startswith="view_"))
     admin.permissions.remove(*view_only.exclude(codename__startswith="view_"))
+    for app_label, model in ADMIN_VIEW_ONLY_MODELS:
+        admin.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename=f"view_{model}")
+        )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
@@ -162,3 +162,25 @@ def test_the_daily_cost_export_applies_the_account_filter(
 def test_anonymous_visitors_cannot_export(client, db):
     assert client.get(ORDERS).status_code == 302
     assert client.get(DAILY).status_code == 302
+
+
+def test_postgresql_streams_the_export_in_index_order_without_a_sort(itrx_account):
+    """The first rows leave before the last are read: the plan walks the (created, id) index
+    (also with a filter), with no Sort of the result and no IN (...) over the table."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    for n in range(3):
+        order(itrx_account, status=Status.FAILED if n else Status.COMPLETED)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")
+    for params in ({}, {"status": "failed"}, {"account": str(itrx_account.code)}):
+        select, values = exports.copy_select(exports.filtered_orders(params))
+        assert " IN (SELECT" not in select
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + select, values)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Sort" not in plan and "Index Scan" in plan, (params, plan)
+        rows = b"".join(exports._copy_lines(exports.filtered_orders(params))).decode()
+        expected = exports.filtered_orders(params).order_by("created", "id")
+        assert [r[1] for r in csv.reader(io.StringIO(rows))][1:] == [str(o.code) for o in expected]

@@ -38,6 +38,9 @@ def test_seed_bench_data_fills_every_table_the_console_reads(viewer_client):
     days = Order.objects.dates("created", "day")
     assert len(days) >= 89  # spread over 90 days
     assert OrderEvent.objects.count() == 4_000
+    from energydash.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="order.placed").count() == 2_000  # one per order
     assert BalanceSnapshot.objects.count() == 500
 
     seeded = rollup_rows()

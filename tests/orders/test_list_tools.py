@@ -68,20 +68,25 @@ def test_a_deep_page_costs_what_the_first_page_costs(viewer_client, thirty):
     assert not any("OFFSET" in q["sql"].upper() for q in deep_queries.captured_queries)
 
 
-def test_search_matches_the_start_of_address_code_reference_or_provider_id(
+def test_search_matches_any_part_of_address_code_reference_or_provider_id(
     viewer_client, itrx_account
 ):
     mine = order(itrx_account, address=OTHER_ADDRESS)
     other = order(itrx_account, address=ADDRESS)
     Order.objects.filter(pk=other.pk).update(provider_ref="ITRX-998877")
+    code = str(mine.code)
     for text, expected in [
-        (OTHER_ADDRESS[:6], [mine.code]),
-        (str(mine.code)[:8], [mine.code]),
-        (
-            mine.reference[:10] if mine.reference[:10] != other.reference[:10] else mine.reference,
-            [mine.code],
-        ),
+        (OTHER_ADDRESS[:6], [mine.code]),  # start, middle and end of the address
+        (OTHER_ADDRESS[12:20], [mine.code]),
+        (OTHER_ADDRESS[-5:], [mine.code]),
+        (code[:8], [mine.code]),  # the short code, a middle part across a dash, the end
+        (code[6:15], [mine.code]),
+        (code.replace("-", "")[14:22], [mine.code]),
+        (code[-6:].upper(), [mine.code]),
+        (mine.reference[-8:], [mine.code]),
         ("ITRX-998", [other.code]),
+        ("8877", [other.code]),
+        (OTHER_ADDRESS[12:20].swapcase(), []),  # addresses are case-sensitive (base58)
     ]:
         response = viewer_client.get(LIST, {"q": text})
         assert codes(response) == expected, text
@@ -135,3 +140,26 @@ def test_a_tampered_page_link_shows_the_first_page_with_a_message(viewer_client,
 def test_page_size_choice_is_kept_and_bounded(viewer_client, thirty):
     assert len(codes(viewer_client.get(LIST, {"size": "25"}))) == 25
     assert len(codes(viewer_client.get(LIST, {"size": "100000"}))) == 30  # default 50
+
+
+def test_search_totals_stop_at_the_cap_without_counting_the_table(
+    viewer_client, itrx_account, monkeypatch
+):
+    from energydash.console.orders import listing
+
+    monkeypatch.setattr(listing, "TOTALS_CAP", 3)
+    for _ in range(5):
+        order(itrx_account, cost_sun=1_000_000)
+    few = order(itrx_account, cost_sun=2_000_000, address=OTHER_ADDRESS)
+    with CaptureQueriesContext(connection) as queries:
+        shared = viewer_client.get(LIST, {"q": ADDRESS[8:14]}).context["totals"]  # 5 orders
+    assert (shared.count, shared.capped, shared.spent_sun) == (3, True, None)
+    counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT(" in q["sql"].upper() and "receive_address" in q["sql"]
+    ]
+    assert counts and all("LIMIT 4" in sql for sql in counts)
+    assert not any(" IN (SELECT" in sql for sql in counts)
+    one = viewer_client.get(LIST, {"q": OTHER_ADDRESS[-6:]}).context["totals"]
+    assert (one.count, one.capped, one.spent_sun) == (1, False, few.cost_sun)

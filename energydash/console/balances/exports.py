@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Case, Count, QuerySet, When
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, QuerySet, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
 from energydash.balances.ranges import local_tz
@@ -164,8 +165,8 @@ def _safe_sql(column: str) -> str:
 
 def _local_time_sql() -> str:
     """created as Python's isoformat() of the local time: 2026-03-01T10:00:00[.123456]+08:00."""
-    local = "(o.created AT TIME ZONE %s)"
-    offset = f"CAST(EXTRACT(EPOCH FROM ({local} - (o.created AT TIME ZONE 'UTC'))) AS integer)"
+    local = f"({_O}.created AT TIME ZONE %s)"
+    offset = f"CAST(EXTRACT(EPOCH FROM ({local} - ({_O}.created AT TIME ZONE 'UTC'))) AS integer)"
     micro = f"(CAST(EXTRACT(MICROSECONDS FROM {local}) AS bigint) %% 1000000)"
     return (
         f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
@@ -176,50 +177,74 @@ def _local_time_sql() -> str:
     )
 
 
-def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
-    """PostgreSQL writes the CSV itself (COPY ... TO STDOUT): the same columns and text as the
-    Python path, at the database's speed, streamed in ~1 MB chunks with constant memory."""
-    yield (",".join(h for _, h in ORDER_COLUMNS) + "\n").encode()
-    ids_sql, ids_params = orders.values("id").query.sql_with_params()
+# The tables as Django's query names them (no aliases), so the list's own WHERE clause (filters
+# and search) is used as it is, without an IN (...) over the table.
+_O = '"orders_order"'
+_A = '"providers_provideraccount"'
+
+
+def copy_select(orders: QuerySet) -> tuple[str, list[Any]]:
+    """The export's SELECT: the filtered orders, in (created, id) order, with the CSV's columns
+    as SQL. One statement over the list's own WHERE clause, read in the index order."""
     time_sql = _local_time_sql()
     columns = [
-        time_sql,
-        "o.code",
-        _safe_sql("a.name"),
-        "a.provider",
-        "o.kind",
-        "o.status",
-        "o.receive_address",
-        "o.energy",
-        _safe_sql("o.period"),
-        "o.quoted_cost_sun",
-        "o.cost_sun",
-        "o.unit_price_sun",
-        "o.burn_sun_per_energy",
-        "o.refund_sun",
-        f"CASE WHEN o.status IN ({', '.join(repr(str(s)) for s in NOT_SETTLED)}) THEN NULL"
-        f" ELSE {spend_sql('o')} END",
-        _safe_sql("o.provider_ref"),
-        "o.reference",
-        _safe_sql("o.placed_via"),
+        RawSQL(time_sql, [local_tz().key] * time_sql.count("AT TIME ZONE %s")),
+        RawSQL(f"{_O}.code", []),
+        RawSQL(_safe_sql(f"{_A}.name"), []),
+        RawSQL(f"{_A}.provider", []),
+        RawSQL(f"{_O}.kind", []),
+        RawSQL(f"{_O}.status", []),
+        RawSQL(f"{_O}.receive_address", []),
+        RawSQL(f"{_O}.energy", []),
+        RawSQL(_safe_sql(f"{_O}.period"), []),
+        RawSQL(f"{_O}.quoted_cost_sun", []),
+        RawSQL(f"{_O}.cost_sun", []),
+        RawSQL(f"{_O}.unit_price_sun", []),
+        RawSQL(f"{_O}.burn_sun_per_energy", []),
+        RawSQL(f"{_O}.refund_sun", []),
+        RawSQL(
+            f"CASE WHEN {_O}.status IN ({', '.join(repr(str(s)) for s in NOT_SETTLED)})"
+            f" THEN NULL ELSE {spend_sql(_O)} END",
+            [],
+        ),
+        RawSQL(_safe_sql(f"{_O}.provider_ref"), []),
+        RawSQL(f"{_O}.reference", []),
+        RawSQL(_safe_sql(f"{_O}.placed_via"), []),
     ]
-    query = (
-        f"COPY (SELECT {', '.join(columns)} FROM orders_order o "
-        "JOIN providers_provideraccount a ON a.id = o.account_id "
-        f"WHERE o.id IN ({ids_sql}) ORDER BY o.created, o.id) "
-        "TO STDOUT WITH (FORMAT csv)"
+    names = [f"c{n}" for n in range(len(columns))]
+    # account__name joins the accounts table under its own name (the RawSQL columns read it).
+    rows = orders.order_by("created", "id").annotate(
+        _account=F("account__name"), **dict(zip(names, columns, strict=True))
     )
-    params = [local_tz().key] * time_sql.count("AT TIME ZONE %s") + list(ids_params)
+    sql, params = rows.values_list(*names).query.sql_with_params()
+    return sql, list(params)
+
+
+def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
+    """PostgreSQL writes the CSV itself (COPY ... TO STDOUT): the same columns and text as the
+    Python path, at the database's speed, streamed in ~1 MB chunks with constant memory.
+
+    Rows come in (created, id) order from the index, not from a sort of the whole result: the
+    planner weighs total cost, and for a large unfiltered export a sequential scan and a sort
+    cost less in total but write nothing until the sort is done (6.7 s at a million orders).
+    `SET LOCAL enable_sort = off`, for this one statement's transaction, makes it take the
+    index order whenever an index gives it (a filter or search whose rows must be sorted
+    still sorts them: only those rows)."""
+    yield (",".join(h for _, h in ORDER_COLUMNS) + "\n").encode()
+    select, params = copy_select(orders)
+    query = f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
     buffer: list[bytes] = []
     size = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(query, params) as copy:
-        for block in copy:
-            buffer.append(bytes(block))
-            size += len(block)
-            if size >= 1 << 20:
-                yield b"".join(buffer)
-                buffer.clear()
-                size = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        with cursor.cursor.copy(query, params) as copy:
+            for block in copy:
+                buffer.append(bytes(block))
+                size += len(block)
+                if size >= 1 << 20:
+                    yield b"".join(buffer)
+                    buffer.clear()
+                    size = 0
     yield b"".join(buffer)
 
 

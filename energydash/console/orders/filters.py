@@ -54,7 +54,7 @@ DAY_RANGE = [
 class OrderFilterForm(forms.Form):
     """GET filters: status, account (code), provider, kind, date_from, date_to, address, delivery
     (a delivery status, or "failed" for short, missing and reclaimed early), and the
-    search box q (prefix of an address, order code, provider order id or reference; applied by
+    search box q (any part of an address, order code, provider order id or reference; applied by
     console.orders.listing.filter_orders, which the list and the export both use).
 
     Dates are calendar days in settings.TIME_ZONE, both inclusive. Build it from request.GET and
@@ -81,7 +81,7 @@ class OrderFilterForm(forms.Form):
         required=False,
         max_length=100,
         label="Search",
-        help_text="Start of an address, order code, provider order id or our reference.",
+        help_text="Any part of an address, order code, provider order id or our reference.",
     )
 
     def clean_q(self) -> str:

@@ -1,31 +1,29 @@
 """The orders list's query: filters, search, sort, keyset page and totals, all index-friendly.
 
-Search (one box) matches, by prefix, the receive address, our reference and the provider's order
-id, and the order code by prefix of its hex (the 8 characters the console shows, or all of it).
-Prefix, not substring: `LIKE 'abc%'` walks an index (PostgreSQL: the address has a
-varchar_pattern_ops index, reference and provider_ref have Django's `_like` ones; SQLite: a binary
-range, see prefix_q), where `%abc%` would read every row. A search needs 4 characters.
+Search (one box) matches any part (start, middle or end) of the receive address, our reference,
+the provider's order id and the order code's hex: energydash.orders.search (trigram indexes on
+PostgreSQL; a scan with INSTR on SQLite, fine at `make run` scale). A search needs 4 characters.
 
 Totals (count, TRX spent, energy) of the filtered rows come from the daily rollups when the
 filters are ones the rollups keep (status, account, provider, kind, dates), plus the drafts
 (which the rollups leave out) counted from the open-status index: exact at any size.
-With a search or an address they are summed from the matching rows when there are at most
-TOTALS_CAP of them, otherwise the count shows as "10,000+" and the sums are left out.
+With a search or an address they are counted by reading at most TOTALS_CAP + 1 matching rows
+(`SELECT COUNT(*) FROM (... LIMIT cap + 1)`: the query stops there, whatever the table's size)
+and summed from the matching rows only when there are at most TOTALS_CAP of them; otherwise
+the count shows as "10,000+" and the sums are left out.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from energydash.balances.models import DailyOrderRollup
 from energydash.console.orders.filters import OrderFilterForm, filter_by_order_fields
+from energydash.orders import search
 from energydash.orders.models import BOUGHT_STATUSES, SPEND_STATUSES, UNSENT, Order
 from energydash.orders.money import SPEND
 from energydash.orders.paging import (
@@ -39,41 +37,14 @@ from energydash.orders.paging import (
 )
 
 TOTALS_CAP = 10_000
-MIN_SEARCH = 4
-_HEX = re.compile(r"[0-9a-f]{4,32}")
-_TOP = "\U0010ffff"  # above every character: the end of a prefix range in binary order
-
-
-def prefix_q(field: str, prefix: str) -> Q:
-    """`field` starts with `prefix`, in a form the database answers from an index."""
-    if connection.vendor == "sqlite":
-        # SQLite's LIKE is case-insensitive and skips the index; a binary range does not.
-        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + _TOP})
-    return Q(**{f"{field}__startswith": prefix})
-
-
-def code_q(text: str) -> Q | None:
-    """Order codes starting with these hex digits (dashes ignored), as a range on the code."""
-    digits = text.lower().replace("-", "")
-    if not _HEX.fullmatch(digits):
-        return None
-    low = uuid.UUID(digits.ljust(32, "0"))
-    high = uuid.UUID(digits.ljust(32, "f"))
-    return Q(code__gte=low, code__lte=high)
-
-
-def search_q(text: str) -> Q:
-    query = prefix_q("receive_address", text) | prefix_q("reference", text)
-    query |= prefix_q("provider_ref", text)
-    code = code_q(text)
-    return query | code if code is not None else query
+MIN_SEARCH = search.MIN_SEARCH
 
 
 def filter_orders(form: OrderFilterForm, queryset: QuerySet) -> QuerySet:
     """The form's filters plus its search box (the form must be valid)."""
     queryset = form.filter(queryset)
     text = form.cleaned_data.get("q") or ""
-    return queryset.filter(search_q(text)) if text else queryset
+    return queryset.filter(search.search_q(text)) if text else queryset
 
 
 @dataclass(frozen=True)
@@ -94,13 +65,18 @@ def totals(form: OrderFilterForm, queryset: QuerySet) -> Totals:
         rolled = _rollup_totals(data)
         drafts = queryset.filter(status__in=UNSENT).order_by().count()
         return Totals(rolled.count + drafts, False, rolled.spent_sun, rolled.energy)
-    capped = queryset.order_by().values("pk")[: TOTALS_CAP + 1]
-    count = Order.objects.filter(pk__in=capped).count()
+    # Counted over a LIMIT subquery: the scan stops at cap + 1 rows (no semi-join over the
+    # whole table, no full count); summed only when the matching rows are known to be few.
+    count = queryset.order_by().values("pk")[: TOTALS_CAP + 1].count()
     if count > TOTALS_CAP:
         return Totals(TOTALS_CAP, True, None, None)
-    figures = Order.objects.filter(pk__in=capped, status__in=SPEND_STATUSES).aggregate(
-        spent=Coalesce(Sum(SPEND), 0),
-        energy=Coalesce(Sum("energy", filter=Q(status__in=BOUGHT_STATUSES)), 0),
+    figures = (
+        queryset.order_by()
+        .filter(status__in=SPEND_STATUSES)
+        .aggregate(
+            spent=Coalesce(Sum(SPEND), 0),
+            energy=Coalesce(Sum("energy", filter=Q(status__in=BOUGHT_STATUSES)), 0),
+        )
     )
     return Totals(count, False, figures["spent"], figures["energy"])
 
