@@ -125,6 +125,8 @@ def _check(order: Order, client: httpx.Client | None) -> int:
         label=LABEL,
         message=message,
         refund_sun=refund,
+        # The ledger counts this part at refunded_at (the rest stays at finished_at).
+        late_refund_sun=(order.late_refund_sun or 0) + refund - (before or 0),
         refunded_at=timezone.now(),
     )
     return 1 if done else 0

@@ -46,6 +46,7 @@ def test_a_refund_after_completion_is_recorded_once_with_a_timeline_row(itrx, ht
     order.refresh_from_db()
     assert order.status == Status.COMPLETED  # a final order does not move
     assert order.refund_sun == 1_000_000 and order.refunded_at is not None
+    assert order.late_refund_sun == 1_000_000  # the ledger counts it at refunded_at
     event = order.events.get()
     assert "refunded 1.000000 TRX after the order was final" in event.message
     # Looked at again later: nothing new, nothing written.
@@ -113,5 +114,5 @@ def test_racing_checks_record_a_late_refund_exactly_once(live_sandbox):
     assert not errors, errors
     assert sum(recorded) == 1
     order.refresh_from_db()
-    assert order.refund_sun == COST
+    assert order.refund_sun == COST and order.late_refund_sun == COST
     assert sum(e.count for e in order.events.filter(kind="note")) == 1
