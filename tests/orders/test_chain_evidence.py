@@ -233,3 +233,40 @@ def test_the_receive_address_is_the_one_read(netts_account, chain):
     chain(fake)
     settle(lost_netts_order(netts_account), 30)
     assert seen == [ADDRESS]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_settlements_place_the_order_once(netts_account, chain):
+    """Two pollers weigh the same lost Netts order at once: one conditional UPDATE wins."""
+    import threading
+
+    from django.db import connection
+
+    from energydash.orders.models import OrderEvent
+
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+    won: list[bool] = []
+
+    def racer() -> None:
+        try:
+            mine = Order.objects.select_related("account").get(pk=o.pk)
+            start.wait(timeout=30)
+            won.append(reconcile(mine, netts_adapter(), label="race", now=at(30)))
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=racer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert won.count(True) == 1
+    assert OrderEvent.objects.filter(order=o, to_status=Status.COMPLETED).count() == 1
+    assert Order.objects.get(pk=o.pk).status == Status.COMPLETED
