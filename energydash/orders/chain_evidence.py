@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -122,6 +123,28 @@ def _siblings(order: Order) -> int:
         .exclude(status="failed", provider_ref="")
         .count()
     )
+
+
+def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
+    """(the charge, when activated) when a provider that activates unasked (Netts) must have
+    activated the receive address with this order: the chain says the account was created
+    after the order was sent, and the quote (energy at the quoted sun per energy) did not count
+    activation. None otherwise, or when the chain cannot say."""
+    fee = getattr(type(adapter), "activation_fee_sun", None)
+    if not getattr(type(adapter), "activates_unasked", False) or not fee:
+        return None
+    if order.unit_price_sun is None or not order.energy or order.quoted_cost_sun is None:
+        return None
+    energy_part = int(order.unit_price_sun * order.energy)
+    if order.quoted_cost_sun - energy_part >= fee:
+        return None  # activation was quoted already
+    reading = ChainReader.from_settings().account(order.receive_address)
+    if not reading.ok or not reading.value.activated or reading.value.created_at is None:
+        return None
+    created = reading.value.created_at
+    if created < order.created - LOCK_SLACK:
+        return None
+    return energy_part + fee, f"{created:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def chain_facts(

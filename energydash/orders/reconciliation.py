@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from energydash.lib.tron import format_trx
 from energydash.orders import chain_evidence, hooks
+from energydash.orders.cost_check import check_charge
 from energydash.orders.evidence import MAYBE_CHARGED, NO_EVIDENCE, NONE_CHARGED
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.provider_state import apply_state
@@ -157,6 +158,38 @@ def _patient(order: Order, now: datetime) -> bool:
     return now - order.created < patience
 
 
+def _placed_on_chain(order: Order, adapter: Adapter, label: str, words: str) -> bool:
+    """Completed on chain evidence. The provider stated no charge: the quoted cost, plus the
+    activation a provider that activates unasked (Netts) charged when the chain shows the
+    address was created after this order was sent and the quote did not count activation."""
+    name = order.account.get_provider_display()
+    cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
+    fields: dict = {}
+    activation = chain_evidence.activated_by(order, adapter)
+    if activation:
+        cost, when = activation
+        fields["cost_sun"] = cost
+        charge = (
+            f"The chain shows {order.receive_address} was activated at {when}, after this order "
+            f"was sent, and {name} activates at cost: its charge is taken as the energy at the "
+            f"quoted price plus activation, {format_trx(cost)} TRX; {name} stated none."
+        )
+    else:
+        charge = f"Its charge is taken as the quoted {format_trx(cost)} TRX; {name} stated none."
+    done = transition(
+        order,
+        Status.COMPLETED,
+        label=label,
+        last_error="",
+        submitted_at=order.submitted_at or order.created,
+        message=f"{words}: it was placed (settled on chain evidence). {charge}",
+        **fields,
+    )
+    if done and "cost_sun" in fields:
+        check_charge(order, label=label)
+    return done
+
+
 def settle_without_lookup(order: Order, adapter: Adapter, label: str, now: datetime) -> bool:
     """An unknown energy order at a provider that cannot be looked up by our reference (Netts):
     the chain and the ledger decide where they are conclusive, each decision with its reasons.
@@ -174,18 +207,7 @@ def settle_without_lookup(order: Order, adapter: Adapter, label: str, now: datet
     if chain is None:
         words = "the chain could not be asked"
     elif chain.verdict == chain_evidence.DELIVERED:
-        cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
-        return transition(
-            order,
-            Status.COMPLETED,
-            label=label,
-            last_error="",
-            submitted_at=order.submitted_at or order.created,
-            message=(
-                f"{lead}, but {chain.words}: it was placed (settled on chain evidence). "
-                f"Its charge is taken as the quoted {format_trx(cost)} TRX; {name} stated none."
-            ),
-        )
+        return _placed_on_chain(order, adapter, label, f"{lead}, but {chain.words}")
     elif chain.verdict == chain_evidence.NONE_SEEN:
         balance = hooks.balance_evidence(order, adapter)  # one fresh reading, then the ledger
         if balance.verdict == NONE_CHARGED:

@@ -270,3 +270,55 @@ def test_racing_settlements_place_the_order_once(netts_account, chain):
     assert won.count(True) == 1
     assert OrderEvent.objects.filter(order=o, to_status=Status.COMPLETED).count() == 1
     assert Order.objects.get(pk=o.pk).status == Status.COMPLETED
+
+
+def test_netts_activating_the_address_with_the_order_is_charged_and_flagged(
+    netts_account, chain, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The chain shows the receive address was created after the order was sent: Netts
+    activated it at cost, so the charge is the energy at the quoted price plus activation,
+    and it is above the quote."""
+    from decimal import Decimal
+
+    from energydash.chain.answers import Account
+    from energydash.providers.netts import ACTIVATION_SUN
+
+    class ActivatedReader(Reader):
+        def account(self, address):
+            return Reading(OK, value=Account(address, True, 0, int(at(10).timestamp() * 1000)))
+
+    monkeypatch.setattr(chain_evidence.ChainReader, "from_settings", lambda **kw: ActivatedReader())
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(unit_price_sun=Decimal("18"), quoted_cost_sun=1_170_000)
+    o = Order.objects.get(pk=o.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        o = settle(o, 30)
+    assert o.status == Status.COMPLETED
+    assert o.cost_sun == 1_170_000 + ACTIVATION_SUN
+    placed = o.events.filter(to_status=Status.COMPLETED).get().message
+    assert "was activated at 2026-03-10 12:00:10 UTC, after this order was sent" in placed
+    assert "above the quote" in o.cost_flag
+
+
+def test_an_address_active_before_the_order_adds_no_activation(netts_account, chain, monkeypatch):
+    from decimal import Decimal
+
+    from energydash.chain.answers import Account
+
+    class OldReader(Reader):
+        def account(self, address):
+            return Reading(
+                OK,
+                value=Account(address, True, 0, int((T0 - timedelta(days=30)).timestamp() * 1000)),
+            )
+
+    monkeypatch.setattr(chain_evidence.ChainReader, "from_settings", lambda **kw: OldReader())
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(unit_price_sun=Decimal("18"), quoted_cost_sun=1_170_000)
+    o = settle(Order.objects.get(pk=o.pk), 30)
+    assert o.status == Status.COMPLETED and o.cost_sun is None and o.kept_sun == 1_170_000
+    assert o.cost_flag == ""
