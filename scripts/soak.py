@@ -213,8 +213,8 @@ def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: 
             for r in rs
             if r.provider == provider
         )
-        recorded = sum(
-            (o.cost_sun or 0) - (o.refund_sun or 0)
+        recorded = sum(  # kept money as orders/money.py defines it
+            o.kept_sun
             for o in orders
             if o.account.provider == provider and o.pk not in review_ids
         )
@@ -336,6 +336,7 @@ def main() -> int:
         rng = random.Random(SEED)
         subs = plan(ORDERS, rng)
         mark_unactivated(subs)
+        soak_money.read_balances()  # before faults and orders: the history's first reading
         before = sandbox_balances()
         set_faults(FAULT_RATE)
         tally = Tally()

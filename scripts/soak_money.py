@@ -74,6 +74,19 @@ def set_money_knobs(rate: float) -> None:
         SandboxAccount.objects.filter(provider=provider).update(**knobs)
 
 
+def read_balances() -> int:
+    """One reading of every sandbox account through the console; how many succeeded. Also run
+    once before the first order is placed: an operator's console has read its balances before
+    (the scheduled refresh), so every order has a reading from before it was sent."""
+    from energydash.balances.services import refresh_account
+    from energydash.providers.models import ProviderAccount
+
+    return sum(
+        refresh_account(account) is not None
+        for account in ProviderAccount.objects.filter(name__startswith="Sandbox")
+    )
+
+
 class BalanceReader(threading.Thread):
     """Reads every sandbox account's balance through the console every REFRESH_SECONDS, as the
     balance schedule does (more often, so the ledger sees the run): the readings the ledger
@@ -87,14 +100,9 @@ class BalanceReader(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        from energydash.balances.services import refresh_account
-        from energydash.providers.models import ProviderAccount
-
         try:
             while not self.stopping.wait(REFRESH_SECONDS):
-                for account in ProviderAccount.objects.filter(name__startswith="Sandbox"):
-                    if refresh_account(account) is not None:
-                        self.readings += 1
+                self.readings += read_balances()
         except Exception:  # the soak goes on; the summary shows how many readings were taken
             logger.exception("balance reader stopped")
         finally:
@@ -321,7 +329,7 @@ def money_mismatch_of_faulted(
     """The part of the soak's mismatch_sun owed to orders a money fault touched (sandbox - console),
     reported apart so the old check keeps judging the orders it always judged."""
     return sum(
-        _truth(per_order.get(o.pk, [])) - _recorded(o)
+        _truth(per_order.get(o.pk, [])) - o.kept_sun
         for o in orders
         if o.account.provider == provider
         and o.pk not in review_ids
