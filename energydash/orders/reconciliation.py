@@ -18,6 +18,7 @@ from energydash.lib.tron import format_trx
 from energydash.orders import chain_evidence, hooks
 from energydash.orders.cost_check import check_charge
 from energydash.orders.evidence import MAYBE_CHARGED, NO_EVIDENCE, NONE_CHARGED
+from energydash.orders.late_refunds import check_recent
 from energydash.orders.models import Kind, Order, Status
 from energydash.orders.provider_state import apply_state
 from energydash.orders.transitions import note, record_exchanges, transition
@@ -134,7 +135,13 @@ def conclude_not_found(
             message=f"{lookup}, and {facts}: it was not placed and nothing was charged.",
         )
     if _patient(order, now):
-        note(order, f"Not concluded yet ({lookup}, but {facts}); weighing again.", label=label)
+        # A rise the ledger cannot explain may be a refund not heard yet: ask about the
+        # account's recently finished orders, so the next weighing has it.
+        heard = check_recent(order.account, order.created - RECENT_REFUNDS, client=adapter.client)
+        more = f"; {heard} late refund(s) heard meanwhile" if heard else ""
+        note(
+            order, f"Not concluded yet ({lookup}, but {facts}{more}); weighing again.", label=label
+        )
         return False
     return transition(
         order,
@@ -149,6 +156,9 @@ def conclude_not_found(
     )
 
 
+# Orders that finished this long before an uncertain order was sent may still refund into its
+# charge window.
+RECENT_REFUNDS = timedelta(minutes=15)
 # Chain verdicts that say the order may have been charged: never "not placed" with them.
 CHAIN_CHARGE_SIGNS = (chain_evidence.DELIVERED, chain_evidence.DOUBT)
 
