@@ -370,6 +370,21 @@ if not 1 <= ENERGYDASH_POLL_CONCURRENCY <= 64:
     raise ImproperlyConfigured("ENERGYDASH_POLL_CONCURRENCY must be between 1 and 64")
 # An unknown order the provider does not know after 3 lookups spread over this long was not placed.
 ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS = env_int("ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS", 120)
+# A provider may charge while the request is in flight and a little after energydash gave up
+# waiting (it was still processing): the ledger looks for a charge from when the request left to
+# this long after the timeout, and wants a balance reading after that before it concludes.
+ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS = env_int("ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS", 60)
+# While the evidence on an unknown order may still settle (another order's charge or refund not
+# yet recorded, the energy not yet on chain), it stays unknown and is weighed again at each
+# poll; after this long from when it was sent it goes to review with the facts.
+ENERGYDASH_RECONCILE_PATIENCE_SECONDS = env_int("ENERGYDASH_RECONCILE_PATIENCE_SECONDS", 600)
+# Chain evidence in reconciliation (orders/chain_evidence.py): on by default when a TRON node is
+# configured; 0 turns it off (the soak's comparison run).
+ENERGYDASH_CHAIN_EVIDENCE = env_bool("ENERGYDASH_CHAIN_EVIDENCE", True)
+if not 0 <= ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS <= 3600:
+    raise ImproperlyConfigured("ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS must be 0 to 3600")
+if not 0 <= ENERGYDASH_RECONCILE_PATIENCE_SECONDS <= 86_400:
+    raise ImproperlyConfigured("ENERGYDASH_RECONCILE_PATIENCE_SECONDS must be 0 to 86400")
 # Late refunds (orders/late_refunds.py): how long after an order is final its provider is still
 # asked whether it refunded, per provider (0: never), and the first/shortest gap between asks.
 # itrx documents refunds (status 41, refund_amount) on orders of up to 30 days that can be

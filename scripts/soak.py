@@ -191,7 +191,7 @@ def console_agrees() -> bool:
     orders, _, per_order, _ = matched()
     reviewed = {o.pk for o in orders if o.status == Status.NEEDS_REVIEW}
     figures = soak_money.kept_figures(orders, per_order, reviewed).values()
-    return all(f.get("kept_mismatches", f["recorded_mismatches"]) == 0 for f in figures)
+    return all(f["kept_mismatches"] == 0 for f in figures)
 
 
 def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: float) -> dict:
@@ -214,8 +214,8 @@ def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: 
             for r in rs
             if r.provider == provider
         )
-        recorded = sum(
-            (o.cost_sun or 0) - (o.refund_sun or 0)
+        recorded = sum(  # kept money as orders/money.py defines it
+            o.kept_sun
             for o in orders
             if o.account.provider == provider and o.pk not in review_ids
         )
@@ -339,9 +339,11 @@ def main() -> int:
         rng = random.Random(SEED)
         subs = plan(ORDERS, rng)
         mark_unactivated(subs)
+        soak_money.read_balances()  # before faults and orders: the history's first reading
         before = sandbox_balances()
         set_faults(FAULT_RATE)
         tally = Tally()
+        late_refunds = 0
         reader = soak_money.BalanceReader()
         reader.start()
         place_all(subs, tally)
@@ -349,6 +351,7 @@ def main() -> int:
         try:
             log(f"settled in {settle(services):.0f} s")
             wait_until(soak_money.sandbox_refunds_credited, 300, "sandbox refunds credited", 1)
+            late_refunds = soak_money.late_refund_pass()
             # A late refund is the console's to notice: given a bounded time, not waited for.
             with contextlib.suppress(TimeoutError):
                 wait_until(console_agrees, soak_money.MONEY_GRACE_SECONDS, "money agrees", 2)
@@ -364,6 +367,7 @@ def main() -> int:
             waited = {"timed_out": str(exc)}
         result = summary(tally, subs, before, time.monotonic() - started)
         result["money"]["balance_readings"] = reader.readings
+        result["money"]["late_refunds_recorded"] = late_refunds
         result["money_goals"] = soak_money.goals(result["money"])
         result["chain"] = {**soak_chain.chain_summary(per_order), **waited}
         result["chain_goals"] = soak_chain.chain_goals(result["chain"])

@@ -3,10 +3,10 @@ balances read while orders run, and what the console made of the money compared 
 sandbox's truth, per provider.
 
 Figures (issue 19), per provider, in the soak's JSON line under "money":
-- kept: for every console order not in review, the console's recorded cost - refund (and its
-  `kept_sun`, when Order has that field) against the sandbox's charged - refunded for the
-  provider orders behind it: orders compared, mismatches, and the sun they differ by
-  (sandbox - console, summed).
+- kept: for every console order not in review, the console's kept money (Order.kept_sun, the
+  one definition in orders/money.py) against the sandbox's charged - refunded for the provider
+  orders behind it: orders compared, mismatches, and the sun they differ by (sandbox - console,
+  summed), with the first mismatched orders' codes.
 - ledger: discrepancy flags (LedgerFlag) and the alerts/e-mails they raised, after one last
   balance reading and a ledger pass run as the scheduled one would 10 minutes later. The soak's
   sandbox takes no money without an order (charge_without_order is off), so every discrepancy
@@ -74,6 +74,19 @@ def set_money_knobs(rate: float) -> None:
         SandboxAccount.objects.filter(provider=provider).update(**knobs)
 
 
+def read_balances() -> int:
+    """One reading of every sandbox account through the console; how many succeeded. Also run
+    once before the first order is placed: an operator's console has read its balances before
+    (the scheduled refresh), so every order has a reading from before it was sent."""
+    from energydash.balances.services import refresh_account
+    from energydash.providers.models import ProviderAccount
+
+    return sum(
+        refresh_account(account) is not None
+        for account in ProviderAccount.objects.filter(name__startswith="Sandbox")
+    )
+
+
 class BalanceReader(threading.Thread):
     """Reads every sandbox account's balance through the console every REFRESH_SECONDS, as the
     balance schedule does (more often, so the ledger sees the run): the readings the ledger
@@ -87,14 +100,9 @@ class BalanceReader(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        from energydash.balances.services import refresh_account
-        from energydash.providers.models import ProviderAccount
-
         try:
             while not self.stopping.wait(REFRESH_SECONDS):
-                for account in ProviderAccount.objects.filter(name__startswith="Sandbox"):
-                    if refresh_account(account) is not None:
-                        self.readings += 1
+                self.readings += read_balances()
         except Exception:  # the soak goes on; the summary shows how many readings were taken
             logger.exception("balance reader stopped")
         finally:
@@ -111,6 +119,27 @@ def sandbox_refunds_credited() -> bool:
 
     money.settle_due_refunds()
     return money.pending_refunds() == 0
+
+
+def late_refund_pass() -> int:
+    """The late-refund schedule's pass as it runs once the orders' first check is due (15
+    minutes after they finished): the soak compresses that wait, as final_ledger_pass does the
+    ledger's. How many late refunds it recorded."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from energydash.orders.late_refunds import check_late_refunds
+
+    later = timezone.now() + timedelta(minutes=settings.ENERGYDASH_LATE_REFUND_CHECK_MINUTES + 1)
+    recorded = 0
+    for _ in range(100):  # passes of at most 100 orders each; each order is asked once
+        found = check_late_refunds(now=later)
+        recorded += found
+        from energydash.orders.late_refunds import due
+
+        if not due(later).exists():
+            break
+    return recorded
 
 
 def final_ledger_pass() -> None:
@@ -145,26 +174,28 @@ def money_faulted(r: Any) -> bool:
 
 
 def kept_figures(orders: list, per_order: dict[int, list], review_ids: set[int]) -> dict:
-    has_kept = any(f.name == "kept_sun" for f in orders[0]._meta.get_fields()) if orders else False
+    """Per provider: every console order outside review, its kept money as orders.money defines
+    it (Order.kept_sun: cost - refund of a charged order; a refunded order without a figure
+    refunded in full; a failed one without a figure keeping it; 0 when never charged) against
+    the sandbox's charged - refunded; `recorded_*` is the plain cost - refund, for comparison."""
     out: dict[str, Any] = {}
     for provider in ("itrx", "netts", "tronzap"):
         rows = [o for o in orders if o.account.provider == provider and o.pk not in review_ids]
-        recorded = [(_truth(per_order.get(o.pk, [])) - _recorded(o)) for o in rows]
-        figures = {
+        truth = [_truth(per_order.get(o.pk, [])) for o in rows]
+        kept = [t - o.kept_sun for t, o in zip(truth, rows, strict=True)]
+        recorded = [t - _recorded(o) for t, o in zip(truth, rows, strict=True)]
+        out[provider] = {
             "orders_compared": len(rows),
+            "kept_mismatches": sum(d != 0 for d in kept),
+            "kept_mismatch_sun": sum(kept),
+            "console_kept_sun": sum(o.kept_sun for o in rows),
+            "sandbox_kept_sun": sum(truth),
             "recorded_mismatches": sum(d != 0 for d in recorded),
             "recorded_mismatch_sun": sum(recorded),
-            "sandbox_kept_sun": sum(_truth(per_order.get(o.pk, [])) for o in rows),
+            "mismatched_orders": [
+                str(o.code)[:8] for d, o in zip(kept, rows, strict=True) if d != 0
+            ][:10],
         }
-        if has_kept:
-            kept = [(_truth(per_order.get(o.pk, [])) - (o.kept_sun or 0)) for o in rows]
-            figures |= {
-                "kept_mismatches": sum(d != 0 for d in kept),
-                "kept_mismatch_sun": sum(kept),
-            }
-        else:
-            figures["kept_sun_field"] = "absent: kept compared as recorded cost - refund"
-        out[provider] = figures
     return out
 
 
@@ -260,7 +291,7 @@ def money_summary(
 def goals(money: dict) -> dict[str, dict[str, Any]]:
     """The issue's goals over all providers: value, target, met."""
     kept = money["kept"].values()
-    mismatches = sum(k.get("kept_mismatches", k["recorded_mismatches"]) for k in kept)
+    mismatches = sum(k["kept_mismatches"] for k in kept)
     review = money["review"].values()
     never = sum(r["never_charged_uncertain"] for r in review)
     in_review = sum(r["never_charged_in_review"] for r in review)
@@ -298,7 +329,7 @@ def money_mismatch_of_faulted(
     """The part of the soak's mismatch_sun owed to orders a money fault touched (sandbox - console),
     reported apart so the old check keeps judging the orders it always judged."""
     return sum(
-        _truth(per_order.get(o.pk, [])) - _recorded(o)
+        _truth(per_order.get(o.pk, [])) - o.kept_sun
         for o in orders
         if o.account.provider == provider
         and o.pk not in review_ids

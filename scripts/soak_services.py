@@ -57,6 +57,10 @@ def soak_environment(port: int) -> dict[str, str]:
         "ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS": "10",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "locmem",
+        # The chain reader asks the sandbox's simulated chain (as `make run` does); chain
+        # evidence in reconciliation is on unless SOAK_CHAIN_EVIDENCE=0 (the comparison run).
+        "ENERGYDASH_TRON_API_URL": f"http://127.0.0.1:{port}/sandbox/chain",
+        "ENERGYDASH_CHAIN_EVIDENCE": os.environ.get("SOAK_CHAIN_EVIDENCE", "1"),
     }
 
 

@@ -9,7 +9,7 @@ from tests.test_setup_scripts import GOOD_SOAK, _soak_module
 
 
 def money(*, not_placed=0, mismatches=0, false_emails=0, never=50, in_review=1) -> dict:
-    kept = {"recorded_mismatches": mismatches}
+    kept = {"kept_mismatches": mismatches}
     ledger = {"false_emails": false_emails, "false_flags": false_emails}
     review = {
         "never_charged_uncertain": never,
@@ -49,3 +49,64 @@ def test_a_missed_goal_fails_the_soak_only_when_strict(soak, monkeypatch, bad, g
     monkeypatch.setattr(soak.soak_money, "STRICT_MONEY", True)
     assert not soak.passed(result)
     assert soak.passed(GOOD_SOAK | {"money_goals": soak.soak_money.goals(money())})
+
+
+def console_order(pk: int, provider: str, status: str, cost: int | None, refund: int | None):
+    """An unsaved order as the soak reads it: kept money comes from orders.money's definition."""
+    from energydash.orders.models import Order
+    from energydash.providers.models import ProviderAccount
+
+    o = Order(
+        account=ProviderAccount(provider=provider, name=f"Sandbox {provider}"),
+        status=status,
+        cost_sun=cost,
+        quoted_cost_sun=cost,
+        refund_sun=refund,
+        provider_ref=f"p-{pk}" if status != "failed" or cost else "",
+        burn_sun_per_energy=100,
+    )
+    o.pk = pk
+    return o
+
+
+def remote(cost: int, refund: int | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(cost_sun=cost, refund_sun=refund)
+
+
+def test_kept_money_is_compared_through_orders_money(soak):
+    orders = [
+        console_order(1, "itrx", "refunded", 4_000_000, None),  # refunded, no figure: all back
+        console_order(2, "itrx", "failed", 3_000_000, None),  # failed after acceptance: kept
+        console_order(3, "itrx", "completed", 2_000_000, 500_000),
+        console_order(4, "itrx", "failed", None, None),  # not placed
+    ]
+    per_order = {
+        1: [remote(4_000_000, 4_000_000)],
+        2: [remote(3_000_000)],
+        3: [remote(2_000_000, 500_000)],
+    }
+    figures = soak.soak_money.kept_figures(orders, per_order, set())["itrx"]
+    assert figures["kept_mismatches"] == 0 and figures["kept_mismatch_sun"] == 0
+    assert figures["console_kept_sun"] == figures["sandbox_kept_sun"] == 4_500_000
+    # a console that kept a figure the sandbox did not is a mismatch, by its sun
+    per_order[3] = [remote(2_000_000, 2_000_000)]
+    figures = soak.soak_money.kept_figures(orders, per_order, set())["itrx"]
+    assert figures["kept_mismatches"] == 1 and figures["kept_mismatch_sun"] == -1_500_000
+    assert (
+        soak.soak_money.goals(
+            {
+                "kept": {"itrx": figures},
+                "ledger": {"itrx": {"false_emails": 0, "false_flags": 0}},
+                "review": {
+                    "itrx": {
+                        "never_charged_uncertain": 0,
+                        "never_charged_in_review": 0,
+                        "charged_concluded_not_placed": 0,
+                    }
+                },
+            }
+        )["kept_mismatches"]["value"]
+        == 1
+    )

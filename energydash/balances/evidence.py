@@ -9,8 +9,9 @@ recorded is ledger work, so it lives here.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
@@ -43,15 +44,24 @@ def balance_evidence(order: Order, adapter: Adapter) -> Evidence:
     return judge(order)
 
 
+def charge_window(order: Order) -> tuple[datetime, datetime]:
+    """When the provider could have charged this order: from the moment the request left (the
+    draft is saved just before it is sent) to a slack after energydash gave up waiting for the
+    answer (submitted_at; a provider may still have been processing it)."""
+    slack = timedelta(seconds=settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS)
+    return order.started_at, (order.submitted_at or order.started_at) + slack
+
+
 def review_facts(order: Order) -> ReviewFacts:
     """The balance history's facts on an order in review, from the stored readings only (the
     order page shows them; no provider is called)."""
     readings = BalanceSnapshot.objects.filter(account=order.account).order_by("-taken_at", "-id")
-    before = readings.filter(taken_at__lte=order.created).values("balance_sun", "taken_at")
+    before = readings.filter(taken_at__lte=order.started_at).values("balance_sun", "taken_at")
     before = before.first()
     latest = readings.values("balance_sun", "taken_at").first()
     after = latest if latest and (not before or latest["taken_at"] > before["taken_at"]) else None
-    decrease = unexplained_decrease_sun(order.account, order.created)
+    since, until = charge_window(order)
+    decrease = unexplained_decrease_sun(order.account, since, until)
     return ReviewFacts(
         evidence=judge(order, decrease=decrease),
         before_sun=before["balance_sun"] if before else None,
@@ -69,9 +79,7 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
     """The verdict of the readings already recorded (balance_evidence without the refresh);
     `decrease`: unexplained_decrease_sun since the order was sent, when the caller has it."""
     account = order.account
-    # The draft is saved just before the request leaves (an approved order's at its approval).
-    since = order.started_at
-    sent_by = order.submitted_at or since
+    since, until = charge_window(order)
     cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
     cost_words = f"this order's {format_trx(cost)} TRX"
     readings = BalanceSnapshot.objects.filter(account=account)
@@ -79,43 +87,47 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
         return Evidence(
             NO_EVIDENCE, "there is no balance reading of the account from before it was sent"
         )
-    if not readings.filter(taken_at__gt=sent_by).exists():
+    if not readings.filter(taken_at__gt=until).exists():
         return Evidence(
             NO_EVIDENCE,
-            "there is no balance reading of the account since it was sent (the balance could "
-            "not be refreshed)",
+            "there is no balance reading of the account since it could have been charged (the "
+            "balance could not be refreshed, or not yet)",
         )
     if decrease is _ASK:
-        decrease = unexplained_decrease_sun(account, since)
+        decrease = unexplained_decrease_sun(account, since, until)
     if not isinstance(decrease, int):
         return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
     if decrease >= cost:
         return Evidence(
             MAYBE_CHARGED,
             f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
-            f"since it was sent, enough to cover {cost_words}",
+            f"while it could have been charged, enough to cover {cost_words}",
         )
-    end_times = readings.filter(taken_at__gt=since).values_list("taken_at", flat=True)
+    end = readings.filter(taken_at__gte=until).order_by("taken_at", "id")
+    last = end.values_list("taken_at", flat=True).first()
+    end_times = readings.filter(taken_at__gt=since, taken_at__lte=last)
     topups = [
         iv
-        for iv in build_intervals(account, end_times)
-        if iv.overlaps(since, None) and iv.topup_sun
+        for iv in build_intervals(account, end_times.values_list("taken_at", flat=True))
+        if iv.overlaps(since, until) and iv.topup_sun
     ]
     if topups:
         total = sum(iv.topup_sun for iv in topups)
         return Evidence(
             MAYBE_CHARGED,
             f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
-            f"since it was sent, which could hide a charge of {cost_words}",
+            f"while it could have been charged, which could hide a charge of {cost_words}",
         )
     left = (
         f"only {format_trx(decrease)} TRX left the account unexplained"
         if decrease
         else "no money left the account unexplained"
     )
+    slack = settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS
     return Evidence(
         NONE_CHARGED,
-        f"the balance agrees: since it was sent {left}, less than {cost_words}",
+        f"the balance agrees: from when it was sent to {slack} s after its answer was given up "
+        f"on, {left}, less than {cost_words}",
     )
 
 

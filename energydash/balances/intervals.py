@@ -68,18 +68,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
-    BigIntegerField,
-    F,
     Q,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import row_datetime
-from energydash.orders.models import Order, Status
+from energydash.orders import money
+from energydash.orders.models import POSSIBLE_STATUSES, Order
 from energydash.providers.models import ProviderAccount
+
+CHARGED = money.CHARGED
 
 EXPLAINED = "explained"
 TIMING = "timing"
@@ -100,26 +99,15 @@ KIND_LABELS = {
 # interval's end). It is also how long a discrepancy waits before it is e-mailed.
 TIMING_WINDOW = timedelta(minutes=10)
 
-CHARGED_STATUSES = (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED, Status.REFUNDED)
-POSSIBLE_STATUSES = (Status.UNKNOWN, Status.NEEDS_REVIEW)
-ACCEPTED_FAILED = Q(status=Status.FAILED) & ~Q(provider_ref="")
-CHARGED = Q(status__in=CHARGED_STATUSES) | ACCEPTED_FAILED
-
-
-def _cost() -> Coalesce:
-    return Coalesce(F("cost_sun"), F("quoted_cost_sun"), Value(0), output_field=BigIntegerField())
-
-
-CHARGED_SQL = (
-    "(o.status IN ('submitted', 'delegating', 'completed', 'refunded')"
-    " OR (o.status = 'failed' AND o.provider_ref <> ''))"
-)
-POSSIBLE_SQL = "o.status IN ('unknown', 'needs_review')"
-COST_SQL = "COALESCE(o.cost_sun, o.quoted_cost_sun, 0)"
-REFUND_SQL = (
-    "CASE WHEN o.status = 'refunded' OR (o.status = 'failed' AND o.provider_ref <> '')"
-    f" THEN COALESCE(o.refund_sun, {COST_SQL}) ELSE COALESCE(o.refund_sun, 0) END"
-)
+# One definition of charged, cost and refund: orders/money.py (the rollups, the order page and
+# the ledger all read it from there).
+CHARGED_SQL = money.charged_sql("o")
+POSSIBLE_SQL = money.possible_sql("o")
+COST_SQL = money.cost_sql("o")
+# The refund counted at finished_at: what money.py counts as refunded, less the part heard
+# after the order was final (late_refund_sun), which counts at refunded_at.
+REFUND_SQL = f"{money.refunded_sql('o')} - COALESCE(o.late_refund_sun, 0)"
+LATE_REFUND_SQL = "COALESCE(o.late_refund_sun, 0)"
 
 
 def _interval_sql() -> str:
@@ -146,24 +134,29 @@ def _interval_sql() -> str:
         "WINDOW w AS (ORDER BY s.taken_at, s.id)), "
         "ev AS ("
         "SELECT s.taken_at AS t, 1 AS k, s.id AS sid, 0 AS charges, 0 AS charged, "
-        "0 AS possible, 0 AS possible_n, 0 AS refunds FROM s "
+        "0 AS possible, 0 AS possible_n, 0 AS refunds, 0 AS late FROM s "
         "UNION ALL "
         f"SELECT o.submitted_at, 0, NULL, {charged} * {COST_SQL}, {charged}, "
-        f"{possible} * {COST_SQL}, {possible}, 0 FROM {orders} o "
+        f"{possible} * {COST_SQL}, {possible}, 0, 0 FROM {orders} o "
         "WHERE o.account_id = %s AND o.submitted_at >= %s AND o.submitted_at <= %s "
         f"AND ({CHARGED_SQL} OR {POSSIBLE_SQL}) "
         "UNION ALL "
-        f"SELECT o.finished_at, 0, NULL, 0, 0, 0, 0, {REFUND_SQL} FROM {orders} o "
+        f"SELECT o.finished_at, 0, NULL, 0, 0, 0, 0, {REFUND_SQL}, 0 FROM {orders} o "
         "WHERE o.account_id = %s AND o.finished_at >= %s AND o.finished_at <= %s "
-        f"AND ({REFUND_SQL}) <> 0), "
+        f"AND ({REFUND_SQL}) <> 0 "
+        # A refund heard after the order was final counts when it was heard (refunded_at).
+        "UNION ALL "
+        f"SELECT o.refunded_at, 0, NULL, 0, 0, 0, 0, 0, {LATE_REFUND_SQL} FROM {orders} o "
+        "WHERE o.account_id = %s AND o.refunded_at >= %s AND o.refunded_at <= %s "
+        "AND o.late_refund_sun > 0), "
         "numbered AS (SELECT ev.*, SUM(k) OVER (ORDER BY t, k, sid ROWS UNBOUNDED PRECEDING) "
         "AS n FROM ev), "
         "sums AS (SELECT CASE WHEN k = 1 THEN n ELSE n + 1 END AS bucket, MAX(sid) AS sid, "
         "SUM(charges) AS charges, SUM(charged) AS charged, SUM(possible) AS possible, "
-        "SUM(possible_n) AS possible_n, SUM(refunds) AS refunds FROM numbered "
+        "SUM(possible_n) AS possible_n, SUM(refunds) AS refunds, SUM(late) AS late FROM numbered "
         "GROUP BY CASE WHEN k = 1 THEN n ELSE n + 1 END) "
         "SELECT s.id, s.taken_at, s.balance_sun, s.source, s.prev_id, s.prev_at, s.prev_balance, "
-        "sums.charges, sums.charged, sums.possible, sums.possible_n, sums.refunds "
+        "sums.charges, sums.charged, sums.possible, sums.possible_n, sums.refunds, sums.late "
         "FROM s JOIN sums ON sums.sid = s.id WHERE s.prev_id IS NOT NULL "
         "ORDER BY s.taken_at, s.id"
     )
@@ -178,7 +171,7 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
         account.pk,
         datetime_field.get_db_prep_value(lo, connection),
         datetime_field.get_db_prep_value(hi, connection),
-    ] * 3
+    ] * 4
     with connection.cursor() as cursor:
         cursor.execute(_interval_sql(), params)
         rows = cursor.fetchall()
@@ -195,8 +188,8 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
             charged_count=int(charged_count),
             possible_sun=int(possible),
             possible_count=int(possible_count),
-            refunds_sun=int(refunds),
-            residual_sun=int(balance) - int(prev_balance) + int(charges) - int(refunds),
+            refunds_sun=int(refunds) + int(late),
+            residual_sun=int(balance) - int(prev_balance) + int(charges) - int(refunds) - int(late),
         )
         for (
             pk,
@@ -211,8 +204,21 @@ def _fetch_intervals(account: ProviderAccount, lo: datetime, hi: datetime) -> li
             possible,
             possible_count,
             refunds,
+            late,
         ) in rows
     ]
+
+
+@dataclass(frozen=True)
+class LateRefund:
+    """A refund heard after its order was final, placed in an interval: `heard` where the
+    console recorded it (refunded_at), `rise` where the balance rose by it before that."""
+
+    order_id: int
+    short_code: str
+    amount_sun: int
+    heard_at: datetime
+    role: str  # "rise": the rise it explains is here; "moved": heard here, counted at the rise
 
 
 @dataclass
@@ -236,6 +242,7 @@ class Interval:
     tolerance_sun: int = 0
     possible_cover_sun: int = 0  # uncertain orders whose possible charge could lie here
     orders: list[Order] = field(default_factory=list)
+    late_refunds: list[LateRefund] = field(default_factory=list)
 
     @property
     def within_tolerance(self) -> bool:
@@ -327,13 +334,68 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
     )
     lo = lo or (before - TIMING_WINDOW if before is not None else first)
     hi = hi or last + TIMING_WINDOW
+    late = _late_refunds(account, lo, hi)
+    if late:  # the rise a late refund explains lies between its order's end and when heard
+        lo = min(lo, *(finished for _, _, finished, _, _ in late))
+        heard = max(at for _, _, _, at, _ in late)
+        if heard >= hi:
+            after = readings.filter(taken_at__gte=heard).order_by("taken_at", "id")
+            hi = after.values_list("taken_at", flat=True).first() or heard
     intervals = _fetch_intervals(account, lo, hi)
     tolerance = account.ledger_tolerance_sun or 0
     for iv in intervals:
         iv.tolerance_sun = tolerance
     _cover_possible(account, intervals)
+    match_late_refunds(intervals, late)
     mark_timing(intervals)
     return [iv for iv in intervals if first <= iv.ended_at <= last]
+
+
+def _late_refunds(account: ProviderAccount, lo: datetime, hi: datetime) -> list[tuple]:
+    """(id, code, finished_at, refunded_at, amount) of the account's late refunds whose span
+    from the order's end to when the refund was heard overlaps [lo, hi]."""
+    rows = Order.objects.filter(
+        account=account,
+        late_refund_sun__gt=0,
+        refunded_at__gt=lo,
+        finished_at__lt=hi,
+        finished_at__isnull=False,
+    ).order_by("refunded_at", "id")
+    return list(rows.values_list("pk", "code", "finished_at", "refunded_at", "late_refund_sun"))
+
+
+def match_late_refunds(intervals: list[Interval], late: list[tuple]) -> None:
+    """Attribute a rise to the late refund that explains it (module docstring, "Late refunds").
+
+    The provider refunds when it refunds; energydash hears of it at its next late-refund check,
+    hours later perhaps. So the balance rises in one interval (a top-up to the correlated sums)
+    and the refund is counted in a later one (short of money: a discrepancy to them). For each
+    late refund, the earliest interval after its order ended whose unexplained rise equals the
+    refund (within the tolerance), while the interval where it was heard lacks that money, takes
+    the refund: both become explained, and the sums stay exact (the refund only moves)."""
+    for pk, code, finished, heard, amount in late:
+        holder = next((iv for iv in intervals if iv.started_at < heard <= iv.ended_at), None)
+        if holder is None or holder.residual_sun > -amount + holder.tolerance_sun:
+            continue
+        rise = next(
+            (
+                iv
+                for iv in intervals
+                if iv.ended_at > finished
+                and iv.ended_at <= holder.started_at
+                and abs(iv.residual_sun - amount) <= iv.tolerance_sun
+            ),
+            None,
+        )
+        if rise is None:
+            continue
+        short = str(code)[:8]
+        rise.refunds_sun += amount
+        rise.residual_sun -= amount
+        holder.refunds_sun -= amount
+        holder.residual_sun += amount
+        rise.late_refunds.append(LateRefund(pk, short, amount, heard, "rise"))
+        holder.late_refunds.append(LateRefund(pk, short, amount, heard, "moved"))
 
 
 def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:
@@ -348,7 +410,7 @@ def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None
     rows = (
         Order.objects.filter(account=account, status__in=POSSIBLE_STATUSES, created__lte=hi)
         .filter(Q(submitted_at__gt=lo) | Q(submitted_at__isnull=True))
-        .annotate(possible=_cost())
+        .annotate(possible=money.COST)
         .values_list("created", "submitted_at", "possible")
     )
     spans = list(rows)

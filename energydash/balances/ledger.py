@@ -93,8 +93,10 @@ def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
         return
     lo = min(iv.started_at for iv in intervals)
     hi = max(iv.ended_at for iv in intervals)
-    in_span = Q(submitted_at__gt=lo, submitted_at__lte=hi) | Q(
-        finished_at__gt=lo, finished_at__lte=hi
+    in_span = (
+        Q(submitted_at__gt=lo, submitted_at__lte=hi)
+        | Q(finished_at__gt=lo, finished_at__lte=hi)
+        | Q(refunded_at__gt=lo, refunded_at__lte=hi)
     )
     rows = (
         Order.objects.filter(account=account)
@@ -106,7 +108,7 @@ def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
         for iv in intervals:
             hit = any(
                 when is not None and iv.started_at < when <= iv.ended_at
-                for when in (o.submitted_at, o.finished_at)
+                for when in (o.submitted_at, o.finished_at, o.refunded_at)
             )
             if hit and len(iv.orders) < ORDERS_PER_INTERVAL:
                 iv.orders.append(o)

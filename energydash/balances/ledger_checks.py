@@ -28,6 +28,7 @@ from energydash.balances.models import Alert, AlertKind, LedgerFlag
 from energydash.core.schedules import every_minutes
 from energydash.lib.emails import send_email
 from energydash.lib.tron import format_trx
+from energydash.orders import money
 from energydash.providers.base import ProviderError
 from energydash.providers.models import ProviderAccount
 
@@ -215,7 +216,7 @@ def recorded_for_itrx_day(account: ProviderAccount, day: date) -> dict[str, int]
 
     start, end = itrx_day_bounds(day)
     rows = Order.objects.filter(account=account, submitted_at__gte=start, submitted_at__lt=end)
-    charged = rows.filter(intervals.CHARGED).aggregate(n=Count("pk"), sun=Sum(intervals._cost()))
+    charged = rows.filter(intervals.CHARGED).aggregate(n=Count("pk"), sun=Sum(money.COST))
     possible = rows.filter(status__in=intervals.POSSIBLE_STATUSES).aggregate(n=Count("pk"))
     return {"count": charged["n"], "sun": charged["sun"] or 0, "unresolved": possible["n"]}
 

@@ -55,6 +55,52 @@ def check_late_refunds(
     return recorded
 
 
+# An order asked early (check_recent) is not asked that way again for this long.
+EARLY_GAP = timedelta(minutes=1)
+RECENT_LIMIT = 20
+
+
+def check_recent(
+    account: ProviderAccount,
+    since: datetime,
+    *,
+    client: httpx.Client | None = None,
+    limit: int = RECENT_LIMIT,
+) -> int:
+    """Ask now about the account's final, charged, not fully refunded orders that finished
+    since `since` (newest first, at most `limit`, each at most once per EARLY_GAP): a rise the
+    ledger cannot explain is often a refund energydash has not heard yet, and an uncertain
+    order's evidence waits on it (reconciliation asks). How many late refunds it recorded."""
+    hours = settings.ENERGYDASH_LATE_REFUND_HOURS.get(account.provider, 0)
+    if hours <= 0:
+        return 0
+    now = timezone.now()
+    free = Q(refund_check_at__isnull=True) | Q(refund_check_at__lte=now)
+    rows = (
+        Order.objects.select_related("account")
+        .filter(
+            free,
+            account=account,
+            status__in=(Status.COMPLETED, Status.REFUNDED, Status.FAILED),
+            finished_at__gte=max(since, now - timedelta(hours=hours)),
+            cost_sun__gt=0,
+        )
+        .exclude(provider_ref="")
+        .exclude(refund_sun__gte=F("cost_sun"))
+        .order_by("-finished_at", "-id")[:limit]
+    )
+    recorded = 0
+    for order in list(rows):
+        # The claim also puts off the order's regular check by EARLY_GAP at least.
+        if not Order.objects.filter(free, pk=order.pk).update(refund_check_at=now + EARLY_GAP):
+            continue  # another worker asks about it
+        try:
+            recorded += _check(order, client)
+        except Exception:  # one order's trouble never stops the others; asked again later
+            logger.exception("early refund check of order %s failed", order.code)
+    return recorded
+
+
 def due(now: datetime) -> QuerySet[Order]:
     """Final, charged, not fully refunded orders inside their provider's window, due a check."""
     interval = timedelta(minutes=settings.ENERGYDASH_LATE_REFUND_CHECK_MINUTES)
@@ -125,6 +171,8 @@ def _check(order: Order, client: httpx.Client | None) -> int:
         label=LABEL,
         message=message,
         refund_sun=refund,
+        # The ledger counts this part at refunded_at (the rest stays at finished_at).
+        late_refund_sun=(order.late_refund_sun or 0) + refund - (before or 0),
         refunded_at=timezone.now(),
     )
     return 1 if done else 0

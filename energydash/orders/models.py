@@ -126,6 +126,9 @@ class Order(models.Model):
     # A refund heard after the order was final (orders/late_refunds.py) is money that came back
     # at refunded_at, not at finished_at; refund_check_at is when to ask the provider next.
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # The part of refund_sun heard after the order was final (at refunded_at): the ledger counts
+    # it there and the rest at finished_at. Null: no late refund.
+    late_refund_sun = models.BigIntegerField(null=True, blank=True)
     refund_check_at = models.DateTimeField(null=True, blank=True)
 
     # Polling bookkeeping: when to look next, how often we looked, and a short claim lease so
@@ -190,6 +193,11 @@ class Order(models.Model):
             # The ledger sums an account's charges and refunds between two balance readings.
             models.Index(fields=["account", "submitted_at"], name="order_account_submitted"),
             models.Index(fields=["account", "finished_at"], name="order_account_finished"),
+            models.Index(
+                fields=["account", "refunded_at"],
+                name="order_account_refunded",
+                condition=Q(refunded_at__isnull=False),
+            ),
             models.Index(
                 fields=["next_poll_at"],
                 name="order_open_next_poll",

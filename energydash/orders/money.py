@@ -54,9 +54,37 @@ def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+def cost_sql(alias: str = "o") -> str:
+    """COST as SQL: the provider's figure, else the quoted cost."""
+    return f"COALESCE({alias}.cost_sun, {alias}.quoted_cost_sun, 0)"
+
+
+def charged_sql(alias: str = "o") -> str:
+    """CHARGED as SQL: the provider accepted the order (a failed one: if it carries its id)."""
+    return (
+        f"({alias}.status IN ({_quoted(CHARGED_STATUSES)})"
+        f" OR ({alias}.status = '{Status.FAILED}' AND {alias}.provider_ref <> ''))"
+    )
+
+
+def possible_sql(alias: str = "o") -> str:
+    return f"{alias}.status IN ({_quoted(POSSIBLE_STATUSES)})"
+
+
+def refunded_sql(alias: str = "o") -> str:
+    """What a charged order got back, as counted (Order.refunded_sun): the refund figure; the
+    whole charge for a refunded order without one; nothing for a failed one without one; 0 for
+    an order never charged. The ledger places it (less any late part) at finished_at."""
+    return (
+        f"(CASE WHEN {alias}.status = '{Status.REFUNDED}'"
+        f" THEN COALESCE({alias}.refund_sun, {cost_sql(alias)})"
+        f" WHEN {charged_sql(alias)} THEN COALESCE({alias}.refund_sun, 0) ELSE 0 END)"
+    )
+
+
 def spend_sql(alias: str = "o") -> str:
     """SPEND as SQL over the orders table aliased `alias` (the rollups' recompute statements)."""
-    cost = f"COALESCE({alias}.cost_sun, {alias}.quoted_cost_sun, 0)"
+    cost = cost_sql(alias)
     refund = f"COALESCE({alias}.refund_sun, 0)"
     return (
         f"(CASE WHEN {alias}.status = '{Status.REFUNDED}'"

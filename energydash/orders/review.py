@@ -21,6 +21,7 @@ from energydash.core.models import AuditEvent
 from energydash.core.roles import ADMIN, has_role
 from energydash.lib.tron import format_trx, trx_to_sun
 from energydash.orders import hooks
+from energydash.orders.cost_check import check_charge
 from energydash.orders.evidence import MAYBE_CHARGED
 from energydash.orders.models import FINAL, Order, Status
 from energydash.orders.provider_state import vet_state
@@ -103,6 +104,8 @@ def mark_placed(
     )
     if done:
         record_exchanges(order, adapter.exchanges, actor=user)
+        if order.cost_sun is not None:
+            check_charge(order, label=f"review:{user.get_username()}"[:60])
         AuditEvent.record(
             "order.marked_placed",
             order,

@@ -168,6 +168,7 @@ class Adapter(Transport, abc.ABC):
     supports_callbacks = False
     # The provider activates an unactivated recipient (at cost) even when not asked to.
     activates_unasked = False
+    activation_fee_sun: int | None = None  # charged when it activates a recipient unasked
     # What a call the provider cannot serve is refused with (nothing is sent), in its words.
     no_lookup = "get_order needs the provider's order id or our reference"
     no_collection = "the provider has no collection order"

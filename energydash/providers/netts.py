@@ -67,6 +67,7 @@ class NettsAdapter(Adapter):
     # Netts activates an unactivated recipient at cost whether or not activation was asked for
     # (4.2), so a quote counts activation unless the address is known to be active.
     activates_unasked = True
+    activation_fee_sun = ACTIVATION_SUN  # what it charges when it activates a recipient
     no_lookup = "Netts cannot look up an order by our reference; it needs the Netts orderId"
     no_collection = (
         "Netts has no collection order; place a 1-hour energy order for the sending address"

@@ -145,7 +145,17 @@ def getaccount(body: Answer, now: datetime, network: ChainNetwork) -> Answer:
             ),
         }
     )
-    answer["create_time"] = ms(details.created_at) if details else DEFAULT_CREATE_TIME_MS
+    activated_at = (
+        SandboxAddress.objects.filter(address=address)
+        .values_list("activated_at", flat=True)
+        .first()
+    )
+    if details:
+        answer["create_time"] = ms(details.created_at)
+    elif activated_at:  # activated by a sandbox order: created then, as the real chain says
+        answer["create_time"] = ms(activated_at)
+    else:
+        answer["create_time"] = DEFAULT_CREATE_TIME_MS
     return answer
 
 

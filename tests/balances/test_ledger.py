@@ -175,11 +175,15 @@ def test_a_refund_counts_when_recorded(itrx_account):
     assert kinds(itrx_account) == [("explained", 0), ("explained", 0)]
 
 
-def test_an_accepted_then_failed_order_is_assumed_refunded(itrx_account):
+def test_an_accepted_then_failed_order_keeps_its_money_unless_a_refund_is_stated(itrx_account):
+    """As orders/money.py counts it: failed after acceptance without a refund figure is kept
+    (itrx 0/43); with the provider's refund figure, that figure comes back at finished_at."""
     reading(itrx_account, 0, 100)
     placed(itrx_account, 3, 4, status=Status.FAILED, provider_ref="abc", finished_at=at(15))
-    reading(itrx_account, 10, 96)
-    reading(itrx_account, 20, 100)
+    placed(itrx_account, 4, 2, status=Status.FAILED, provider_ref="def", finished_at=at(15))
+    Order.objects.filter(provider_ref="def").update(refund_sun=2 * TRX)
+    reading(itrx_account, 10, 94)
+    reading(itrx_account, 20, 96)
     assert kinds(itrx_account) == [("explained", 0), ("explained", 0)]
 
 

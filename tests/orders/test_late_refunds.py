@@ -46,6 +46,7 @@ def test_a_refund_after_completion_is_recorded_once_with_a_timeline_row(itrx, ht
     order.refresh_from_db()
     assert order.status == Status.COMPLETED  # a final order does not move
     assert order.refund_sun == 1_000_000 and order.refunded_at is not None
+    assert order.late_refund_sun == 1_000_000  # the ledger counts it at refunded_at
     event = order.events.get()
     assert "refunded 1.000000 TRX after the order was final" in event.message
     # Looked at again later: nothing new, nothing written.
@@ -113,5 +114,49 @@ def test_racing_checks_record_a_late_refund_exactly_once(live_sandbox):
     assert not errors, errors
     assert sum(recorded) == 1
     order.refresh_from_db()
-    assert order.refund_sun == COST
+    assert order.refund_sun == COST and order.late_refund_sun == COST
     assert sum(e.count for e in order.events.filter(kind="note")) == 1
+
+
+def test_a_rise_in_an_uncertain_orders_window_is_matched_to_a_refund_asked_for_at_once(
+    tronzap, http
+):
+    """A TronZap order's answer was lost; its lookups find nothing; the balance rose 1 TRX while
+    it could have been charged: a deposit could hide a charge, so no verdict. The rise was a
+    refund of a finished order that energydash had not heard yet. Reconciliation asks about the
+    account's recently finished orders, hears the refund, the ledger attributes the rise to it,
+    and the next weighing concludes "not placed"."""
+    from energydash.balances.services import record_balance
+    from energydash.orders.reconciliation import conclude_not_found
+    from energydash.providers.registry import adapter_for
+
+    now = timezone.now()
+    remote_order(tronzap, "tz-refunded", cost_sun=COST, refund_sun=1_000_000)
+    final_order(tronzap, "tz-refunded", finished_ago=timedelta(minutes=6))
+    lost = Order.objects.create(
+        account=tronzap.account,
+        receive_address=address("lost"),
+        energy=65_000,
+        period="1H",
+        status=Status.UNKNOWN,
+        burn_sun_per_energy=100,
+        quoted_cost_sun=COST,
+        created=now - timedelta(minutes=3),
+        submitted_at=now - timedelta(minutes=3) + timedelta(seconds=2),
+    )
+    for minutes, trx in ((-4, 100), (-2.5, 101), (-1, 101)):
+        taken = now + timedelta(minutes=minutes)
+        record_balance(tronzap.account, trx * 1_000_000, source="refresh", taken_at=taken)
+    tronzap.sandbox.balance_sun = 101_000_000
+    tronzap.sandbox.save(update_fields=["balance_sun"])
+    adapter = adapter_for(tronzap.account.credentials(), http)
+
+    assert not conclude_not_found(lost, adapter, "test", 3, now)
+    lost.refresh_from_db()
+    assert lost.status == Status.UNKNOWN
+    assert "1 late refund(s) heard meanwhile" in lost.events.last().message
+
+    assert conclude_not_found(lost, adapter, "test", 3, now + timedelta(seconds=5))
+    lost.refresh_from_db()
+    assert lost.status == Status.FAILED
+    assert "balance agrees" in lost.events.filter(kind="state").last().message

@@ -219,6 +219,19 @@ def test_getaccount_knows_activation_balance_and_creation(reader, clock):
     assert account.created_at == START
 
 
+def test_an_address_a_sandbox_order_activated_was_created_then(reader, clock):
+    """Netts activating a recipient unasked: the chain dates the account to that moment, so the
+    console can tell the activation came with the order (orders/chain_evidence.py)."""
+    from energydash.sandbox.models import SandboxAddress
+
+    fresh = unactivated("activated by an order")
+    SandboxAddress.activate(fresh)
+    account = reader.account(fresh).value
+    assert account.activated
+    activated_at = SandboxAddress.objects.get(address=fresh).activated_at
+    assert abs((account.created_at - activated_at).total_seconds()) < 0.001  # the chain's ms
+
+
 def test_a_usdt_transfer_estimate_depends_on_the_recipient(reader, clock):
     holder, newcomer = address("holder"), address("newcomer")
     ChainAccount.objects.create(address=holder, holds_usdt=True)

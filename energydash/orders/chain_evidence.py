@@ -1,0 +1,217 @@
+"""The chain as a witness for an uncertain order (issue 20, "chain evidence in reconciliation").
+
+An unknown energy order (its answer lost; Netts, which cannot be looked up by our reference)
+either put energy on the receive address or it did not. What counts:
+
+- *From that provider*: a delegation from one of the account's known delegators: the one the
+  provider named (Netts' delegateAddress on any of the account's orders) or one that delivered
+  the account's verified orders (at least twice, so one stranger's coincidence does not teach
+  it). Delegators come from orders energydash verified itself (orders/delivery*.py).
+- *In the window*: its lock began after the request left and by the provider's delivery
+  deadline: lock end in [sent + period - slack, sent + deadline + period + slack].
+- *Of the size*: energy (at the network ratio now) within the delivery tolerance of the order's
+  energy, above or below.
+- *Ours, not a sibling's*: more such delegations than other orders of the account to the same
+  address and size sent in the window (each of those may own one).
+
+Verdicts: DELIVERED (the energy arrived: it was placed); NONE_SEEN (past the deadline, no
+delegation from a known delegator of any size in the window, and none of the size from anyone:
+strong evidence for "not placed", to be taken together with the ledger); NOT_YET (before the
+deadline); DOUBT (something that could be ours: a part, a stranger's of the size, a sibling's
+claim); UNREAD (the chain could not be read). None when chain evidence is off, no node is
+configured, or the order delivers no energy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from energydash.chain.answers import ReceivedDelegation, from_ms
+from energydash.chain.delegations import delegations_to
+from energydash.chain.reader import ChainReader
+from energydash.orders.delivery_look import known_delegator, period_of
+from energydash.orders.delivery_rules import LOCK_SLACK
+from energydash.orders.models import CHARGED_STATUSES, POSSIBLE_STATUSES, Delivery, Kind, Order
+
+DELIVERED = "delivered"
+NONE_SEEN = "none_seen"
+NOT_YET = "not_yet"
+DOUBT = "doubt"
+UNREAD = "unread"
+LEARN_FROM = 200  # verified orders of the account whose delegators are learnt
+
+
+@dataclass(frozen=True)
+class ChainFacts:
+    verdict: str
+    words: str
+    calls: int = 0
+
+
+def enabled() -> bool:
+    return settings.ENERGYDASH_CHAIN_EVIDENCE and bool(settings.ENERGYDASH_TRON_API_URL)
+
+
+def deadline_of(order: Order) -> datetime:
+    seconds = settings.ENERGYDASH_DELIVERY_DEADLINE_SECONDS.get(order.account.provider, 180)
+    return order.started_at + timedelta(seconds=seconds)
+
+
+def known_delegators(order: Order) -> dict[str, str]:
+    """The account's delegators, each with how it is known, in words."""
+    found: dict[str, str] = {}
+    named, source = known_delegator(order)
+    if named:
+        found[named] = source
+    rows = (
+        Order.objects.filter(account=order.account, delivery_status=Delivery.VERIFIED)
+        .exclude(pk=order.pk)
+        .order_by("-id")
+        .values_list("delivery_evidence", flat=True)[:LEARN_FROM]
+    )
+    seen: Counter[str] = Counter()
+    for evidence in rows:
+        evidence = evidence or {}
+        for d in evidence.get("delegators") or []:
+            if evidence.get("delegator_known"):
+                found.setdefault(d, f"named by {order.account.get_provider_display()}")
+            seen[d] += 1
+    for d, n in seen.items():
+        if n >= 2:
+            found.setdefault(d, f"delivered {n} of this account's verified orders")
+    return found
+
+
+def _dated_in_window(order: Order, d: ReceivedDelegation, period: timedelta) -> bool:
+    expires = from_ms(d.expire_ms) if d.expire_ms else None
+    if expires is None:
+        return False
+    earliest = order.started_at + period - LOCK_SLACK
+    latest = deadline_of(order) + period + LOCK_SLACK
+    return earliest <= expires <= latest
+
+
+def _of_size(order: Order, d: ReceivedDelegation) -> bool:
+    tolerance = settings.ENERGYDASH_DELIVERY_TOLERANCE_PERCENT
+    energy, want = d.energy or 0, order.energy or 0
+    return want * (100 - tolerance) <= energy * 100 <= want * (100 + tolerance)
+
+
+def _siblings(order: Order) -> int:
+    """Other orders of the account to the same address and size sent in the window: each may
+    own one matching delegation."""
+    tolerance = settings.ENERGYDASH_DELIVERY_TOLERANCE_PERCENT
+    want = order.energy or 0
+    span = deadline_of(order) - order.started_at + LOCK_SLACK
+    return (
+        Order.objects.filter(
+            account=order.account,
+            receive_address=order.receive_address,
+            kind=Kind.ENERGY,
+            created__gte=order.created - span,
+            created__lte=order.created + span,
+            energy__gte=want * (100 - tolerance) // 100,
+            energy__lte=want * (100 + tolerance) // 100 + 1,
+            status__in=(*CHARGED_STATUSES, *POSSIBLE_STATUSES, "failed"),
+        )
+        .exclude(pk=order.pk)
+        .exclude(status="failed", provider_ref="")
+        .count()
+    )
+
+
+def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
+    """(the charge, when activated) when a provider that activates unasked (Netts) must have
+    activated the receive address with this order: the chain says the account was created
+    after the order was sent, and the quote (energy at the quoted sun per energy) did not count
+    activation. None otherwise, or when the chain cannot say."""
+    fee = getattr(type(adapter), "activation_fee_sun", None)
+    if not getattr(type(adapter), "activates_unasked", False) or not fee:
+        return None
+    if order.unit_price_sun is None or not order.energy or order.quoted_cost_sun is None:
+        return None
+    energy_part = int(order.unit_price_sun * order.energy)
+    if order.quoted_cost_sun - energy_part >= fee:
+        return None  # activation was quoted already
+    reading = ChainReader.from_settings().account(order.receive_address)
+    if not reading.ok or not reading.value.activated or reading.value.created_at is None:
+        return None
+    created = reading.value.created_at
+    if created < order.started_at - LOCK_SLACK:
+        return None
+    return energy_part + fee, f"{created:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def chain_facts(
+    order: Order, now: datetime, reader: ChainReader | None = None
+) -> ChainFacts | None:
+    """What the chain says about whether this uncertain order's energy arrived."""
+    if not enabled() or order.kind != Kind.ENERGY or not order.energy:
+        return None
+    reader = reader or ChainReader.from_settings()
+    if not reader.configured:
+        return None
+    period = period_of(order)
+    if period is None:
+        return None
+    reading = delegations_to(order.receive_address, reader)
+    if not reading.ok:
+        return ChainFacts(UNREAD, f"the chain could not be read ({reading})", reading.calls)
+    delegators = known_delegators(order)
+    every = list(reading.value.delegations)
+    dated = [d for d in every if _dated_in_window(order, d, period)]
+    ours = [d for d in dated if d.delegator in delegators]
+    fits = [d for d in ours if _of_size(order, d)]
+    strangers = [d for d in dated if d.delegator not in delegators and _of_size(order, d)]
+    siblings = _siblings(order)
+    past = now >= deadline_of(order)
+    receiver = order.receive_address
+    if len(fits) > siblings:
+        d = fits[0]
+        words = (
+            f"the chain shows {d.energy:,} energy delegated to {receiver} by {d.delegator} "
+            f"({delegators[d.delegator]}), {d.staked_sun:,} sun staked, locked until "
+            f"{from_ms(d.expire_ms):%Y-%m-%d %H:%M:%S} UTC: it began after this order was sent "
+            f"and by the provider's deadline, and is within "
+            f"{settings.ENERGYDASH_DELIVERY_TOLERANCE_PERCENT}% of the {order.energy:,} energy "
+            f"ordered"
+        )
+        if siblings:
+            words += f" ({len(fits)} such delegations for {siblings + 1} orders of this size)"
+        return ChainFacts(DELIVERED, words, reading.calls)
+    if ours or strangers:
+        parts = []
+        if fits:
+            parts.append(
+                f"{len(fits)} delegation(s) of this size from the provider's delegators, which "
+                f"{siblings} other order(s) to this address may own"
+            )
+        elif ours:
+            parts.append(
+                f"{len(ours)} delegation(s) of another size from the provider's delegators"
+            )
+        if strangers:
+            parts.append(f"{len(strangers)} delegation(s) of this size from other addresses")
+        return ChainFacts(
+            DOUBT, f"the chain shows {' and '.join(parts)} since it was sent", reading.calls
+        )
+    if not past:
+        return ChainFacts(
+            NOT_YET,
+            f"no delegation to {receiver} from the provider yet (its deadline is "
+            f"{deadline_of(order):%H:%M:%S} UTC)",
+            reading.calls,
+        )
+    known = ", ".join(sorted(delegators)) or "none learnt yet"
+    return ChainFacts(
+        NONE_SEEN,
+        f"the chain shows no delegation to {receiver} that began after it was sent, from the "
+        f"provider's delegators ({known}) or of its size from anyone, past the provider's "
+        f"deadline",
+        reading.calls,
+    )

@@ -1,0 +1,324 @@
+"""Chain evidence in reconciliation (issue 20; issue 19 "fewer reviews, never a wrong not placed").
+
+A Netts order whose answer was lost cannot be looked up by our reference. The chain and the
+ledger settle it where they are conclusive, each decision with its reasons on the timeline:
+energy from the provider's delegator, of the size, in the window: placed. No such delegation
+past the deadline and a ledger showing no charge: not placed. Anything suggesting a charge:
+never "not placed"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import time_machine
+
+from energydash.balances.services import record_balance
+from energydash.chain.answers import AccountResource, Delegations, ReceivedDelegation
+from energydash.chain.outcomes import OK, UNAVAILABLE, Reading
+from energydash.orders import chain_evidence
+from energydash.orders.models import Delivery, Order, Status
+from energydash.orders.reconciliation import reconcile
+from energydash.providers.netts import NettsAdapter
+from tests.balances.factories import ADDRESS, order
+from tests.providers.conftest import credentials
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+TRX = 1_000_000
+COST = 1_170_000
+DELEGATOR = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"
+STRANGER = "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"
+# 1 energy per 100 sun staked (ratio 10 energy per TRX... in whole numbers): easy figures.
+RESOURCE = AccountResource(0, 0, 0, 0, 0, 0, 10_000_000, 1_000_000)
+
+
+def delegation(delegator: str, energy: int, lock_end: datetime | None) -> ReceivedDelegation:
+    ms = int(lock_end.timestamp() * 1000) if lock_end else 0
+    return ReceivedDelegation(delegator, energy * 100_000, ms, energy)
+
+
+class Chain:
+    def __init__(self, *delegations: ReceivedDelegation, readable: bool = True) -> None:
+        self.delegations = delegations
+        self.readable = readable
+
+    def __call__(self, receiver, reader=None, **kw):
+        if not self.readable:
+            return Reading(UNAVAILABLE, message="node over its limits")
+        return Reading(OK, value=Delegations(receiver, self.delegations, RESOURCE, 3))
+
+
+class Reader:
+    configured = True
+
+
+@pytest.fixture
+def chain(monkeypatch, settings):
+    settings.ENERGYDASH_TRON_API_URL = "http://node.invalid"
+    settings.ENERGYDASH_CHAIN_EVIDENCE = True
+    settings.ENERGYDASH_DELIVERY_DEADLINE_SECONDS = {"itrx": 180, "tronzap": 180, "netts": 180}
+    settings.ENERGYDASH_RECONCILE_PATIENCE_SECONDS = 600
+    settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS = 60
+    monkeypatch.setattr(chain_evidence.ChainReader, "from_settings", lambda **kw: Reader())
+
+    def use(fake: Chain) -> None:
+        monkeypatch.setattr(chain_evidence, "delegations_to", fake)
+
+    return use
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def lost_netts_order(account) -> Order:
+    """Sent at T0; its answer was lost at T0 + 2 s."""
+    o = order(account, cost_sun=None, quoted_cost_sun=COST, status=Status.UNKNOWN, created=T0)
+    Order.objects.filter(pk=o.pk).update(submitted_at=at(2), period="1H")
+    return Order.objects.get(pk=o.pk)
+
+
+def learnt(account, delegator: str = DELEGATOR) -> None:
+    """Two earlier orders of the account verified on chain from `delegator`."""
+    for _ in range(2):
+        o = order(account, status=Status.COMPLETED, created=T0 - timedelta(days=1))
+        Order.objects.filter(pk=o.pk).update(
+            delivery_status=Delivery.VERIFIED,
+            delivery_evidence={"delegators": [delegator], "delegator_known": True},
+        )
+
+
+def balances(account, before: int, after: int) -> None:
+    record_balance(account, before, source="refresh", taken_at=T0 - timedelta(minutes=1))
+    record_balance(account, after, source="refresh", taken_at=at(120))
+
+
+def netts_adapter() -> NettsAdapter:
+    """Netts whose balance cannot be read now: the recorded readings decide."""
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+    return NettsAdapter(credentials("netts"), client)
+
+
+def settle(o: Order, seconds: float) -> Order:
+    with time_machine.travel(at(seconds), tick=False):
+        reconcile(o, netts_adapter(), label="test", now=at(seconds))
+    return Order.objects.get(pk=o.pk)
+
+
+def last_words(o: Order) -> str:
+    return o.events.order_by("-id").values_list("message", flat=True).first()
+
+
+def test_energy_from_the_providers_delegator_places_the_order_with_the_evidence(
+    netts_account, chain
+):
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = settle(lost_netts_order(netts_account), 30)
+    assert o.status == Status.COMPLETED
+    words = last_words(o)
+    assert "the chain shows 65,000 energy delegated to" in words and DELEGATOR in words
+    assert "settled on chain evidence" in words
+    assert o.kept_sun == COST  # the quoted cost, the provider stated none
+
+
+def test_no_delegation_past_the_deadline_and_an_unchanged_balance_is_not_placed(
+    netts_account, chain
+):
+    learnt(netts_account)
+    balances(netts_account, 100 * TRX, 100 * TRX)
+    chain(Chain())
+    o = lost_netts_order(netts_account)
+    assert settle(o, 60).status == Status.UNKNOWN  # before the deadline: it waits
+    o = settle(o, 200)
+    assert o.status == Status.FAILED and o.kept_sun == 0
+    words = last_words(o)
+    assert "shows no delegation" in words and "balance agrees" in words
+    assert "nothing was charged" in words
+
+
+def test_a_balance_that_fell_by_the_cost_forbids_not_placed(netts_account, chain):
+    learnt(netts_account)
+    balances(netts_account, 100 * TRX, 100 * TRX - COST)  # charged, energy never delivered
+    chain(Chain())
+    o = settle(lost_netts_order(netts_account), 200)
+    assert o.status == Status.UNKNOWN  # still weighing, never "not placed"
+    o = settle(o, 700)
+    assert o.status == Status.NEEDS_REVIEW
+    assert "fell by 1.170000 TRX" in o.last_error
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        delegation(DELEGATOR, 30_000, at(20) + timedelta(hours=1)),  # a part, from the provider
+        delegation(STRANGER, 65_000, at(20) + timedelta(hours=1)),  # the size, from elsewhere
+    ],
+    ids=["part-from-provider", "size-from-stranger"],
+)
+def test_a_delegation_that_could_be_ours_forbids_not_placed(netts_account, chain, seen):
+    learnt(netts_account)
+    balances(netts_account, 100 * TRX, 100 * TRX)
+    chain(Chain(seen))
+    o = settle(lost_netts_order(netts_account), 700)
+    assert o.status == Status.NEEDS_REVIEW
+    assert "the chain shows" in o.last_error
+
+
+def test_an_older_delegation_or_a_siblings_does_not_count_as_this_orders(netts_account, chain):
+    """A delegation whose lock began before the order was sent is not its energy; one that
+    another order of the same size to the same address may own is not conclusive."""
+    learnt(netts_account)
+    balances(netts_account, 100 * TRX, 100 * TRX)
+    chain(Chain(delegation(DELEGATOR, 65_000, T0 + timedelta(minutes=30))))
+    o = settle(lost_netts_order(netts_account), 200)
+    assert o.status == Status.FAILED  # the old delegation is not this order's
+
+    sibling = order(netts_account, status=Status.COMPLETED, created=at(-5))
+    Order.objects.filter(pk=sibling.pk).update(provider_ref="1Hsib")
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = settle(lost_netts_order(netts_account), 700)
+    assert o.status == Status.NEEDS_REVIEW and "may own" in o.last_error
+
+
+def test_an_unreadable_chain_waits_then_goes_to_review(netts_account, chain):
+    learnt(netts_account)
+    chain(Chain(readable=False))
+    o = settle(lost_netts_order(netts_account), 200)
+    assert o.status == Status.UNKNOWN and "could not be read" in last_words(o)
+    assert settle(o, 700).status == Status.NEEDS_REVIEW
+
+
+def test_without_chain_evidence_a_lost_netts_answer_goes_to_review_at_once(
+    netts_account, chain, settings
+):
+    settings.ENERGYDASH_CHAIN_EVIDENCE = False
+    o = settle(lost_netts_order(netts_account), 3)
+    assert o.status == Status.NEEDS_REVIEW
+    assert "cannot look an order up by our reference" in last_words(o)
+
+
+def test_for_an_itrx_order_a_delegation_on_chain_forbids_not_placed_when_not_found(
+    itrx_account, chain
+):
+    from energydash.orders.reconciliation import conclude_not_found
+
+    learnt(itrx_account)
+    balances(itrx_account, 100 * TRX, 100 * TRX)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = order(itrx_account, cost_sun=None, quoted_cost_sun=COST, status=Status.UNKNOWN, created=T0)
+    Order.objects.filter(pk=o.pk).update(submitted_at=at(2), period="1H")
+    o = Order.objects.get(pk=o.pk)
+
+    class Adapter:
+        client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+        exchanges: list = []
+
+    with time_machine.travel(at(700), tick=False):
+        conclude_not_found(o, Adapter(), "test", 3, at(700))
+    o.refresh_from_db()
+    assert o.status == Status.NEEDS_REVIEW and "the chain shows 65,000 energy" in o.last_error
+
+
+def test_the_receive_address_is_the_one_read(netts_account, chain):
+    seen = []
+
+    def fake(receiver, reader=None, **kw):
+        seen.append(receiver)
+        return Reading(OK, value=Delegations(receiver, (), RESOURCE, 3))
+
+    chain(fake)
+    settle(lost_netts_order(netts_account), 30)
+    assert seen == [ADDRESS]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_settlements_place_the_order_once(netts_account, chain):
+    """Two pollers weigh the same lost Netts order at once: one conditional UPDATE wins."""
+    import threading
+
+    from django.db import connection
+
+    from energydash.orders.models import OrderEvent
+
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+    won: list[bool] = []
+
+    def racer() -> None:
+        try:
+            mine = Order.objects.select_related("account").get(pk=o.pk)
+            start.wait(timeout=30)
+            won.append(reconcile(mine, netts_adapter(), label="race", now=at(30)))
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=racer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert won.count(True) == 1
+    assert OrderEvent.objects.filter(order=o, to_status=Status.COMPLETED).count() == 1
+    assert Order.objects.get(pk=o.pk).status == Status.COMPLETED
+
+
+def test_netts_activating_the_address_with_the_order_is_charged_and_flagged(
+    netts_account, chain, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The chain shows the receive address was created after the order was sent: Netts
+    activated it at cost, so the charge is the energy at the quoted price plus activation,
+    and it is above the quote."""
+    from decimal import Decimal
+
+    from energydash.chain.answers import Account
+    from energydash.providers.netts import ACTIVATION_SUN
+
+    class ActivatedReader(Reader):
+        def account(self, address):
+            return Reading(OK, value=Account(address, True, 0, int(at(10).timestamp() * 1000)))
+
+    monkeypatch.setattr(chain_evidence.ChainReader, "from_settings", lambda **kw: ActivatedReader())
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(unit_price_sun=Decimal("18"), quoted_cost_sun=1_170_000)
+    o = Order.objects.get(pk=o.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        o = settle(o, 30)
+    assert o.status == Status.COMPLETED
+    assert o.cost_sun == 1_170_000 + ACTIVATION_SUN
+    placed = o.events.filter(to_status=Status.COMPLETED).get().message
+    assert "was activated at 2026-03-10 12:00:10 UTC, after this order was sent" in placed
+    assert "above the quote" in o.cost_flag
+
+
+def test_an_address_active_before_the_order_adds_no_activation(netts_account, chain, monkeypatch):
+    from decimal import Decimal
+
+    from energydash.chain.answers import Account
+
+    class OldReader(Reader):
+        def account(self, address):
+            return Reading(
+                OK,
+                value=Account(address, True, 0, int((T0 - timedelta(days=30)).timestamp() * 1000)),
+            )
+
+    monkeypatch.setattr(chain_evidence.ChainReader, "from_settings", lambda **kw: OldReader())
+    learnt(netts_account)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(unit_price_sun=Decimal("18"), quoted_cost_sun=1_170_000)
+    o = settle(Order.objects.get(pk=o.pk), 30)
+    assert o.status == Status.COMPLETED and o.cost_sun is None and o.kept_sun == 1_170_000
+    assert o.cost_flag == ""
