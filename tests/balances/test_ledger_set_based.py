@@ -176,7 +176,6 @@ def test_one_statement_without_a_subquery_per_reading(itrx_account):
     with CaptureQueriesContext(connection) as queries:
         intervals.build_intervals(itrx_account, ends)
     statement = next(q["sql"] for q in queries.captured_queries if "LAG(" in q["sql"])
-    # The orders table is read twice (by submitted_at, by finished_at), never per reading.
     # Three range reads of the account's orders: sent, finished, and late refunds heard.
     assert statement.count(f"FROM {Order._meta.db_table}") == 3
     assert "o.account_id = r.account_id" not in statement
