@@ -84,18 +84,7 @@ class OperatorAuth(TokenAuth):
         return found
 
 
-def _only_params(request: HttpRequest, *known: str) -> None:
-    """Refuse query parameters the operation does not have: a typo is not silently ignored."""
-    unknown = sorted(set(request.GET) - set(known))
-    if unknown:
-        raise Problem(
-            422,
-            "invalid_request",
-            f"Unknown query parameter(s): {', '.join(map(repr, unknown))}.",
-            errors=[
-                {"field": name, "message": "Not a parameter of this operation."} for name in unknown
-            ],
-        )
+_only_params = problems.only_params
 
 
 def _address(value: str) -> str:

@@ -16,8 +16,9 @@ from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
 
-from energydash.api.models import ApiToken, WebhookDelivery
-from energydash.api.problems import Problem
+from energydash.api.auth import require_scope
+from energydash.api.models import ApiToken, Scope, WebhookDelivery
+from energydash.api.problems import Problem, only_params
 
 router = Router(tags=["events"])
 
@@ -52,6 +53,8 @@ class EventQuery(Schema):
 )
 def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
     token: ApiToken = request.auth  # type: ignore[attr-defined]
+    require_scope(token, Scope.READ)
+    only_params(request, "since", "limit")
     if not 1 <= query.limit <= 500:
         raise Problem(422, "invalid_limit", "limit must be between 1 and 500.")
     events = WebhookDelivery.objects.filter(token=token).order_by("id")

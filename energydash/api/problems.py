@@ -199,3 +199,17 @@ def install(api: NinjaAPI) -> None:
             "energydash failed to handle this request; the error is in the server log. "
             "For POST orders, retry with the same Idempotency-Key: nothing is sent twice.",
         )
+
+
+def only_params(request: HttpRequest, *known: str) -> None:
+    """Refuse query parameters the operation does not have: a typo is not silently ignored."""
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        raise Problem(
+            422,
+            "invalid_request",
+            f"Unknown query parameter(s): {', '.join(map(repr, unknown))}.",
+            errors=[
+                {"field": name, "message": "Not a parameter of this operation."} for name in unknown
+            ],
+        )

@@ -142,7 +142,7 @@ def test_the_api_shows_why_each_account_won_or_lost(live_sandbox, settings):
         assert q["itrx-mid"]["standing"] == "won" and q["itrx-mid"]["best"]
         body = {"address": ALICE, "energy": 65_000, "period": "1H"}
         placed = api.post("/orders", json=body, headers={"Idempotency-Key": "why-1"})
-        assert placed.status_code == 200, placed.text
+        assert placed.status_code == 201, placed.text
         [attempt] = placed.json()["attempts"]
         assert attempt["account"] == "itrx-mid" and "Lowest effective price" in attempt["reason"]
         ranking = {r["account"]: r for r in attempt["ranking"]}

@@ -157,7 +157,7 @@ def capped(live_sandbox):
 def test_an_order_over_the_tokens_daily_cap_is_refused_with_403(capped):
     api, token, _tz = capped
     first = api.post("/orders", json=BODY, headers={"Idempotency-Key": "c-1"})
-    assert first.status_code == 200, first.text
+    assert first.status_code == 201, first.text
     cost = first.json()["quoted_cost_sun"]
     narrowed(token, daily_cap_sun=cost + cost // 2)
     second = api.post("/orders", json=BODY, headers={"Idempotency-Key": "c-2"})
@@ -201,7 +201,7 @@ def test_racing_posts_with_one_capped_token_never_spend_past_the_cap(capped, liv
     for thread in threads:
         thread.join()
 
-    assert sorted(codes) == [200] * 3 + [403] * 5, codes
+    assert sorted(codes) == [201] * 3 + [403] * 5, codes
     assert SandboxOrder.objects.count() == 3
     assert spent_today_via(token.placed_via) <= token.daily_cap_sun
     assert token.daily_cap_sun < 4 * price  # a fourth would have broken it

@@ -117,7 +117,10 @@ def test_granting_a_role_is_refused_without_a_recent_login_and_changes_nothing(
 
 def test_changing_a_webhook_url_is_refused_without_a_recent_login(stale_admin, admin_user, token):
     url = reverse("admin:api_apitoken_change", args=[token.pk])
-    form = {"webhook_url": "https://93.184.215.14/hooks/energy"}
+    form = {
+        "webhook_url": "https://93.184.215.14/hooks/energy",
+        "scopes": ["read", "quote", "place", "batches"],
+    }
     assert sent_to_reauth(stale_admin.post(url, form), url)
     token.refresh_from_db()
     assert token.webhook_url == ""
@@ -130,7 +133,7 @@ def test_changing_a_webhook_url_is_refused_without_a_recent_login(stale_admin, a
 
 def test_creating_an_api_token_is_refused_without_a_recent_login(stale_admin, admin_user):
     url = reverse("admin:api_apitoken_add")
-    form = {"name": "new-backend", "role": "viewer", "webhook_url": ""}
+    form = {"name": "new-backend", "role": "viewer", "webhook_url": "", "scopes": ["read"]}
     assert sent_to_reauth(stale_admin.post(url, form), url)
     assert not ApiToken.objects.filter(name="new-backend").exists()
     reauth(stale_admin, admin_user, url)
