@@ -27,11 +27,12 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
 from energydash.lib.tron import format_trx, validate_address
-from energydash.orders.models import Kind, ReadyCheck, Route
+from energydash.orders.models import Delivery, Kind, Order, ReadyCheck, Route, Status
 from energydash.orders.routing import RouteRequest, body_hash, route_order
 
 USDT_ENERGY_HOLDER = 65_000  # a transfer to an address that holds USDT
@@ -234,14 +235,24 @@ def _work(
         return
     _note(check, resource.value)
     deficit = needed - check.energy_available
+    waiting, coming = _on_its_way(check.address)
+    if deficit > 0 and waiting is not None:
+        _finish(
+            check,
+            not_ready,
+            f"An earlier ready check's order for {waiting.energy:,} energy awaits approval by "
+            f"another person (order {waiting.pk}); nothing more is bought until it is decided.",
+        )
+        return
     if deficit > 0:
-        route = _buy(check, Kind.ENERGY, deficit, via, actor, token, client)
-        check.route = route
-        problem = _route_problem(route, f"{deficit:,} energy")
-        if problem:
-            _finish(check, not_ready, problem)
-            return
-        check.energy_bought = deficit
+        if deficit > coming:
+            route = _buy(check, Kind.ENERGY, deficit - coming, via, actor, token, client)
+            check.route = route
+            problem = _route_problem(route, f"{deficit - coming:,} energy")
+            if problem:
+                _finish(check, not_ready, problem)
+                return
+            check.energy_bought = deficit - coming
 
         def arrived() -> bool:
             reading = reader.account_resource(check.address)
@@ -253,9 +264,9 @@ def _work(
             _finish(
                 check,
                 not_ready,
-                f"{deficit:,} energy was bought (order {route.order_id}) but the chain shows "
-                f"{check.energy_available:,} of the {needed:,} needed by the deadline; ask again "
-                "to wait longer (nothing more is bought while it is on its way).",
+                f"{deficit:,} energy was bought ({_orders_words(check, coming)}) but the chain "
+                f"shows {check.energy_available:,} of the {needed:,} needed by the deadline; ask "
+                "again to wait longer (nothing more is bought while it is on its way).",
             )
             return
     words = (
@@ -267,6 +278,40 @@ def _work(
     if check.energy_bought:
         words = f"Bought {check.energy_bought:,} energy, verified on chain. " + words
     _finish(check, ReadyCheck.State.READY, words)
+
+
+# An earlier check's order still on its way counts against the deficit for this long.
+ON_ITS_WAY = timedelta(minutes=15)
+
+
+def _on_its_way(address: str) -> tuple[Order | None, int]:
+    """Orders bought by earlier ready checks for `address` that ended before the chain showed
+    them: (one awaiting approval, or None; the energy of those accepted and not yet judged on
+    chain). Counted so that asking again waits for them instead of buying the deficit twice."""
+    since = timezone.now() - ON_ITS_WAY
+    orders = Order.objects.filter(
+        pk__in=ReadyCheck.objects.filter(
+            address=address,
+            state=ReadyCheck.State.NOT_READY,
+            finished_at__gte=since,
+            route__order__isnull=False,
+        ).values("route__order")
+    )
+    waiting = orders.filter(status=Status.AWAITING_APPROVAL).order_by("pk").first()
+    coming = orders.filter(
+        Q(status__in=(Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN))
+        | Q(status=Status.COMPLETED, delivery_status__in=("", Delivery.PENDING))
+    )
+    return waiting, sum(o.energy or 0 for o in coming)
+
+
+def _orders_words(check: ReadyCheck, coming: int) -> str:
+    parts = []
+    if check.route is not None:
+        parts.append(f"order {check.route.order_id}")
+    if coming:
+        parts.append(f"{coming:,} energy from earlier checks still on its way")
+    return ", ".join(parts)
 
 
 def _note(check: ReadyCheck, resource: Any) -> None:

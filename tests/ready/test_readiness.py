@@ -147,3 +147,15 @@ def test_two_concurrent_calls_for_one_address_buy_one_deficit(chain, wsgi_app):
     assert {a.check.state for a in answers.values()} == {"ready"}
     assert Order.objects.count() == 1 and energy_bought() == 137_550
     assert sorted(a.check.energy_bought for a in answers.values()) == [0, 137_550]
+
+
+def test_energy_not_on_chain_by_the_deadline_is_not_bought_again(db, chain, http, reader):
+    box("tronzap", "tz", price="50", delegation_delay_seconds=3600)
+    late = ready("k-late", http=http, reader=reader, deadline_seconds=0).check
+    assert late.state == "not_ready" and late.energy_bought == 137_550
+    assert "the chain shows 0 of the 137,550 needed" in late.reason
+    # Asked again with a new key: the order on its way counts, nothing more is bought.
+    again = ready("k-late-2", http=http, reader=reader, deadline_seconds=0).check
+    assert again.state == "not_ready" and again.energy_bought == 0 and again.route is None
+    assert "137,550 energy from earlier checks still on its way" in again.reason
+    assert SandboxOrder.objects.count() == 1 and energy_bought() == 137_550
