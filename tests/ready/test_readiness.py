@@ -4,6 +4,7 @@ seen on chain, activation first, approval pending, no route, and two concurrent 
 
 from __future__ import annotations
 
+import io
 import threading
 
 import httpx
@@ -13,6 +14,7 @@ from django.db import connection
 from energydash.chain.reader import ChainReader
 from energydash.orders.models import Order, ReadyCheck, Status
 from energydash.orders.readiness import ReadyRefused, ensure_ready, usdt_units
+from energydash.providers.models import ProviderAccount
 from energydash.sandbox.chain_models import ChainAccount
 from energydash.sandbox.models import SandboxAddress, SandboxOrder
 from tests.api.conftest import address, box
@@ -159,3 +161,33 @@ def test_energy_not_on_chain_by_the_deadline_is_not_bought_again(db, chain, http
     assert again.state == "not_ready" and again.energy_bought == 0 and again.route is None
     assert "137,550 energy from earlier checks still on its way" in again.reason
     assert SandboxOrder.objects.count() == 1 and energy_bought() == 137_550
+
+
+def test_the_command_answers_ready_or_exits_with_the_reason(db, chain, http, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from energydash.orders import readiness
+
+    box("tronzap", "tz", price="50")
+    real = readiness.ensure_ready
+    # The command's reader and provider calls go to the sandbox over WSGI.
+    monkeypatch.setattr(
+        "energydash.orders.management.commands.ensure_ready.ensure_ready",
+        lambda *a, **kw: real(*a, client=http, **kw),
+    )
+    out = io.StringIO()
+    call_command("ensure_ready", SENDER, "--recipient", NEWBIE, "--key", "c1", stdout=out)
+    assert out.getvalue().startswith(f"ready {SENDER}: energy 137,550")
+    assert "fee_limit 13100000 sun (13.100000 TRX), bought 137,550 energy" in out.getvalue()
+    with pytest.raises(CommandError, match="refused, nothing done: not a valid TRON address"):
+        call_command("ensure_ready", "Tnot-an-address")
+    with pytest.raises(CommandError, match="not an amount of USDT"):
+        call_command("ensure_ready", SENDER, "--usdt", "-3")
+    SandboxAddress.objects.create(address=NEWBIE, activated=False)
+    box("itrx", "itrx-only-energy", price="40")
+    tz = ProviderAccount.objects.get(name="tz")
+    tz.enabled = False
+    tz.save()
+    with pytest.raises(CommandError, match="not_ready: No account could take the order for"):
+        call_command("ensure_ready", NEWBIE, "--deadline", "0")
+    assert SandboxOrder.objects.count() == 1
