@@ -421,6 +421,13 @@ if ENERGYDASH_BATCH_LEASE_SECONDS < 3 or ENERGYDASH_QUOTE_VALID_SECONDS < 0:
 ENERGYDASH_ROUTING_MAX_ATTEMPTS = env_int("ENERGYDASH_ROUTING_MAX_ATTEMPTS", 3)
 ENERGYDASH_API_RATE_LIMIT_PER_MINUTE = env_int("ENERGYDASH_API_RATE_LIMIT_PER_MINUTE", 120)
 ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS = env_int("ENERGYDASH_API_IDEMPOTENCY_WAIT_SECONDS", 30)
+# Ready to send (README "Ready to send"): headroom added to the transfer's energy estimate,
+# the rental period bought for a deficit, the longest wait for on-chain proof, and the energy
+# price (sun per energy) that prices the recommended fee_limit (mainnet's, 100 sun).
+ENERGYDASH_READY_HEADROOM_PERCENT = env_int("ENERGYDASH_READY_HEADROOM_PERCENT", 5)
+ENERGYDASH_READY_PERIOD = os.environ.get("ENERGYDASH_READY_PERIOD", "1H")
+ENERGYDASH_READY_DEADLINE_SECONDS = env_int("ENERGYDASH_READY_DEADLINE_SECONDS", 60)
+ENERGYDASH_READY_ENERGY_PRICE_SUN = env_int("ENERGYDASH_READY_ENERGY_PRICE_SUN", 100)
 # The claim of a request being routed lasts this long without a heartbeat (renewed every third
 # of it while the request runs); a crashed request's Idempotency-Key is free again after it.
 ENERGYDASH_ROUTE_LEASE_SECONDS = env_int("ENERGYDASH_ROUTE_LEASE_SECONDS", 15)

@@ -32,6 +32,8 @@ from energydash.api.schemas import (
     OrderPage,
     Period,
     QuoteOut,
+    ReadyIn,
+    ReadyOut,
     ScorecardOut,
 )
 from energydash.api.serializers import detail_json, order_json, route_attempts, trx
@@ -39,6 +41,7 @@ from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
 from energydash.orders.models import OPEN, Order, Route, RouteAttempt
 from energydash.orders.models import Status as OrderStatus
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
+from energydash.orders.readiness import ReadyRefused, ensure_ready, usdt_units
 from energydash.orders.routing import (
     RouteRequest,
     body_hash,
@@ -281,6 +284,81 @@ def create_order(
     if detail["status"] == OrderStatus.AWAITING_APPROVAL:
         return Status(202, detail)
     return Status(201 if done.routed_here else 200, detail)
+
+
+@api.post(
+    "/ready",
+    response={201: ReadyOut, 200: ReadyOut},
+    summary="Make an address ready to send USDT now: activate, buy only the deficit, wait",
+    description="Checks activation (activating through a provider that offers it), reads the "
+    "energy and bandwidth available, estimates the transfer's energy (triggerconstantcontract "
+    "with a recipient, else 131,000) plus headroom, buys only the deficit through best-price "
+    "routing (limits and approvals apply) and waits for it on chain up to deadline_seconds. "
+    "201 with state `ready` (and a recommended fee_limit) or `not_ready` (and the reason); 200 "
+    "with the same answer when the same Idempotency-Key and body are sent again (nothing is "
+    "bought twice). Two requests for one address buy at most one deficit.",
+    auth=OperatorAuth(),
+)
+def ready(
+    request: HttpRequest,
+    payload: ReadyIn = Body(...),  # noqa: B008
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
+) -> Status:
+    token: ApiToken = request.auth
+    require_scope(token, Scope.PLACE)
+    _only_params(request)
+    key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+    try:
+        answer = ensure_ready(
+            key,
+            payload.address,
+            recipient=payload.recipient or "",
+            usdt=usdt_units(payload.usdt),
+            deadline_seconds=payload.deadline_seconds,
+            via=token.placed_via,
+            token=token,
+        )
+    except ReadyRefused as exc:
+        raise Problem(422, "invalid_request", f"{exc}; nothing was done.") from None
+    if not answer.same_body:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body; nothing was "
+            "done. Use a new key for a new request.",
+        )
+    check = answer.check
+    if check.state == check.State.WORKING:
+        raise Problem(
+            409,
+            "request_in_progress",
+            "An earlier request with this Idempotency-Key is still working; retry with the "
+            "same key and body in 5 s to get its answer.",
+            headers={"Retry-After": "5"},
+        )
+    return Status(201 if answer.done_here else 200, _ready_json(check))
+
+
+def _ready_json(check) -> dict:  # noqa: ANN001  (ReadyCheck)
+    def code(route: Route | None) -> str | None:
+        order = route.order if route is not None else None
+        return str(order.code) if order is not None else None
+
+    return {
+        "state": check.state,
+        "reason": check.reason,
+        "address": check.address,
+        "recipient": check.recipient or None,
+        "energy_estimate": check.energy_estimate,
+        "energy_needed": check.energy_needed,
+        "energy_available": check.energy_available,
+        "bandwidth_available": check.bandwidth_available,
+        "energy_bought": check.energy_bought,
+        "fee_limit_sun": check.fee_limit_sun,
+        "fee_limit_trx": trx(check.fee_limit_sun) if check.fee_limit_sun is not None else None,
+        "activation_order": code(check.activation_route),
+        "order": code(check.route),
+    }
 
 
 def _route_result(route: Route) -> dict:

@@ -74,6 +74,32 @@ Trx = Annotated[
 ]
 
 
+USDT_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$"
+
+
+def _usdt(value: str) -> str:
+    if not re.fullmatch(USDT_PATTERN.strip("^$"), value):
+        raise PydanticCustomError(
+            "invalid_amount",
+            'An amount of USDT as a string, e.g. "12.5", with at most 6 decimal places.',
+        )
+    return value
+
+
+Usdt = Annotated[
+    str,
+    AfterValidator(_usdt),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": USDT_PATTERN,
+            "description": "USDT as an exact decimal string (at most 6 decimal places).",
+            "example": "12.5",
+        }
+    ),
+]
+
+
 class _Body(Schema):
     # Types exactly as documented: "true" is not a boolean, "65000" is not an integer.
     model_config = ConfigDict(strict=True)
@@ -380,3 +406,38 @@ class ProblemOut(Schema):
     detail: str
     instance: str
     required_scope: str | None = None
+
+
+class ReadyIn(_Body):
+    """Make `address` ready to send a USDT transfer now (README "Ready to send")."""
+
+    address: Address
+    recipient: Address | None = Field(
+        None, description="The transfer's recipient: its energy is estimated on chain."
+    )
+    usdt: Usdt | None = Field(None, description="The transfer's amount, for the estimate.")
+    deadline_seconds: int | None = Field(
+        None,
+        ge=0,
+        le=600,
+        description="How long to wait for on-chain proof (default "
+        "ENERGYDASH_READY_DEADLINE_SECONDS).",
+    )
+
+
+class ReadyOut(Schema):
+    state: Literal["ready", "not_ready"]
+    reason: str = Field(description="What was found and done, in words.")
+    address: str
+    recipient: str | None
+    energy_estimate: int | None = Field(description="Energy the transfer is estimated to use.")
+    energy_needed: int | None = Field(description="The estimate plus the configured headroom.")
+    energy_available: int | None = Field(description="Energy the chain shows available now.")
+    bandwidth_available: int | None
+    energy_bought: int = Field(description="Energy bought by this request (0: none).")
+    fee_limit_sun: int | None = Field(
+        description="Recommended fee_limit: the estimate's burn cost at the energy price."
+    )
+    fee_limit_trx: str | None
+    activation_order: str | None = Field(description="Id of the activation order, if any.")
+    order: str | None = Field(description="Id of the energy order, if any.")

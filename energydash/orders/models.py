@@ -438,3 +438,52 @@ class RouteAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} on {self.account_id}: {self.outcome}"
+
+
+class ReadyCheck(models.Model):
+    """One "Ready to send" request (orders/readiness.py), once per key.
+
+    At most one check per address is `working` at a time (a conditional unique row): a second
+    concurrent check for the address waits for it instead of buying the same deficit again.
+    """
+
+    class State(models.TextChoices):
+        WORKING = "working", "Working"
+        READY = "ready", "Ready"
+        NOT_READY = "not_ready", "Not ready"
+
+    key = models.CharField(max_length=100, unique=True)
+    body_hash = models.CharField(max_length=64)
+    via = models.CharField(max_length=40)
+    address = models.CharField(max_length=34)
+    recipient = models.CharField(max_length=34, blank=True)
+    usdt_units = models.BigIntegerField(null=True, blank=True)  # USDT in 6-decimal units
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WORKING)
+    reason = models.TextField(blank=True)
+    energy_estimate = models.PositiveIntegerField(null=True, blank=True)
+    energy_needed = models.PositiveIntegerField(null=True, blank=True)
+    energy_available = models.BigIntegerField(null=True, blank=True)
+    bandwidth_available = models.BigIntegerField(null=True, blank=True)
+    energy_bought = models.PositiveIntegerField(default=0)
+    fee_limit_sun = models.BigIntegerField(null=True, blank=True)
+    activation_route = models.ForeignKey(
+        Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    route = models.ForeignKey(
+        Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    working_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=Q(state="working"),
+                name="orders_readycheck_one_working_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ready check {self.address} ({self.state})"
