@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0012_merge_20261203_1441"),
+        ("orders", "0013_merge_20261203_1447"),
     ]
 
     operations = [
