@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 
 from energydash.orders import hooks
+from energydash.orders.limits import limit_violation
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
 from energydash.providers.models import ProviderAccount
@@ -26,6 +27,9 @@ class QuoteRow:
     # The account's last known balance: a quote above it cannot be paid (warned, not refused,
     # since the figure may be minutes old).
     balance_sun: int | None = None
+    # Why the account's own spend limits (per-order maximum, what is left of the daily budget)
+    # refuse this price (orders/limits.py, as placement and routing check it): shown, not offered.
+    limit: str = ""
 
     @property
     def over_balance(self) -> bool:
@@ -50,7 +54,7 @@ class QuoteRow:
 
     @property
     def available(self) -> bool:
-        return self.total_sun is not None and not self.error
+        return self.total_sun is not None and not self.error and not self.limit
 
 
 def quoting_credentials(credentials: Credentials, timeout: float) -> Credentials:
@@ -93,6 +97,9 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
         rows = list(pool.map(lambda spec: _quote_one(spec, timeout), specs))
     _add_known_balances(rows)
+    for row in rows:  # here, not in the workers: the daily budget is a database read
+        if row.total_sun is not None and not row.error:
+            row.limit = limit_violation(row.account, row.total_sun)
     available = [r for r in rows if r.available]
     if available:
         min(available, key=lambda r: r.total_sun).cheapest = True
