@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from energydash.balances import channels
 from energydash.balances.models import AccountBalanceState
+from energydash.lib.zones import zone_label
 
 
 def account_notice(request: HttpRequest) -> dict[str, object]:
@@ -17,7 +18,7 @@ def account_notice(request: HttpRequest) -> dict[str, object]:
     operator on any page learns that an account cannot pay before an order fails on it. The
     rule is the dashboard's: a refresh error wins; otherwise balance below threshold is low.
     """
-    context: dict[str, object] = {"console_time_zone": settings.TIME_ZONE}
+    context: dict[str, object] = {"console_time_zone": zone_label(settings.TIME_ZONE)}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
