@@ -18,8 +18,8 @@ from energydash.console.batches.forms import BatchForm
 from energydash.console.http import HtmxHttpRequest
 from energydash.console.orders.views import operator_required
 from energydash.core.roles import can_operate
-from energydash.orders.models import POLLABLE, Status
 from energydash.lib.spreadsheet import neutralise
+from energydash.orders.models import POLLABLE, Status
 
 
 @require_GET
