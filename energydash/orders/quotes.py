@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -11,8 +12,11 @@ from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
+from energydash.providers.errors import NAMES, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
+
+logger = logging.getLogger("energydash.orders")
 
 
 @dataclass
@@ -78,7 +82,11 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     try:
         total, quote = estimate_cost(spec, adapter)
     except PlacementRefused as exc:
-        row.error = str(exc).removeprefix("Could not get a price before placing: ")
+        if exc.provider_error is not None:
+            logger.warning("quote from %s failed: %r", spec.account.name, exc.provider_error)
+            row.error = plain_quote_problem(exc.provider_error)
+        else:
+            row.error = str(exc).removeprefix("Could not get a price before placing: ")
         return row
     row.total_sun = total
     if quote is not None:
@@ -87,6 +95,25 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     if spec.energy:
         row.burn_sun = spec.energy * settings.ENERGYDASH_BURN_SUN_PER_ENERGY
     return row
+
+
+def plain_quote_problem(error: ProviderError) -> str:
+    """Why a provider gave no price, as a sentence for the quotes table: the provider's raw
+    words (machine keys, request ids, its own authentication text) go to the log instead."""
+    name = NAMES.get(error.provider, error.provider or "The provider")
+    if error.outcome == UNAVAILABLE:
+        return f"{name} is not answering right now; compare again in a minute."
+    if error.outcome == UNKNOWN:
+        return f"{name} sent an answer energydash could not read; compare again in a minute."
+    if error.message.startswith("authentication failed") or error.http_status in (401, 403):
+        return (
+            f"{name} refused this account's credentials (authentication failed): check its API "
+            "key and secret, and the allowed IP, in admin."
+        )
+    return (
+        f"{name} would not price this request: check the energy amount, period and address "
+        "against what it accepts."
+    )
 
 
 def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
