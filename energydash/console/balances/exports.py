@@ -202,8 +202,9 @@ _A = '"providers_provideraccount"'
 
 
 def copy_select(orders: QuerySet) -> tuple[str, list[Any]]:
-    """The export's SELECT: the filtered orders, newest first (the (created, id) index read
-    backwards), with the CSV's columns as SQL. One statement over the list's own WHERE clause, read in the index order."""
+    """The export's SELECT: the filtered orders, newest first, with the CSV's columns as SQL.
+    One statement over the list's own WHERE clause, read in the (created, id) index's order
+    (backwards)."""
     time_sql = _local_time_sql()
     unsettled = ", ".join(repr(str(s)) for s in NOT_SETTLED)
     kept = f"CASE WHEN {_O}.status IN ({unsettled}) THEN NULL ELSE {spend_sql(_O)} END"
@@ -243,8 +244,8 @@ def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
     """PostgreSQL writes the CSV itself (COPY ... TO STDOUT): the same columns and text as the
     Python path, at the database's speed, streamed in ~1 MB chunks with constant memory.
 
-    Rows come newest first from the (created, id) index read backwards, not from a sort of the whole result: the
-    planner weighs total cost, and for a large unfiltered export a sequential scan and a sort
+    Rows come newest first from the (created, id) index read backwards, not from a sort of the
+    whole result: the planner weighs total cost, and for a large unfiltered export a sequential scan and a sort
     cost less in total but write nothing until the sort is done (6.7 s at a million orders).
     `SET LOCAL enable_sort = off`, for this one statement's transaction, makes it take the
     index order whenever an index gives it (a filter or search whose rows must be sorted
