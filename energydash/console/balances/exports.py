@@ -245,8 +245,9 @@ def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
     Python path, at the database's speed, streamed in ~1 MB chunks with constant memory.
 
     Rows come newest first from the (created, id) index read backwards, not from a sort of the
-    whole result: the planner weighs total cost, and for a large unfiltered export a sequential scan and a sort
-    cost less in total but write nothing until the sort is done (6.7 s at a million orders).
+    whole result: the planner weighs total cost, and for a large unfiltered export a sequential
+    scan and a sort cost less in total but write nothing until the sort is done (6.7 s at a
+    million orders).
     `SET LOCAL enable_sort = off`, for this one statement's transaction, makes it take the
     index order whenever an index gives it (a filter or search whose rows must be sorted
     still sorts them: only those rows)."""
