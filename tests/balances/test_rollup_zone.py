@@ -69,3 +69,14 @@ def test_the_dashboard_and_daily_ledger_name_the_zone_with_its_offset(
     assert "CST" not in dashboard
     daily = viewer_client.get(reverse("balances:ledger_daily", args=[itrx_account.code]))
     assert "Calendar days in Asia/Shanghai, UTC+08:00" in daily.content.decode()
+
+
+def test_console_timestamps_carry_the_offset_not_an_abbreviation(settings):
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    moment = datetime(2026, 3, 9, 20, 0, tzinfo=ZoneInfo("UTC"))
+    with timezone.override("Asia/Shanghai"):
+        text = Template("{% load money %}{{ moment|ts }}").render(Context({"moment": moment}))
+    assert text == "2026-03-10 04:00:00 UTC+08:00"
