@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core import checks
 
 from energydash.core.schedules import ensure_after_migrate
+from energydash.core.startup import STARTUP_DATABASE_TAG
 
 
 class BalancesConfig(AppConfig):
@@ -11,6 +13,9 @@ class BalancesConfig(AppConfig):
     verbose_name = "Balances and alerts"
 
     def ready(self) -> None:
+        from energydash.balances.checks import check_rollup_zone
+
+        checks.register(check_rollup_zone, checks.Tags.database, STARTUP_DATABASE_TAG)
         ensure_after_migrate(self, "energydash.balances.schedules.ensure_schedules")
         from energydash.balances import order_hooks
         from energydash.balances.rollups import connect_signals

@@ -14,6 +14,7 @@ from django.utils import timezone
 from energydash.balances import chartdata, stats
 from energydash.balances.models import AccountBalanceState
 from energydash.balances.ranges import RANGES, Range
+from energydash.lib.zones import zone_label
 from energydash.orders.models import DELIVERY_FAILED, Order
 from energydash.providers.models import ProviderAccount
 
@@ -111,7 +112,7 @@ def page_context(chart_range: Range) -> dict[str, Any]:
     now = timezone.now()
     counts = stats.order_counts()
     return {
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": zone_label(settings.TIME_ZONE),
         "rows": account_rows(now),
         "totals": stats.spend_totals(now),
         "counts": counts,

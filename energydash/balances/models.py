@@ -309,3 +309,20 @@ class HourlyBalanceRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.hour_start:%Y-%m-%d %H:%M} last {self.last_sun}"
+
+
+class RollupZone(models.Model):
+    """The time zone the order rollups' local hours and days were built in (one row).
+
+    Written by the first rollup write and by `manage.py rebuild_rollups`; the system check
+    balances.checks.check_rollup_zone refuses to start when settings.TIME_ZONE differs from it.
+    """
+
+    zone = models.CharField(max_length=64)
+    recorded = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rollup time zone"
+
+    def __str__(self) -> str:
+        return self.zone

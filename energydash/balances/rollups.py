@@ -34,7 +34,9 @@ holds ~100 orders per account per hour even at a million orders a quarter, read 
 
 Buckets are local hours in settings.TIME_ZONE: hour_start is the first instant of that local
 hour, so the 24 h chart reads hours and every other figure reads the local `day` column, with no
-time-zone function per row in SQL. Changing TIME_ZONE needs `manage.py rebuild_rollups`.
+time-zone function per row in SQL. Changing TIME_ZONE needs `manage.py rebuild_rollups`: the
+zone the rows were built in is recorded (RollupZone, by the first write and by every rebuild),
+and the system check balances.checks.check_rollup_zone refuses to start while it differs.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
-from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup
+from energydash.balances.models import DailyOrderRollup, HourlyOrderRollup, RollupZone
 from energydash.balances.ranges import local_midnight, local_tz
 from energydash.orders.models import UNSENT, Order, Status
 from energydash.orders.money import spend_sql
@@ -74,6 +77,28 @@ def _set_measures(table: str | None = None) -> str:
     if table is None:
         return ", ".join(f"{m} = EXCLUDED.{m}" for m in _MEASURES)
     return ", ".join(f"{m} = {table}.{m} + EXCLUDED.{m}" for m in _MEASURES)
+
+
+# The zone this process knows is recorded (set once the recording transaction committed), so
+# rollup writes after the first cost no statement for it.
+_zone_recorded: str | None = None
+
+
+def _note_zone() -> None:
+    """Record the zone the rollups are being written in, unless a zone is already recorded
+    (a different recorded zone means older rows: only a rebuild may replace it)."""
+    global _zone_recorded
+    zone = settings.TIME_ZONE
+    if _zone_recorded == zone:
+        return
+    RollupZone.objects.bulk_create([RollupZone(pk=1, zone=zone)], ignore_conflicts=True)
+
+    def remember() -> None:
+        global _zone_recorded
+        if RollupZone.objects.filter(pk=1, zone=zone).exists():
+            _zone_recorded = zone
+
+    transaction.on_commit(remember)
 
 
 def bucket_of(moment: datetime) -> tuple[datetime, date]:
@@ -114,6 +139,7 @@ def refresh_bucket(account_id: int, created: datetime) -> None:
     # No savepoint: a failed recompute must fail the order change it belongs to, not be rolled
     # back alone (and a savepoint is two more round trips per change).
     with transaction.atomic(savepoint=False):
+        _note_zone()
         _lock(account_id, day)
         if connection.vendor == "postgresql":
             _refresh_in_one_statement(account_id, hour_start, day)
@@ -172,6 +198,7 @@ def add_sent_order(order_id: int, account_id: int, created: datetime) -> None:
         "day": day,
     }
     with transaction.atomic(savepoint=False):
+        _note_zone()
         _lock(account_id, day)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -271,6 +298,10 @@ def rebuild() -> int:
             else:
                 _rebuild_hours_in_python()
             _refresh_days(cursor, "1 = %s", [1])
+            # An earlier migration (0006) rebuilds before the zone's table exists: 0010 records.
+            recorded = RollupZone._meta.db_table in connection.introspection.table_names(cursor)
+        if recorded:
+            RollupZone.objects.update_or_create(pk=1, defaults={"zone": settings.TIME_ZONE})
         return HourlyOrderRollup.objects.count()
 
 

@@ -8,6 +8,9 @@ from django.http import HttpRequest
 
 from energydash.balances import channels
 from energydash.balances.models import AccountBalanceState
+from energydash.lib.zones import zone_label
+
+NEW_ORDER_STEPS = ("new", "confirm", "place", "best_price")
 
 
 def account_notice(request: HttpRequest) -> dict[str, object]:
@@ -17,7 +20,11 @@ def account_notice(request: HttpRequest) -> dict[str, object]:
     operator on any page learns that an account cannot pay before an order fails on it. The
     rule is the dashboard's: a refresh error wins; otherwise balance below threshold is low.
     """
-    context: dict[str, object] = {"console_time_zone": settings.TIME_ZONE}
+    context: dict[str, object] = {
+        "console_time_zone": zone_label(settings.TIME_ZONE),
+        # The orders pages the menu counts as "New order" (the rest are "Orders").
+        "new_order_steps": NEW_ORDER_STEPS,
+    }
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context

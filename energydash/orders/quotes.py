@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from django.conf import settings
 
 from energydash.orders import hooks
+from energydash.orders.limits import limit_violation
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
+from energydash.providers.errors import NAMES, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.models import ProviderAccount
 from energydash.providers.registry import adapter_for
+
+logger = logging.getLogger("energydash.orders")
 
 
 @dataclass
@@ -26,6 +31,9 @@ class QuoteRow:
     # The account's last known balance: a quote above it cannot be paid (warned, not refused,
     # since the figure may be minutes old).
     balance_sun: int | None = None
+    # Why the account's own spend limits (per-order maximum, what is left of the daily budget)
+    # refuse this price (orders/limits.py, as placement and routing check it): shown, not offered.
+    limit: str = ""
 
     @property
     def over_balance(self) -> bool:
@@ -50,7 +58,7 @@ class QuoteRow:
 
     @property
     def available(self) -> bool:
-        return self.total_sun is not None and not self.error
+        return self.total_sun is not None and not self.error and not self.limit
 
 
 def quoting_credentials(credentials: Credentials, timeout: float) -> Credentials:
@@ -74,7 +82,11 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     try:
         total, quote = estimate_cost(spec, adapter)
     except PlacementRefused as exc:
-        row.error = str(exc).removeprefix("Could not get a price before placing: ")
+        if exc.provider_error is not None:
+            logger.warning("quote from %s failed: %r", spec.account.name, exc.provider_error)
+            row.error = plain_quote_problem(exc.provider_error)
+        else:
+            row.error = str(exc).removeprefix("Could not get a price before placing: ")
         return row
     row.total_sun = total
     if quote is not None:
@@ -85,6 +97,25 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
     return row
 
 
+def plain_quote_problem(error: ProviderError) -> str:
+    """Why a provider gave no price, as a sentence for the quotes table: the provider's raw
+    words (machine keys, request ids, its own authentication text) go to the log instead."""
+    name = NAMES.get(error.provider, error.provider or "The provider")
+    if error.outcome == UNAVAILABLE:
+        return f"{name} is not answering right now; compare again in a minute."
+    if error.outcome == UNKNOWN:
+        return f"{name} sent an answer energydash could not read; compare again in a minute."
+    if error.message.startswith("authentication failed") or error.http_status in (401, 403):
+        return (
+            f"{name} refused this account's credentials (authentication failed): check its API "
+            "key and secret, and the allowed IP, in admin."
+        )
+    return (
+        f"{name} would not price this request: check the energy amount, period and address "
+        "against what it accepts."
+    )
+
+
 def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     """One row per spec (one per account), cheapest available first and marked."""
     if not specs:
@@ -93,6 +124,9 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
         rows = list(pool.map(lambda spec: _quote_one(spec, timeout), specs))
     _add_known_balances(rows)
+    for row in rows:  # here, not in the workers: the daily budget is a database read
+        if row.total_sun is not None and not row.error:
+            row.limit = limit_violation(row.account, row.total_sun)
     available = [r for r in rows if r.available]
     if available:
         min(available, key=lambda r: r.total_sun).cheapest = True

@@ -22,7 +22,12 @@ COLLECTION_ESTIMATE_ENERGY = 131_000
 
 
 class PlacementRefused(Exception):
-    """Refused before anything was sent to the provider: nothing was charged."""
+    """Refused before anything was sent to the provider: nothing was charged.
+
+    provider_error: the provider's own error when a price read failed (its raw words, codes and
+    request ids: for the log, not for the page)."""
+
+    provider_error: ProviderError | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,9 @@ def estimate_cost(spec: OrderSpec, adapter: Adapter) -> tuple[int, base.Quote | 
             return quote.total_sun, quote
         return adapter.activation_price(spec.receive_address), None
     except ProviderError as exc:
-        raise PlacementRefused(f"Could not get a price before placing: {exc}") from None
+        refused = PlacementRefused(f"Could not get a price before placing: {exc}")
+        refused.provider_error = exc
+        raise refused from None
 
 
 def _check_limits(spec: OrderSpec, limits: base.Limits) -> None:

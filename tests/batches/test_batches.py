@@ -131,6 +131,10 @@ def test_console_checks_lines_then_plans_confirms_and_exports(operator_client, l
     polling = operator_client.get(f"/batches/{batch.code}/progress/", HTTP_HX_REQUEST="true")
     assert polling.status_code == 200 and b'hx-trigger="every 1s"' in polling.content
     services.run_batch(batch.pk)
+    placed = operator_client.get(f"/batches/{batch.code}/progress/", HTTP_HX_REQUEST="true")
+    # Placed, but the orders are still open: the page polls on until they settle.
+    assert placed.status_code == 200 and b"2 placed" in placed.content
+    Order.objects.update(status=Status.COMPLETED)
     done = operator_client.get(f"/batches/{batch.code}/progress/", HTTP_HX_REQUEST="true")
     assert done.status_code == 286 and b"2 placed" in done.content
     csv = b"".join(operator_client.get(f"/batches/{batch.code}/results.csv").streaming_content)

@@ -138,8 +138,11 @@ def test_a_wrong_tronzap_token_reads_authentication_failed(
 ):
     tronzap.account.api_key = "wrong-token"
     tronzap.account.save()
-    [row] = quotes(operator_client, energy="65000").context["rows"]
-    assert "authentication failed: Incorrect token or signature" in row.error, row.error
+    response = quotes(operator_client, energy="65000")
+    [row] = response.context["rows"]
+    assert "credentials (authentication failed)" in row.error, row.error
+    # TronZap's own text and request id stay in the log (issue 25, item 7).
+    assert "Incorrect token or signature" not in response.content.decode()
     assert "[auth]" not in row.error
 
 

@@ -48,10 +48,13 @@ ORDER_COLUMNS = [
     ("period", "period"),
     ("quoted_cost_sun", "quoted_cost_sun"),
     ("cost_sun", "cost_sun"),
+    ("cost_trx", "cost_trx"),
     ("unit_price_sun", "unit_price_sun"),
     ("burn_sun_per_energy", "burn_sun_per_energy"),
     ("refund_sun", "refund_sun"),
+    ("refund_trx", "refund_trx"),
     ("kept_sun", "kept_sun"),
+    ("kept_trx", "kept_trx"),
     ("provider_ref", "provider_ref"),
     ("reference", "reference"),
     ("placed_via", "placed_via"),
@@ -64,6 +67,8 @@ ORDER_FIELDS = [
     "quoted_cost_sun", "cost_sun", "unit_price_sun", "burn_sun_per_energy", "refund_sun",
     "kept", "provider_ref", "reference", "placed_via",
 ]  # fmt: skip
+# The *_trx columns repeat the sun figure before them in TRX, six places, no grouping (the exact
+# amount, as the daily export's spend_trx); empty where the sun figure is.
 # kept_sun: what the provider kept (cost - refund; 0 when nothing was charged); empty while the
 # order is unresolved (unknown, needs review), a draft or awaiting approval: not known yet.
 NOT_SETTLED = (*UNSENT, *POSSIBLE_STATUSES)
@@ -137,13 +142,26 @@ def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]
     yield buffer.take()
 
 
+# Newest first, as the orders list shows them.
+EXPORT_ORDER = ("-created", "-id")
+
+
+def _trx(sun: int | None) -> str:
+    return "" if sun is None else format_trx(sun).replace(",", "")
+
+
+def _trx_sql(column: str) -> str:
+    """A sun column as TRX text, exactly as _trx writes it (NULL stays NULL)."""
+    return f"CAST(CAST({column} AS numeric) / 1000000 AS numeric(38, 6))"
+
+
 def order_rows(params: Mapping[str, Any]) -> Iterator[str] | Iterator[bytes]:
-    """Every matching order, oldest first, streamed from a server-side cursor in chunks.
+    """Every matching order, newest first, streamed from a server-side cursor in chunks.
 
     Per row only the columns that need it are converted (the time to the operators' zone,
     text that could start a formula); account name and provider come from a dict, not a join.
     """
-    orders = filtered_orders(params).order_by("created", "id")
+    orders = filtered_orders(params).order_by(*EXPORT_ORDER)
     if connection.vendor == "postgresql":
         return _copy_lines(orders)
     return _order_lines(order_values(orders).iterator(chunk_size=CHUNK))
@@ -184,9 +202,12 @@ _A = '"providers_provideraccount"'
 
 
 def copy_select(orders: QuerySet) -> tuple[str, list[Any]]:
-    """The export's SELECT: the filtered orders, in (created, id) order, with the CSV's columns
-    as SQL. One statement over the list's own WHERE clause, read in the index order."""
+    """The export's SELECT: the filtered orders, newest first, with the CSV's columns as SQL.
+    One statement over the list's own WHERE clause, read in the (created, id) index's order
+    (backwards)."""
     time_sql = _local_time_sql()
+    unsettled = ", ".join(repr(str(s)) for s in NOT_SETTLED)
+    kept = f"CASE WHEN {_O}.status IN ({unsettled}) THEN NULL ELSE {spend_sql(_O)} END"
     columns = [
         RawSQL(time_sql, [local_tz().key] * time_sql.count("AT TIME ZONE %s")),
         RawSQL(f"{_O}.code", []),
@@ -199,21 +220,20 @@ def copy_select(orders: QuerySet) -> tuple[str, list[Any]]:
         RawSQL(_safe_sql(f"{_O}.period"), []),
         RawSQL(f"{_O}.quoted_cost_sun", []),
         RawSQL(f"{_O}.cost_sun", []),
+        RawSQL(_trx_sql(f"{_O}.cost_sun"), []),
         RawSQL(f"{_O}.unit_price_sun", []),
         RawSQL(f"{_O}.burn_sun_per_energy", []),
         RawSQL(f"{_O}.refund_sun", []),
-        RawSQL(
-            f"CASE WHEN {_O}.status IN ({', '.join(repr(str(s)) for s in NOT_SETTLED)})"
-            f" THEN NULL ELSE {spend_sql(_O)} END",
-            [],
-        ),
+        RawSQL(_trx_sql(f"{_O}.refund_sun"), []),
+        RawSQL(kept, []),
+        RawSQL(_trx_sql(f"({kept})"), []),
         RawSQL(_safe_sql(f"{_O}.provider_ref"), []),
         RawSQL(f"{_O}.reference", []),
         RawSQL(_safe_sql(f"{_O}.placed_via"), []),
     ]
     names = [f"c{n}" for n in range(len(columns))]
     # account__name joins the accounts table under its own name (the RawSQL columns read it).
-    rows = orders.order_by("created", "id").annotate(
+    rows = orders.order_by(*EXPORT_ORDER).annotate(
         _account=F("account__name"), **dict(zip(names, columns, strict=True))
     )
     sql, params = rows.values_list(*names).query.sql_with_params()
@@ -224,9 +244,10 @@ def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
     """PostgreSQL writes the CSV itself (COPY ... TO STDOUT): the same columns and text as the
     Python path, at the database's speed, streamed in ~1 MB chunks with constant memory.
 
-    Rows come in (created, id) order from the index, not from a sort of the whole result: the
-    planner weighs total cost, and for a large unfiltered export a sequential scan and a sort
-    cost less in total but write nothing until the sort is done (6.7 s at a million orders).
+    Rows come newest first from the (created, id) index read backwards, not from a sort of the
+    whole result: the planner weighs total cost, and for a large unfiltered export a sequential
+    scan and a sort cost less in total but write nothing until the sort is done (6.7 s at a
+    million orders).
     `SET LOCAL enable_sort = off`, for this one statement's transaction, makes it take the
     index order whenever an index gives it (a filter or search whose rows must be sorted
     still sorts them: only those rows)."""
@@ -290,10 +311,13 @@ def _order_lines(rows: Iterable[tuple]) -> Iterator[str]:
                 period,
                 quoted,
                 cost,
+                _trx(cost),
                 price,
                 burn,
                 refund,
+                _trx(refund),
                 kept,
+                _trx(kept),
                 "'" + provider_ref if provider_ref[:1] in FORMULA_STARTS else provider_ref,
                 reference,
                 "'" + via if via[:1] in FORMULA_STARTS else via,

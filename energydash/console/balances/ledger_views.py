@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from energydash.balances import ledger
 from energydash.balances.models import LedgerFlag
+from energydash.lib.zones import zone_label
 from energydash.providers.models import ProviderAccount
 
 DAY_CHOICES = (7, 14, 31, 90)
@@ -26,7 +27,7 @@ def ledger_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "page": page,
         "intervals": intervals,
         "flags": flags,
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": zone_label(timezone.get_current_timezone_name()),
     }
     return render(request, "balances/ledger.html", context)
 
@@ -45,6 +46,6 @@ def ledger_daily_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "days": ledger.daily_summary(account, days),
         "day_count": days,
         "day_choices": DAY_CHOICES,
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": zone_label(timezone.get_current_timezone_name()),
     }
     return render(request, "balances/ledger_daily.html", context)

@@ -19,6 +19,7 @@ from energydash.console.http import HtmxHttpRequest
 from energydash.console.orders.views import operator_required
 from energydash.core.roles import can_operate
 from energydash.lib.spreadsheet import neutralise
+from energydash.orders.models import POLLABLE, Status
 
 
 @require_GET
@@ -55,10 +56,19 @@ def batch_new(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "batches/new.html", {"form": form, "line_errors": errors})
 
 
+# Orders whose status can still move on their own (the poller): the page keeps refreshing while a
+# line's order is one of these, so "Submitted" turns "Completed" without a reload.
+_MOVING = (Status.DRAFT, *POLLABLE)
+
+
 def _context(request: HtmxHttpRequest, batch: Batch) -> dict:
+    """The summary and the line table: the page and its poll render both from one read."""
+    lines = list(batch.lines.select_related("plan_account", "order"))
     return {
         "batch": batch,
         "progress": services.progress(batch),
+        "lines": lines,
+        "orders_open": any(line.order and line.order.status in _MOVING for line in lines),
         "can_operate": can_operate(request.user),
         "stalled": services.stalled(batch),
         "can_decide": approvals.can_decide(batch, request.user),
@@ -68,16 +78,16 @@ def _context(request: HtmxHttpRequest, batch: Batch) -> dict:
 @require_GET
 def batch_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     batch = get_object_or_404(Batch, code=code)
-    context = _context(request, batch)
-    context["lines"] = batch.lines.select_related("plan_account", "order__account")
-    return render(request, "batches/detail.html", context)
+    return render(request, "batches/detail.html", _context(request, batch))
 
 
 @require_GET
 def batch_progress(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     batch = get_object_or_404(Batch, code=code)
-    response = render(request, "batches/detail.html#progress", _context(request, batch))
-    if not batch.active and batch.status != Batch.Status.PLANNED:
+    context = _context(request, batch)
+    response = render(request, "batches/detail.html#progress", context)
+    settled = not batch.active and batch.status != Batch.Status.PLANNED
+    if settled and not context["orders_open"]:
         return HttpResponseStopPolling(response.content)  # 286: htmx stops polling, swaps this
     return response
 

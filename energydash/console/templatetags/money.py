@@ -8,6 +8,7 @@ from django import template
 from django.utils import formats, timezone
 
 from energydash.lib.tron import format_energy, format_trx, format_unit_price
+from energydash.lib.zones import offset_label
 from energydash.orders.models import Status
 
 register = template.Library()
@@ -39,12 +40,14 @@ def unit_price(value: object) -> str:
 
 @register.filter
 def ts(value: datetime | None) -> str:
-    """A timestamp in the console's zone, zone named, as admin shows it (DATETIME_FORMAT)."""
+    """A timestamp in the console's zone with its UTC offset ("2026-03-10 04:00:00 UTC+08:00"),
+    never the zone's abbreviation ("CST" is China, Central US or Cuba)."""
     if not value:
         return "—"
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return formats.date_format(value, "DATETIME_FORMAT")
+    if not timezone.is_aware(value):
+        return formats.date_format(value, "Y-m-d H:i:s")
+    value = timezone.localtime(value)
+    return f"{formats.date_format(value, 'Y-m-d H:i:s')} {offset_label(value)}"
 
 
 @register.filter

@@ -19,7 +19,9 @@ DEMO_USERNAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Create the demo operator (password kept in var/demo-password) and the sandbox accounts."
+    help = (
+        "Create the demo admin user (password kept in var/demo-password) and the sandbox accounts."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
