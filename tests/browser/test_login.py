@@ -18,7 +18,7 @@ def test_an_operator_logs_in_and_sees_the_providers_page_without_csp_violations(
     page = logged_in
     page.goto(f"{live_server.url}/providers/")
     expect(page.get_by_role("heading", name="Provider accounts")).to_be_visible()
-    expect(page.get_by_role("cell", name="Browser itrx")).to_be_visible()
+    expect(page.get_by_role("cell", name="Browser itrx", exact=True)).to_be_visible()
     expect(page.get_by_text("not fetched yet")).to_be_visible()
     assert "S" * 64 not in page.content()
     assert page.evaluate("typeof window.htmx") == "object"
