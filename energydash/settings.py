@@ -76,10 +76,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language from the language cookie or Accept-Language (English when neither
+    # names one of LANGUAGES); a signed-in user's own choice wins (UserLanguageMiddleware below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The language a signed-in user chose (core.UserPreferences), on every request.
+    "energydash.core.language.UserLanguageMiddleware",
     # Which second-factor device (if any) verified this session: request.user.is_verified().
     "django_otp.middleware.OTPMiddleware",
     # A logged-in user with none of the three roles gets a 403 page saying so
@@ -153,9 +158,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English unless the user chose otherwise (README "Languages") or the browser asks for one of
+# LANGUAGES; names in their own language, as the switch in the top bar shows them.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
-# One timestamp format (with the zone) in the console and in admin: energydash/formats/en.
+# One timestamp format (with the zone) in the console and in admin, per language:
+# energydash/formats/<language>.
 FORMAT_MODULE_PATH = ["energydash.formats"]
 USE_I18N = True
 USE_TZ = True
@@ -191,6 +201,9 @@ SECURE_CSP = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# The language chosen in the top bar, for the login page too (signed in, the user's own choice).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body attribute, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -205,6 +218,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https)
+    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -8,12 +8,14 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from energydash.balances import balance_rollups
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import Range, local_tz, row_datetime
 from energydash.balances.stats import cost_per_bucket, price_per_bucket
 from energydash.lib import charts
+from energydash.lib.l10n import localize_digits
 from energydash.lib.tron import SUN_PER_TRX, format_trx
 from energydash.providers.models import Provider, ProviderAccount
 
@@ -131,7 +133,11 @@ def balance_chart(
         points = balance_points_from_hours(account, start, now, buckets)
 
     def describe(name: str, at: datetime, value: charts.Number) -> str:
-        return f"{name}: {format_trx(int(value), 2)} TRX at {_local(at)}"
+        return gettext("%(name)s: %(amount)s TRX at %(time)s") % {
+            "name": name,
+            "amount": localize_digits(format_trx(int(value), 2)),
+            "time": _local(at),
+        }
 
     chart = charts.line_chart(
         {account.name: points},
@@ -146,13 +152,13 @@ def balance_chart(
     view = ChartView(
         slug=f"balance-{account.code}",
         kind="line",
-        title=f"Balance of {account.name}",
+        title=gettext("Balance of %(account)s") % {"account": account.name},
         unit="TRX",
         chart=chart,
         legend=[{"name": account.name, **ACCOUNT_STYLE}],
-        columns=["Time", "Balance (TRX)"],
+        columns=[gettext("Time"), gettext("Balance (TRX)")],
     )
-    view.rows = [[_local(at), format_trx(int(v), 2)] for at, v in points]
+    view.rows = [[_local(at), localize_digits(format_trx(int(v), 2))] for at, v in points]
     return view
 
 
@@ -160,7 +166,11 @@ def cost_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
     series = cost_per_bucket(chart_range, now)
 
     def describe(name: str, at: datetime, value: charts.Number) -> str:
-        return f"{name}: {format_trx(int(value), 2)} TRX on {_day(at, chart_range.hourly)}"
+        return gettext("%(name)s: %(amount)s TRX on %(day)s") % {
+            "name": name,
+            "amount": localize_digits(format_trx(int(value), 2)),
+            "day": _day(at, chart_range.hourly),
+        }
 
     chart = charts.bar_chart(
         series.buckets,
@@ -174,17 +184,24 @@ def cost_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
     view = ChartView(
         slug="cost",
         kind="bars",
-        title=f"Cost per {'hour' if chart_range.hourly else 'day'} by provider",
+        title=gettext("Cost per hour by provider")
+        if chart_range.hourly
+        else gettext("Cost per day by provider"),
         unit="TRX",
         chart=chart,
         legend=[{"name": n, **STYLES[n]} for n in names],
-        columns=["Period", *[f"{n} (TRX)" for n in names], "Total (TRX)"],
+        columns=[
+            gettext("Period"),
+            *[f"{n} (TRX)" for n in names],
+            gettext("Total (TRX)"),
+        ],
     )
     for i, bucket in enumerate(series.buckets):
         values = [int(series.values[n][i] or 0) for n in names]
         view.rows.append(
-            [_day(bucket, chart_range.hourly), *[format_trx(v, 2) for v in values]]
-            + [format_trx(sum(values), 2)]
+            [_day(bucket, chart_range.hourly)]
+            + [localize_digits(format_trx(v, 2)) for v in values]
+            + [localize_digits(format_trx(sum(values), 2))]
         )
     return view
 
@@ -203,7 +220,11 @@ def price_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
 
     def describe(name: str, at: datetime, value: charts.Number) -> str:
         day = _day(at - half, chart_range.hourly)
-        return f"{name}: {charts.format_number(value)} sun per energy on {day}"
+        return gettext("%(name)s: %(price)s sun per energy on %(day)s") % {
+            "name": name,
+            "price": charts.format_number(value),
+            "day": day,
+        }
 
     end = series.buckets[-1] + 2 * half
     chart = charts.line_chart(
@@ -213,11 +234,11 @@ def price_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
     view = ChartView(
         slug="price",
         kind="line",
-        title="Average price by provider",
-        unit="sun per energy",
+        title=gettext("Average price by provider"),
+        unit=gettext("sun per energy"),
         chart=chart,
         legend=[{"name": n, **STYLES[n]} for n in names],
-        columns=["Period", *[f"{n} (sun/energy)" for n in names]],
+        columns=[gettext("Period"), *[f"{n} ({gettext('sun/energy')})" for n in names]],
     )
     for i, bucket in enumerate(series.buckets):
         cells = [series.values[n][i] for n in names]

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from energydash.balances import chartdata, stats
 from energydash.balances.models import AccountBalanceState
@@ -21,6 +23,13 @@ from energydash.providers.models import ProviderAccount
 SEED_VIA = "sandbox-seed"  # Order.placed_via of generated sandbox history
 
 OK, LOW, ERROR, UNREAD = "ok", "low", "error", "no balance yet"
+# The state column in words; the codes above stay the page's identifiers (CSS classes, tests).
+STATUS_LABELS = {
+    OK: pgettext_lazy("balance state", "ok"),
+    LOW: pgettext_lazy("balance state", "low"),
+    ERROR: pgettext_lazy("balance state", "error"),
+    UNREAD: _("no balance yet"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,8 @@ class AccountRow:
         if self.balance_sun is None:
             return "—"
         if self.runway is None:
-            return "no recent spend"
-        return f"{self.runway} days"
+            return gettext("no recent spend")
+        return gettext("%(days)s days") % {"days": formats.number_format(self.runway)}
 
     @property
     def status(self) -> str:
@@ -61,6 +70,10 @@ class AccountRow:
         if self.balance_sun < self.account.low_balance_threshold_sun:
             return LOW
         return OK
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
 
 
 def account_rows(now: datetime | None = None) -> list[AccountRow]:
@@ -117,10 +130,14 @@ def page_context(chart_range: Range) -> dict[str, Any]:
         "totals": stats.spend_totals(now),
         "counts": counts,
         "count_links": [
-            ("open", counts.open, orders_url("open")),
-            ("unknown", counts.unknown, orders_url("unknown")),
-            ("needs review", counts.needs_review, orders_url("needs_review")),
-            ("delivery failed on chain", delivery_failures(), delivery_failed_url()),
+            (pgettext_lazy("orders", "open"), counts.open, orders_url("open")),
+            (pgettext_lazy("orders", "unknown"), counts.unknown, orders_url("unknown")),
+            (
+                pgettext_lazy("orders", "needs review"),
+                counts.needs_review,
+                orders_url("needs_review"),
+            ),
+            (_("delivery failed on chain"), delivery_failures(), delivery_failed_url()),
         ],
         **chart_context(chart_range, now),
     }

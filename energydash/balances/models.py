@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from energydash.lib.crypto import EncryptedTextField
 from energydash.providers.models import ProviderAccount
 
 
 class Source(models.TextChoices):
-    REFRESH = "refresh", "Scheduled refresh"
-    ORDER = "order", "Order response"
-    MANUAL = "manual", "Manual refresh"
+    REFRESH = "refresh", _("Scheduled refresh")
+    ORDER = "order", _("Order response")
+    MANUAL = "manual", _("Manual refresh")
 
 
 REFRESH, ORDER, MANUAL = Source.REFRESH.value, Source.ORDER.value, Source.MANUAL.value
@@ -67,13 +68,13 @@ class AccountBalanceState(models.Model):
 
 
 class AlertKind(models.TextChoices):
-    LOW_BALANCE = "low_balance", "Low balance"
-    REFRESH_FAILING = "refresh_failing", "Balance refresh failing"
-    LEDGER_DISCREPANCY = "ledger_discrepancy", "Ledger discrepancy"
-    SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
-    COST_OVERRUN = "cost_overrun", "Charge above the limits"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed on chain"
-    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+    LOW_BALANCE = "low_balance", _("Low balance")
+    REFRESH_FAILING = "refresh_failing", _("Balance refresh failing")
+    LEDGER_DISCREPANCY = "ledger_discrepancy", _("Ledger discrepancy")
+    SUMMARY_MISMATCH = "summary_mismatch", _("itrx summary mismatch")
+    COST_OVERRUN = "cost_overrun", _("Charge above the limits")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed on chain")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
 
 
 class Alert(models.Model):
@@ -140,8 +141,8 @@ class ChannelKind(models.TextChoices):
     TELEGRAM = "telegram", "Telegram"
     SLACK = "slack", "Slack"
     DISCORD = "discord", "Discord"
-    WEBHOOK = "webhook", "Generic webhook (JSON POST)"
-    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", _("Generic webhook (JSON POST)")
+    EMAIL = "email", _("E-mail")
 
 
 class AlertChannel(models.Model):
@@ -254,10 +255,10 @@ class LedgerFlag(models.Model):
     """
 
     class Kind(models.TextChoices):
-        DISCREPANCY = "discrepancy", "Discrepancy"
-        SUMMARY_MISMATCH = "summary_mismatch", "itrx summary mismatch"
+        DISCREPANCY = "discrepancy", _("Discrepancy")
+        SUMMARY_MISMATCH = "summary_mismatch", _("itrx summary mismatch")
 
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed on chain"
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed on chain")
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def local_tz() -> zoneinfo.ZoneInfo:
@@ -32,7 +33,7 @@ def row_datetime(value: str | datetime) -> datetime:
 @dataclass(frozen=True)
 class Range:
     key: str
-    label: str
+    label: str  # lazily translated
     hours: int  # 24 h is drawn per hour; the others per calendar day
 
     @property
@@ -64,10 +65,10 @@ class Range:
 RANGES = {
     r.key: r
     for r in (
-        Range("24h", "24 hours", 24),
-        Range("7d", "7 days", 24 * 7),
-        Range("30d", "30 days", 24 * 30),
-        Range("90d", "90 days", 24 * 90),
+        Range("24h", _("24 hours"), 24),
+        Range("7d", _("7 days"), 24 * 7),
+        Range("30d", _("30 days"), 24 * 30),
+        Range("90d", _("90 days"), 24 * 90),
     )
 }
 DEFAULT_RANGE = "30d"

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from energydash.orders.models import Order, Route
 from energydash.providers.models import ProviderAccount
@@ -14,14 +15,14 @@ from energydash.providers.models import ProviderAccount
 
 class Batch(models.Model):
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned — waiting for confirmation"
+        PLANNED = "planned", _("Planned — waiting for confirmation")
         # Confirmed, but its planned total is above ENERGYDASH_BATCH_APPROVAL_ABOVE_TRX: no line
         # is placed until another operator or admin approves it (batches/approvals.py).
-        AWAITING = "awaiting", "Awaiting approval"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        CANCELLED = "cancelled", "Cancelled"
-        FINISHED = "finished", "Finished"
+        AWAITING = "awaiting", _("Awaiting approval")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        CANCELLED = "cancelled", _("Cancelled")
+        FINISHED = "finished", _("Finished")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Re-submitting the same batch (same API Idempotency-Key, same command file) finds it again.
@@ -77,12 +78,12 @@ class Batch(models.Model):
 
 class BatchLine(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PLACED = "placed", "Placed"
-        FAILED = "failed", "Failed (nothing charged)"
-        REVIEW = "review", "Unknown / needs review"
-        AWAITING = "awaiting", "Awaiting approval (nothing sent)"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        PLACED = "placed", _("Placed")
+        FAILED = "failed", _("Failed (nothing charged)")
+        REVIEW = "review", _("Unknown / needs review")
+        AWAITING = "awaiting", _("Awaiting approval (nothing sent)")
+        CANCELLED = "cancelled", _("Cancelled")
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="lines")
     number = models.PositiveIntegerField()

@@ -1,6 +1,7 @@
 """The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
 ones templates and tests reverse: home, login, login_code, reauth, security, recovery_codes,
-logout, providers, itrx_callback, and the balances:, orders: and batches: namespaces."""
+logout, set_language, providers, itrx_callback, and the balances:, orders: and batches:
+namespaces."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from energydash.console.account import views as account_views
+from energydash.console.account.language import set_language
 from energydash.console.balances.views import dashboard_view
 from energydash.console.orders.callbacks import itrx_callback
 from energydash.console.providers import views as provider_views
@@ -20,6 +22,7 @@ urlpatterns = [
     path("reauth/", account_views.reauth, name="reauth"),
     path("account/security/", account_views.security, name="security"),
     path("account/security/recovery-codes/", account_views.recovery_codes, name="recovery_codes"),
+    path("account/language/", set_language, name="set_language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("providers/", provider_views.account_list, name="providers"),
     path("orders/", include("energydash.console.orders.urls")),

@@ -9,8 +9,16 @@ class CoreConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from energydash.core import checks, logcontext, metrics, roles, task_guard  # noqa: F401
+        from energydash.core import (  # noqa: F401
+            checks,
+            language,
+            logcontext,
+            metrics,
+            roles,
+            task_guard,
+        )
 
         task_guard.connect()
         metrics.connect()
         logcontext.connect()
+        language.connect()

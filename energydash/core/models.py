@@ -53,3 +53,22 @@ class AuditEvent(models.Model):
             object_repr=str(obj)[:200] if obj is not None else "",
             details=details or {},
         )
+
+
+class UserPreferences(models.Model):
+    """What one user chose for the console: for now, the language its pages speak.
+
+    An empty language means "as the browser asks" (its Accept-Language header).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        verbose_name = "user preferences"
+        verbose_name_plural = "user preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of user #{self.user_id}"

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
+
+from energydash.lib.l10n import localize_digits
+
 Number = int | float | Decimal
 XY = tuple[float, float]
 
@@ -115,7 +120,10 @@ def time_ticks(start: datetime, end: datetime, tz: tzinfo, max_ticks: int = 8) -
 
 def time_label(moment: datetime, tz: tzinfo, *, with_time: bool) -> str:
     local = moment.astimezone(tz)
-    return f"{local:%H:%M}" if with_time else f"{local:%b} {local.day}"
+    if with_time:
+        return f"{local:%H:%M}"
+    # A short day as the active language writes it: "Mar 10", "10 мар", "3月10日".
+    return date_format(local, pgettext("chart day label; a Django date format", "M j"))
 
 
 def format_number(value: Number, places: int = 2) -> str:
@@ -124,7 +132,8 @@ def format_number(value: Number, places: int = 2) -> str:
         ctx.prec = 60
         number = to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
         text = f"{number:,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return localize_digits(text)
 
 
 def line_path(points: Sequence[XY]) -> str:

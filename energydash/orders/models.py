@@ -9,28 +9,29 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from energydash.providers.models import ProviderAccount
 
 
 class Kind(models.TextChoices):
-    ENERGY = "energy", "Energy rental"
-    COLLECTION = "collection", "Collection (itrx)"
-    ACTIVATION = "activation", "Address activation"
+    ENERGY = "energy", _("Energy rental")
+    COLLECTION = "collection", _("Collection (itrx)")
+    ACTIVATION = "activation", _("Address activation")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    DELEGATING = "delegating", "Delegating"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    REFUNDED = "refunded", "Refunded"
-    UNKNOWN = "unknown", "Unknown — reconciling"
-    NEEDS_REVIEW = "needs_review", "Needs review"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    DELEGATING = "delegating", _("Delegating")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+    UNKNOWN = "unknown", _("Unknown — reconciling")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
     # Above the account's approval threshold: saved, nothing sent, until a second person
     # approves it (orders/approvals.py).
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
 
 
 FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.REFUNDED})
@@ -62,12 +63,12 @@ class Delivery(models.TextChoices):
     """What the chain shows of an order's energy (orders/delivery.py). Blank: not (yet) asked:
     an order that delivers nothing, or one the provider has not called done."""
 
-    PENDING = "pending", "Checking the chain"
-    VERIFIED = "verified", "Verified on chain"
-    SHORT = "short", "Short on chain"
-    MISSING = "missing", "Missing on chain"
-    RECLAIMED_EARLY = "reclaimed_early", "Reclaimed early"
-    NOT_CHECKED = "not_checked", "Not checked"
+    PENDING = "pending", _("Checking the chain")
+    VERIFIED = "verified", _("Verified on chain")
+    SHORT = "short", _("Short on chain")
+    MISSING = "missing", _("Missing on chain")
+    RECLAIMED_EARLY = "reclaimed_early", _("Reclaimed early")
+    NOT_CHECKED = "not_checked", _("Not checked")
 
 
 DELIVERY_FAILED = (Delivery.SHORT, Delivery.MISSING, Delivery.RECLAIMED_EARLY)
@@ -360,11 +361,11 @@ class Route(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Routing"
-        PLACED = "placed", "Placed"
-        FAILED = "failed", "Refused everywhere (nothing charged)"
-        UNKNOWN = "unknown", "Outcome unknown: reconciling, no failover"
-        AWAITING = "awaiting", "Awaiting approval (nothing sent yet)"
+        PENDING = "pending", _("Routing")
+        PLACED = "placed", _("Placed")
+        FAILED = "failed", _("Refused everywhere (nothing charged)")
+        UNKNOWN = "unknown", _("Outcome unknown: reconciling, no failover")
+        AWAITING = "awaiting", _("Awaiting approval (nothing sent yet)")
 
     key = models.CharField(max_length=100, unique=True)
     body_hash = models.CharField(max_length=64)
@@ -405,14 +406,14 @@ class RouteAttempt(models.Model):
     """One account tried for a route: its price and what happened."""
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        NOT_SENT = "not_sent", "Refused before sending"
-        REJECTED = "rejected", "Rejected by the provider"
-        UNAVAILABLE = "unavailable", "Provider unavailable"
-        UNKNOWN = "unknown", "No usable answer"
-        FAILED = "failed", "Failed after acceptance"
-        AWAITING = "awaiting", "Awaiting approval"
-        CAPPED = "capped", "Over the API token's daily cap"
+        ACCEPTED = "accepted", _("Accepted")
+        NOT_SENT = "not_sent", _("Refused before sending")
+        REJECTED = "rejected", _("Rejected by the provider")
+        UNAVAILABLE = "unavailable", _("Provider unavailable")
+        UNKNOWN = "unknown", _("No usable answer")
+        FAILED = "failed", _("Failed after acceptance")
+        AWAITING = "awaiting", _("Awaiting approval")
+        CAPPED = "capped", _("Over the API token's daily cap")
 
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()
@@ -448,9 +449,9 @@ class ReadyCheck(models.Model):
     """
 
     class State(models.TextChoices):
-        WORKING = "working", "Working"
-        READY = "ready", "Ready"
-        NOT_READY = "not_ready", "Not ready"
+        WORKING = "working", _("Working")
+        READY = "ready", _("Ready")
+        NOT_READY = "not_ready", _("Not ready")
 
     key = models.CharField(max_length=100, unique=True)
     body_hash = models.CharField(max_length=64)

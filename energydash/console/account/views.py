@@ -19,6 +19,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,13 +29,14 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from energydash.core import second_factor as mfa
 from energydash.core.lockout import lockout_response
 
-WRONG_CODE = "That code is not right. Type the 6 digits your app shows now, or a recovery code."
+WRONG_CODE = _("That code is not right. Type the 6 digits your app shows now, or a recovery code.")
+TOO_MANY = _("Too many wrong codes: wait %(seconds)s seconds, then type the current code.")
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=32,
-        label="Code",
+        label=_("Code"),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
         ),
@@ -42,14 +45,14 @@ class CodeForm(forms.Form):
 
 class ReauthForm(forms.Form):
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
     code = forms.CharField(
         max_length=32,
         required=False,
-        label="Code from your authenticator app (or a recovery code)",
+        label=_("Code from your authenticator app (or a recovery code)"),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
     )
 
@@ -91,8 +94,16 @@ def _recovery_notice(request: HttpRequest, device: Any) -> None:
         left = mfa.recovery_codes_left(device.user)
         messages.warning(
             request,
-            f"You logged in with a recovery code; it cannot be used again ({left} left). "
-            "Lost your authenticator? Ask an admin to reset your second factor, then enrol anew.",
+            ngettext(
+                "You logged in with a recovery code; it cannot be used again (%(left)s left). "
+                "Lost your authenticator? Ask an admin to reset your second factor, then enrol "
+                "anew.",
+                "You logged in with a recovery code; it cannot be used again (%(left)s left). "
+                "Lost your authenticator? Ask an admin to reset your second factor, then enrol "
+                "anew.",
+                left,
+            )
+            % {"left": left},
         )
 
 
@@ -104,7 +115,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     """The code step: a TOTP code or a recovery code finishes the pending login."""
     found = mfa.pending(request)
     if found is None:
-        messages.info(request, "Log in with your username and password first.")
+        messages.info(request, gettext("Log in with your username and password first."))
         return redirect("login")
     user, backend, next_url = found
     credentials = {"username": user.get_username()}
@@ -116,7 +127,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         wait = mfa.throttle_seconds(user)
         if wait:
-            error = f"Too many wrong codes: wait {wait} seconds, then type the current code."
+            error = TOO_MANY % {"seconds": wait}
         elif (device := mfa.verify(user, form.cleaned_data["code"])) is not None:
             mfa.clear_pending(request)
             auth_login(request, user, backend=backend or None)
@@ -151,10 +162,10 @@ def reauth(request: HttpRequest) -> HttpResponse:
         checked = authenticate(request, username=user.get_username(), password=data["password"])
         device = None
         if checked is None or checked.pk != user.pk:
-            error = "That password is not right."
+            error = gettext("That password is not right.")
         elif needs_code:
             if wait := mfa.throttle_seconds(user):
-                error = f"Too many wrong codes: wait {wait} seconds, then type the current code."
+                error = TOO_MANY % {"seconds": wait}
             elif (device := mfa.verify(user, data.get("code", ""))) is None:
                 error = WRONG_CODE
                 if _count_failure(request, credentials):
@@ -190,12 +201,12 @@ def security(request: HttpRequest) -> HttpResponse:
             return refused
         device = mfa.pending_authenticator(user)
         if wait := mfa.device_wait(device):
-            error = f"Too many wrong codes: wait {wait} seconds, then type the current code."
+            error = TOO_MANY % {"seconds": wait}
         elif form.is_valid():
             codes = mfa.confirm_enrolment(request, device, form.cleaned_data["code"])
             if codes is not None:
                 return _show_codes(request, codes, enrolled_now=True)
-        error = error or "That code is not right: type the 6 digits the app shows now."
+        error = error or gettext("That code is not right: type the 6 digits the app shows now.")
     device = mfa.pending_authenticator(user)
     context.update(
         form=form,
@@ -213,7 +224,7 @@ def security(request: HttpRequest) -> HttpResponse:
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes (the old ones stop working), shown once."""
     if not mfa.enrolled(request.user):
-        messages.error(request, "Set up an authenticator app first; nothing was changed.")
+        messages.error(request, gettext("Set up an authenticator app first; nothing was changed."))
         return redirect("security")
     return _show_codes(request, mfa.new_recovery_codes(request), enrolled_now=False)
 

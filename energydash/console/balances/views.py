@@ -18,6 +18,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from energydash.balances import channels, chartdata, dashboard, passes
@@ -49,14 +50,14 @@ def dashboard_view(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def refresh_view(request: HtmxHttpRequest) -> HttpResponse:
     if not can_operate(request.user):
-        raise PermissionDenied("Refreshing balances needs the operator role.")
+        raise PermissionDenied(gettext("Refreshing balances needs the operator role."))
     code = request.POST.get("account")
     accounts = ProviderAccount.objects.filter(enabled=True)
     if code:
         try:
             accounts = accounts.filter(code=uuid.UUID(code))
         except ValueError:  # not an account code at all: say so, refresh nothing
-            return HttpResponseBadRequest("There is no provider account with that code.")
+            return HttpResponseBadRequest(gettext("There is no provider account with that code."))
     results = [passes.refresh(a, source=MANUAL) for a in accounts]
     queue_alert_pass("manual refresh")
     if _partial(request):
@@ -74,7 +75,7 @@ CHARTS = {"cost": chartdata.cost_chart, "price": chartdata.price_chart}
 @require_GET
 def chart_view(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     if kind not in CHARTS:
-        raise Http404(f"There is no chart called {kind!r}.")
+        raise Http404(gettext("There is no chart called %(kind)r.") % {"kind": kind})
     chart_range = parse_range(request.GET.get("range"))
     view = CHARTS[kind](chart_range, timezone.now())
     return _render_chart(request, view, chart_range)
@@ -102,6 +103,12 @@ def _render_chart(
 
 
 ALERT_STATES = ("open", "acknowledged", "resolved", "all")
+ALERT_STATE_LABELS = {
+    "open": pgettext_lazy("alerts", "Open"),
+    "acknowledged": pgettext_lazy("alerts", "Acknowledged"),
+    "resolved": pgettext_lazy("alerts", "Resolved"),
+    "all": pgettext_lazy("alerts", "All"),
+}
 
 
 @require_GET
@@ -120,7 +127,8 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "state": state,
-        "states": ALERT_STATES,
+        "states": [{"code": s, "label": ALERT_STATE_LABELS[s]} for s in ALERT_STATES],
+        "state_label": ALERT_STATE_LABELS[state],
         "can_operate": can_operate(request.user),
     }
     return render(request, "balances/alerts.html", context)
@@ -129,19 +137,23 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def alert_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     if not can_operate(request.user):
-        raise PermissionDenied("Only operators and admins acknowledge or resolve alerts.")
+        raise PermissionDenied(gettext("Only operators and admins acknowledge or resolve alerts."))
     alert = get_object_or_404(Alert, pk=pk)
     if action == "acknowledge":
         done = channels.acknowledge(alert, request.user)
-        words = (
-            "acknowledged: no more reminders" if done else "was already acknowledged or resolved"
-        )
+        if done:
+            words = gettext("Alert “%(subject)s” acknowledged: no more reminders.")
+        else:
+            words = gettext("Alert “%(subject)s” was already acknowledged or resolved.")
     elif action == "resolve":
         done = channels.resolve(alert, request.user)
-        words = "resolved" if done else "was already resolved"
+        if done:
+            words = gettext("Alert “%(subject)s” resolved.")
+        else:
+            words = gettext("Alert “%(subject)s” was already resolved.")
     else:
         raise Http404("unknown action")
-    (messages.success if done else messages.info)(request, f"Alert “{alert.subject}” {words}.")
+    (messages.success if done else messages.info)(request, words % {"subject": alert.subject})
     state = request.POST.get("state", "all")
     return redirect(
         f"{reverse('balances:alerts')}?state={state if state in ALERT_STATES else 'all'}"
@@ -154,7 +166,9 @@ def _csv(
     try:
         lines = rows_for(request.GET)
     except exports.InvalidFilters as exc:
-        return HttpResponseBadRequest(f"Invalid filters: {exc}", content_type="text/plain")
+        return HttpResponseBadRequest(
+            gettext("Invalid filters: %(problem)s") % {"problem": exc}, content_type="text/plain"
+        )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'

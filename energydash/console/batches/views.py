@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -52,7 +53,7 @@ def batch_new(request: HtmxHttpRequest) -> HttpResponse:
             services.plan(batch)
             return redirect("batches:detail", code=batch.code)
         if not lines and not errors:
-            form.add_error("addresses", "No addresses found.")
+            form.add_error("addresses", gettext("No addresses found."))
     return render(request, "batches/new.html", {"form": form, "line_errors": errors})
 
 
@@ -100,17 +101,27 @@ def batch_start(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         if batch.status == Batch.Status.AWAITING:
             messages.warning(
                 request,
-                f"Batch {batch.short_code}'s planned total is above the approval threshold: "
-                "nothing is placed until another operator or admin approves it.",
+                gettext(
+                    "Batch %(code)s's planned total is above the approval threshold: "
+                    "nothing is placed until another operator or admin approves it."
+                )
+                % {"code": batch.short_code},
             )
         else:
+            count = batch.lines.count()
             messages.success(
-                request, f"Batch {batch.short_code} is queued: {batch.lines.count()} orders."
+                request,
+                ngettext(
+                    "Batch %(code)s is queued: %(count)s order.",
+                    "Batch %(code)s is queued: %(count)s orders.",
+                    count,
+                )
+                % {"code": batch.short_code, "count": count},
             )
     else:
         messages.error(
             request,
-            "This batch is finished, or a worker is running it now; nothing was changed.",
+            gettext("This batch is finished, or a worker is running it now; nothing was changed."),
         )
     return redirect("batches:detail", code=batch.code)
 
@@ -132,16 +143,25 @@ def batch_approval(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         elif decision == "reject":
             done = approvals.reject(batch, request.user, comment)
         else:
-            raise approvals.BatchApprovalRefused("Choose approve or reject. Nothing was changed.")
+            raise approvals.BatchApprovalRefused(
+                gettext("Choose approve or reject. Nothing was changed.")
+            )
     except approvals.BatchApprovalRefused as exc:
         messages.error(request, str(exc))
         return redirect("batches:detail", code=batch.code)
     if not done:
-        messages.error(request, "Someone else decided this batch first; nothing was changed.")
+        messages.error(
+            request, gettext("Someone else decided this batch first; nothing was changed.")
+        )
     elif decision == "approve":
-        messages.success(request, f"Batch {batch.short_code} approved and queued.")
+        messages.success(
+            request, gettext("Batch %(code)s approved and queued.") % {"code": batch.short_code}
+        )
     else:
-        messages.success(request, f"Batch {batch.short_code} rejected; nothing was placed.")
+        messages.success(
+            request,
+            gettext("Batch %(code)s rejected; nothing was placed.") % {"code": batch.short_code},
+        )
     return redirect("batches:detail", code=batch.code)
 
 
@@ -152,11 +172,13 @@ def batch_cancel(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     if services.cancel(batch):
         messages.success(
             request,
-            "Cancelling: orders already placed stay placed; the rest will not be sent. "
-            "Start it again to place the remaining lines.",
+            gettext(
+                "Cancelling: orders already placed stay placed; the rest will not be sent. "
+                "Start it again to place the remaining lines."
+            ),
         )
     else:
-        messages.error(request, "This batch is not running; nothing was changed.")
+        messages.error(request, gettext("This batch is not running; nothing was changed."))
     return redirect("batches:detail", code=batch.code)
 
 

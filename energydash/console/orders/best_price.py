@@ -12,6 +12,7 @@ import uuid
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from energydash.console.http import HtmxHttpRequest
@@ -38,7 +39,8 @@ def best_price(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderRequestForm(source)
     if not form.is_valid() or form.cleaned_data["kind"] != Kind.ENERGY:
         messages.error(
-            request, "Best-price routing is for energy rentals: check the request and try again."
+            request,
+            gettext("Best-price routing is for energy rentals: check the request and try again."),
         )
         return redirect("orders:new")
     wanted = _request(form)
@@ -49,17 +51,28 @@ def best_price(request: HtmxHttpRequest) -> HttpResponse:
         )
         if route.order_id:
             if route.status == Route.Status.PLACED:
-                messages.success(request, f"Placed at {route.order.account.name} (best price).")
+                messages.success(
+                    request,
+                    gettext("Placed at %(account)s (best price).")
+                    % {"account": route.order.account.name},
+                )
             elif route.status == Route.Status.AWAITING:
                 messages.warning(
                     request,
-                    f"Above {route.order.account.name}'s approval threshold: saved, nothing "
-                    "was sent. Another operator or admin must approve it.",
+                    gettext(
+                        "Above %(account)s's approval threshold: saved, nothing was sent. "
+                        "Another operator or admin must approve it."
+                    )
+                    % {"account": route.order.account.name},
                 )
             else:
-                messages.warning(request, f"Not placed as hoped: {route.order.last_error}")
+                messages.warning(
+                    request,
+                    gettext("Not placed as hoped: %(problem)s")
+                    % {"problem": route.order.last_error},
+                )
             return redirect("orders:detail", code=route.order.code)
-        messages.error(request, route.problem or "No account could take this order.")
+        messages.error(request, route.problem or gettext("No account could take this order."))
     rows = candidates(wanted)
     context = {"form": form, "rows": rows, "token": uuid.uuid4().hex, "wanted": wanted}
     return render(request, "orders/best_price.html", context)

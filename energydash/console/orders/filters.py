@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from energydash.balances.ranges import local_midnight
 from energydash.lib.tron import InvalidAddress, validate_address
@@ -17,8 +19,8 @@ from energydash.providers.models import Provider, ProviderAccount
 OPEN_FILTER = "open"  # every status that is not final, as the dashboard's "open" count links to
 DELIVERY_FAILED_FILTER = "failed"  # short, missing or reclaimed early: the dashboard links here
 DELIVERY_CHOICES = [
-    ("", "any delivery"),
-    (DELIVERY_FAILED_FILTER, "Failed on chain (short, missing, reclaimed)"),
+    ("", _("any delivery")),
+    (DELIVERY_FAILED_FILTER, _("Failed on chain (short, missing, reclaimed)")),
     *Delivery.choices,
 ]
 
@@ -41,13 +43,13 @@ def filter_by_order_fields(rows: QuerySet, data: dict[str, Any]) -> QuerySet:
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-STATUS_CHOICES = [("", "any status"), (OPEN_FILTER, "Open (not final)"), *Status.choices]
+STATUS_CHOICES = [("", _("any status")), (OPEN_FILTER, _("Open (not final)")), *Status.choices]
 # Days a filter accepts: far wider than any order history, yet far enough from the calendar's ends
 # that "the day after" and the shift to UTC stay representable (9999-12-31 + 1 day overflows).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 DAY_RANGE = [
-    MinValueValidator(FIRST_DAY, message=f"Pick a day from {FIRST_DAY} on."),
-    MaxValueValidator(LAST_DAY, message=f"Pick a day up to {LAST_DAY}."),
+    MinValueValidator(FIRST_DAY, message=_("Pick a day from %(limit_value)s on.")),
+    MaxValueValidator(LAST_DAY, message=_("Pick a day up to %(limit_value)s.")),
 ]
 
 
@@ -62,32 +64,45 @@ class OrderFilterForm(forms.Form):
     form), so a list page still shows rows; the export refuses an invalid form instead.
     """
 
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     account = forms.ModelChoiceField(
+        label=_("Account"),
         queryset=ProviderAccount.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label="any account",
+        empty_label=_("any account"),
     )
-    provider = forms.ChoiceField(choices=[("", "any provider"), *Provider.choices], required=False)
-    kind = forms.ChoiceField(choices=[("", "any kind"), *Kind.choices], required=False)
+    provider = forms.ChoiceField(
+        label=_("Provider"), choices=[("", _("any provider")), *Provider.choices], required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("any kind")), *Kind.choices], required=False
+    )
     date_from = forms.DateField(
-        required=False, label="From", widget=DATE_INPUT, validators=DAY_RANGE
+        required=False,
+        label=pgettext_lazy("date range", "From"),
+        widget=DATE_INPUT,
+        validators=DAY_RANGE,
     )
-    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT, validators=DAY_RANGE)
-    address = forms.CharField(required=False, max_length=64, label="Receiving address")
-    delivery = forms.ChoiceField(choices=DELIVERY_CHOICES, required=False, label="Deliveries")
+    date_to = forms.DateField(
+        required=False,
+        label=pgettext_lazy("date range", "To"),
+        widget=DATE_INPUT,
+        validators=DAY_RANGE,
+    )
+    address = forms.CharField(required=False, max_length=64, label=_("Receiving address"))
+    delivery = forms.ChoiceField(choices=DELIVERY_CHOICES, required=False, label=_("Deliveries"))
     q = forms.CharField(
         required=False,
         max_length=100,
-        label="Search",
-        help_text="Any part of an address, order code, provider order id or our reference.",
+        label=_("Search"),
+        help_text=_("Any part of an address, order code, provider order id or our reference."),
     )
 
     def clean_q(self) -> str:
         text = (self.cleaned_data.get("q") or "").strip()
         if text and len(text) < 4:
-            raise forms.ValidationError("Type at least 4 characters to search.")
+            raise forms.ValidationError(gettext("Type at least 4 characters to search."))
         return text
 
     def clean_address(self) -> str:
@@ -97,13 +112,15 @@ class OrderFilterForm(forms.Form):
         try:
             return validate_address(text)
         except InvalidAddress as exc:
-            raise forms.ValidationError(f"Not a TRON address: {exc}.") from None
+            raise forms.ValidationError(
+                gettext("Not a TRON address: %(problem)s.") % {"problem": exc}
+            ) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", gettext("The end date is before the start date."))
         return data
 
     def filter(self, queryset: QuerySet) -> QuerySet:

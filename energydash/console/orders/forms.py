@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.orders.models import Kind
@@ -14,8 +16,8 @@ from energydash.providers.models import ProviderAccount
 # Buttons that fill the one energy box (65,000 for an address that holds USDT, 131,000 for one
 # that never did). Without JavaScript a button submits energy_preset and the server fills the box.
 ENERGY_PRESETS = (
-    (65_000, "65,000", "to an address that holds USDT"),
-    (131_000, "131,000", "to an address that never held USDT"),
+    (65_000, "65,000", _("to an address that holds USDT")),
+    (131_000, "131,000", _("to an address that never held USDT")),
 )
 PERIOD_CHOICES = [(p, p) for p in PERIODS]
 
@@ -38,7 +40,7 @@ def address_error(value: str) -> str:
     try:
         validate_address(value)
     except InvalidAddress as exc:
-        return f"Not a valid TRON address: {exc}."
+        return gettext("Not a valid TRON address: %(problem)s.") % {"problem": exc}
     return ""
 
 
@@ -64,21 +66,23 @@ class OrderRequestForm(forms.Form):
     Energy is one number: presets fill it, so what is quoted is always what the box shows.
     """
 
-    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.ENERGY)
-    receive_address = TronAddressField(label="Receive address")
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, initial=Kind.ENERGY)
+    receive_address = TronAddressField(label=_("Receive address"))
     energy = forms.IntegerField(
-        label="Energy",
+        label=_("Energy"),
         min_value=1,
         max_value=100_000_000,
         required=False,
         initial=ENERGY_PRESETS[0][0],
         widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
     )
-    period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="1H", required=False)
-    activate = forms.BooleanField(
-        label="Activate the address if needed (costs extra)", required=False
+    period = forms.ChoiceField(
+        label=_("Period"), choices=PERIOD_CHOICES, initial="1H", required=False
     )
-    to_address = TronAddressField(label="USDT destination (collection only)", required=False)
+    activate = forms.BooleanField(
+        label=_("Activate the address if needed (costs extra)"), required=False
+    )
+    to_address = TronAddressField(label=_("USDT destination (collection only)"), required=False)
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         if data is not None:
@@ -90,7 +94,7 @@ class OrderRequestForm(forms.Form):
         kind = data.get("kind")
         if kind == Kind.ENERGY:
             if not data.get("energy") and "energy" not in self.errors:
-                self.add_error("energy", "Enter the amount of energy.")
+                self.add_error("energy", gettext("Enter the amount of energy."))
             data["period"] = data.get("period") or "1H"
         else:
             data["energy"] = None
@@ -132,10 +136,14 @@ class PlaceOrderForm(OrderRequestForm):
 
 
 class ReviewDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=(("placed", "placed"), ("not_placed", "not placed")))
-    provider_ref = forms.CharField(max_length=100, required=False, label="Provider's order id")
+    decision = forms.ChoiceField(choices=(("placed", _("placed")), ("not_placed", _("not placed"))))
+    provider_ref = forms.CharField(max_length=100, required=False, label=_("Provider's order id"))
     cost_trx = forms.DecimalField(
-        max_digits=18, decimal_places=6, min_value=0, required=False, label="Cost charged (TRX)"
+        max_digits=18,
+        decimal_places=6,
+        min_value=0,
+        required=False,
+        label=_("Cost charged (TRX)"),
     )
     comment = forms.CharField(
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -144,5 +152,7 @@ class ReviewDecisionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("decision") == "placed" and not (data.get("provider_ref") or "").strip():
-            self.add_error("provider_ref", "Enter the provider's order id, from its dashboard.")
+            self.add_error(
+                "provider_ref", gettext("Enter the provider's order id, from its dashboard.")
+            )
         return data

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -22,10 +23,10 @@ from energydash.console.orders.forms import (
     ReviewDecisionForm,
     address_error,
 )
+from energydash.console.templatetags.money import trx
 from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.core.second_factor import sudo_refusal
-from energydash.lib.tron import format_trx
 from energydash.orders import hooks
 from energydash.orders import quotes as quote_service
 from energydash.orders.approvals import ApprovalRefused, approve, can_decide, expires_at, reject
@@ -49,7 +50,7 @@ def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     @wraps(view)
     def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_operate(request.user):
-            raise PermissionDenied("Placing and reviewing orders needs the operator role.")
+            raise PermissionDenied(gettext("Placing and reviewing orders needs the operator role."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -119,7 +120,11 @@ def order_check(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     try:
         words = check_now(order, request.user)
     except Exception as exc:  # unreadable credentials, an unexpected answer: said, not a 500
-        messages.error(request, f"The check could not be made ({exc}); nothing was changed.")
+        messages.error(
+            request,
+            gettext("The check could not be made (%(problem)s); nothing was changed.")
+            % {"problem": exc},
+        )
         return redirect("orders:detail", code=order.code)
     messages.info(request, words)
     return redirect("orders:detail", code=order.code)
@@ -129,18 +134,22 @@ def order_check(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
 def order_reopen(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     """An admin sends a wrongly decided order back to review, with a reason (audited)."""
     if not has_role(request.user, ADMIN):
-        raise PermissionDenied("Only an admin can reopen a decided order.")
+        raise PermissionDenied(gettext("Only an admin can reopen a decided order."))
     order = get_object_or_404(Order.objects.select_related("account"), code=code)
     reason = (request.POST.get("reason") or "").strip()[:500]
     try:
         done = reopen(order, request.user, reason)
     except ReopenRefused as exc:
-        messages.error(request, f"{exc} Nothing was changed.")
+        messages.error(request, gettext("%(problem)s Nothing was changed.") % {"problem": exc})
         return redirect("orders:detail", code=order.code)
     if done:
-        messages.success(request, f"Order {order.short_code} is back in review.")
+        messages.success(
+            request, gettext("Order %(code)s is back in review.") % {"code": order.short_code}
+        )
     else:
-        messages.error(request, "Someone else changed this order first; nothing was changed.")
+        messages.error(
+            request, gettext("Someone else changed this order first; nothing was changed.")
+        )
     return redirect("orders:detail", code=order.code)
 
 
@@ -162,20 +171,28 @@ def order_approval(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         elif decision == "reject":
             done, requoted = reject(order, request.user, comment), False
         else:
-            raise ApprovalRefused("Choose approve or reject. Nothing was changed.")
+            raise ApprovalRefused(gettext("Choose approve or reject. Nothing was changed."))
     except ApprovalRefused as exc:
         messages.error(request, str(exc))
         return redirect("orders:detail", code=order.code)
     if requoted:
         messages.warning(
             request,
-            f"The price rose to {format_trx(order.quoted_cost_sun)} TRX since approval was "
-            "asked; nothing was sent. It needs approval again at the new price.",
+            gettext(
+                "The price rose to %(amount)s TRX since approval was asked; nothing was sent. "
+                "It needs approval again at the new price."
+            )
+            % {"amount": trx(order.quoted_cost_sun)},
         )
     elif not done:
-        messages.error(request, "Someone else decided this order first; nothing more was sent.")
+        messages.error(
+            request, gettext("Someone else decided this order first; nothing more was sent.")
+        )
     elif decision == "reject":
-        messages.success(request, f"Order {order.short_code} rejected; nothing was sent.")
+        messages.success(
+            request,
+            gettext("Order %(code)s rejected; nothing was sent.") % {"code": order.short_code},
+        )
     else:
         order.refresh_from_db()
         _announce(request, order)
@@ -188,7 +205,9 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("account"), code=code)
     form = ReviewDecisionForm(request.POST)
     if order.status != Status.NEEDS_REVIEW:
-        messages.error(request, "This order is not waiting for review; nothing was changed.")
+        messages.error(
+            request, gettext("This order is not waiting for review; nothing was changed.")
+        )
         return redirect("orders:detail", code=order.code)
     if not form.is_valid():
         context = {
@@ -219,12 +238,15 @@ def order_review(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         return redirect("orders:detail", code=order.code)
     if decision:
         found = f" {decision.found}" if decision.found else ""
-        messages.success(
-            request,
-            f"Order {order.short_code} is now {order.get_status_display().lower()}.{found}",
-        )
+        now = gettext("Order %(code)s is now %(status)s.") % {
+            "code": order.short_code,
+            "status": order.get_status_display().lower(),
+        }
+        messages.success(request, f"{now}{found}")
     else:
-        messages.error(request, "Someone else changed this order first; nothing was changed.")
+        messages.error(
+            request, gettext("Someone else changed this order first; nothing was changed.")
+        )
     return redirect("orders:detail", code=order.code)
 
 
@@ -263,7 +285,9 @@ def validate_address(request: HtmxHttpRequest) -> HttpResponse:
 def order_confirm(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaceOrderForm(request.GET)
     if not form.is_valid():
-        messages.error(request, "Choose a provider account from the quotes before reviewing.")
+        messages.error(
+            request, gettext("Choose a provider account from the quotes before reviewing.")
+        )
         return redirect(f"{reverse('orders:new')}?{request.GET.urlencode()}")
     [row] = quote_service.compare([form.spec_for(form.cleaned_data["account"])])
     context = {"form": form, "row": row, "token": uuid.uuid4().hex, **_quote_context(form, [row])}
@@ -307,33 +331,45 @@ def _announce(request: HtmxHttpRequest, order: Order) -> None:
     if getattr(order, "replayed", False):
         messages.info(
             request,
-            "This order form was already submitted; this is the order it placed. Nothing more "
-            "was sent to the provider.",
+            gettext(
+                "This order form was already submitted; this is the order it placed. Nothing "
+                "more was sent to the provider."
+            ),
         )
         return
     if order.status == Status.AWAITING_APPROVAL:
         messages.warning(
             request,
-            f"{format_trx(order.quoted_cost_sun)} TRX is above {order.account.name}'s approval "
-            "threshold: the order is saved and nothing was sent. Another operator or admin must "
-            "approve it on this page.",
+            gettext(
+                "%(amount)s TRX is above %(account)s's approval threshold: the order is saved "
+                "and nothing was sent. Another operator or admin must approve it on this page."
+            )
+            % {"amount": trx(order.quoted_cost_sun), "account": order.account.name},
         )
     elif order.status == Status.FAILED:
-        messages.error(request, f"The order failed: {order.last_error}")
+        messages.error(
+            request, gettext("The order failed: %(problem)s") % {"problem": order.last_error}
+        )
     elif order.status == Status.NEEDS_REVIEW:
         messages.warning(
             request,
-            "The provider's answer was lost and it cannot be looked up: "
-            "this order needs review before anything else is sent.",
+            gettext(
+                "The provider's answer was lost and it cannot be looked up: "
+                "this order needs review before anything else is sent."
+            ),
         )
     elif order.status == Status.UNKNOWN:
         messages.warning(
-            request, f"The provider's answer was lost; reconciling. {order.last_error}"
+            request,
+            gettext("The provider's answer was lost; reconciling. %(problem)s")
+            % {"problem": order.last_error},
         )
     else:
         cost = order.cost_sun if order.cost_sun is not None else order.quoted_cost_sun
         messages.success(
-            request, f"Order placed with {order.account.name}: {format_trx(cost)} TRX."
+            request,
+            gettext("Order placed with %(account)s: %(amount)s TRX.")
+            % {"account": order.account.name, "amount": trx(cost)},
         )
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from energydash.console.http import HtmxHttpRequest
@@ -24,10 +25,10 @@ def _hours(raw: str | None) -> tuple[int, str]:
         return default, ""
     text = raw.strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:7]) <= MAX_HOURS:
-        return default, (
-            f"The window must be a whole number of hours from 1 to {MAX_HOURS}; "
-            f"showing the last {default} h."
-        )
+        return default, gettext(
+            "The window must be a whole number of hours from 1 to %(max)s; "
+            "showing the last %(default)s h."
+        ) % {"max": MAX_HOURS, "default": default}
     return int(text), ""
 
 

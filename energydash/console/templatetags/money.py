@@ -7,6 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils import formats, timezone
 
+from energydash.lib.l10n import localize_digits
 from energydash.lib.tron import format_energy, format_trx, format_unit_price
 from energydash.lib.zones import offset_label
 from energydash.orders.models import Status
@@ -16,38 +17,42 @@ register = template.Library()
 
 @register.filter
 def trx(sun: int | None, places: int = 6) -> str:
-    """Integer sun as grouped TRX text: {{ cost|trx }} -> '3,120.000000', {{ cost|trx:2 }}."""
-    return format_trx(sun, int(places))
+    """Integer sun as grouped TRX text: {{ cost|trx }} -> '3,120.000000', {{ cost|trx:2 }}.
+
+    Exact (from the integer), then written with the active language's separators
+    ('3 120,000000' in Russian)."""
+    return localize_digits(format_trx(sun, int(places)))
 
 
 @register.filter
 def energy(value: int | None) -> str:
-    """Energy grouped in thousands: 50,000,000; '—' when unknown."""
-    return format_energy(value)
+    """Energy grouped in thousands: 50,000,000 (50 000 000 in Russian); '—' when unknown."""
+    return localize_digits(format_energy(value))
 
 
 @register.filter
 def sun(value: int | None) -> str:
     """A whole number of sun, grouped: 3,250,000,000."""
-    return format_energy(value)
+    return localize_digits(format_energy(value))
 
 
 @register.filter
 def unit_price(value: object) -> str:
     """Sun per energy with a fixed two places."""
-    return format_unit_price(value)
+    return localize_digits(format_unit_price(value))
 
 
 @register.filter
 def ts(value: datetime | None) -> str:
     """A timestamp in the console's zone with its UTC offset ("2026-03-10 04:00:00 UTC+08:00"),
-    never the zone's abbreviation ("CST" is China, Central US or Cuba)."""
+    never the zone's abbreviation ("CST" is China, Central US or Cuba). The date as the active
+    language writes it (energydash/formats: "10.03.2026 04:00:00 UTC+08:00" in Russian)."""
     if not value:
         return "—"
-    if not timezone.is_aware(value):
-        return formats.date_format(value, "Y-m-d H:i:s")
-    value = timezone.localtime(value)
-    return f"{formats.date_format(value, 'Y-m-d H:i:s')} {offset_label(value)}"
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = f"{formats.date_format(value, 'DATE_FORMAT')} {formats.time_format(value, 'H:i:s')}"
+    return f"{text} {offset_label(value)}" if timezone.is_aware(value) else text
 
 
 @register.filter
