@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum 
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak bench
+.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak bench messages
 
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
@@ -15,6 +15,7 @@ help:
 	@echo "make soak  chaos soak: SOAK_ORDERS orders (default 2000) under sandbox faults, PostgreSQL + Redis"
 	@echo "make fuzz  only the fuzz tests"
 	@echo "make bench scale benchmark: BENCH_ORDERS orders (default 1,000,000) vs 10,000, PostgreSQL"
+	@echo "make messages  extract the console's strings into locale/*/django.po and compile the .mo files"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,11 +28,12 @@ venv: $(STAMP)
 run: venv
 	scripts/run
 
-# Chromium and promtool first, so a machine that lacks them stops before anything runs (or gets
-# them installed).
+# Chromium, promtool and gettext first, so a machine that lacks them stops before anything runs
+# (or gets them installed).
 test:
 	@scripts/ensure-chromium
 	@scripts/ensure-promtool
+	@scripts/ensure-gettext
 	@$(MAKE) --no-print-directory lint test-unit test-browser
 
 # The unit and view tests run in TEST_WORKERS processes (pytest-xdist; "auto": one per core),
@@ -67,3 +69,9 @@ lint: venv
 	$(VENV)/bin/ruff check energydash tests
 	$(VENV)/bin/ruff format --check energydash tests
 	$(VENV)/bin/lint-imports --no-cache
+
+# Translations (README "Languages"): extract every marked string into locale/<language>/django.po
+# (GNU gettext's xgettext), translate the new entries, then compile the .mo files (committed).
+messages: venv
+	@scripts/ensure-gettext
+	$(PY) scripts/messages.py --compile
