@@ -8,16 +8,17 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 LOCKOUT_STATUS = 429
 
 
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return (
-        f"Too many failed logins for this username from your address: login is locked for "
-        f"{minutes} minutes. An administrator can unlock it sooner."
-    )
+    return gettext(
+        "Too many failed logins for this username from your address: login is locked for "
+        "%(minutes)s minutes. An administrator can unlock it sooner."
+    ) % {"minutes": minutes}
 
 
 def lockout_response(

@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 WINDOW_SECONDS = 60
 logger = logging.getLogger("energydash.ratelimit")
@@ -87,7 +88,7 @@ def quote_refusal(user: object) -> str:
     limit = settings.ENERGYDASH_QUOTE_RATE_PER_MINUTE
     if allow("quotes", getattr(user, "pk", None) or "anonymous", limit):
         return ""
-    return (
-        f"Too many price requests: at most {limit} a minute per user. "
+    return gettext(
+        "Too many price requests: at most %(limit)s a minute per user. "
         "Wait a moment, then compare prices again."
-    )
+    ) % {"limit": limit}

@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -271,8 +272,11 @@ def sudo_refusal(request: HttpRequest, next_url: str | None = None) -> HttpRespo
     minutes = settings.ENERGYDASH_SUDO_MINUTES
     messages.info(
         request,
-        f"Confirm it is you: this action needs your password (and your code) from the last "
-        f"{minutes} minutes. Nothing was changed.",
+        gettext(
+            "Confirm it is you: this action needs your password (and your code) from the last "
+            "%(minutes)s minutes. Nothing was changed."
+        )
+        % {"minutes": minutes},
     )
     return redirect(reauth_url(next_url or request.get_full_path()))
 
@@ -343,7 +347,7 @@ class SecondFactorMiddleware:
         if required_for(user) and path not in (reverse("security"), reverse("reauth")):
             messages.warning(
                 request,
-                "Your role needs a second factor: set up an authenticator app to go on.",
+                gettext("Your role needs a second factor: set up an authenticator app to go on."),
             )
             return redirect("security")
         return None

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
@@ -100,20 +102,24 @@ def _quote_one(spec: OrderSpec, timeout: float) -> QuoteRow:
 def plain_quote_problem(error: ProviderError) -> str:
     """Why a provider gave no price, as a sentence for the quotes table: the provider's raw
     words (machine keys, request ids, its own authentication text) go to the log instead."""
-    name = NAMES.get(error.provider, error.provider or "The provider")
+    name = NAMES.get(error.provider, error.provider or gettext("The provider"))
     if error.outcome == UNAVAILABLE:
-        return f"{name} is not answering right now; compare again in a minute."
-    if error.outcome == UNKNOWN:
-        return f"{name} sent an answer energydash could not read; compare again in a minute."
-    if error.message.startswith("authentication failed") or error.http_status in (401, 403):
-        return (
-            f"{name} refused this account's credentials (authentication failed): check its API "
-            "key and secret, and the allowed IP, in admin."
+        text = gettext("%(provider)s is not answering right now; compare again in a minute.")
+    elif error.outcome == UNKNOWN:
+        text = gettext(
+            "%(provider)s sent an answer energydash could not read; compare again in a minute."
         )
-    return (
-        f"{name} would not price this request: check the energy amount, period and address "
-        "against what it accepts."
-    )
+    elif error.message.startswith("authentication failed") or error.http_status in (401, 403):
+        text = gettext(
+            "%(provider)s refused this account's credentials (authentication failed): check its "
+            "API key and secret, and the allowed IP, in admin."
+        )
+    else:
+        text = gettext(
+            "%(provider)s would not price this request: check the energy amount, period and "
+            "address against what it accepts."
+        )
+    return text % {"provider": name}
 
 
 def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
@@ -121,8 +127,14 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     if not specs:
         return []
     timeout = float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
+    language = translation.get_language()  # the workers' own threads speak it too
+
+    def quote(spec: OrderSpec) -> QuoteRow:
+        with translation.override(language):
+            return _quote_one(spec, timeout)
+
     with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
-        rows = list(pool.map(lambda spec: _quote_one(spec, timeout), specs))
+        rows = list(pool.map(quote, specs))
     _add_known_balances(rows)
     for row in rows:  # here, not in the workers: the daily budget is a database read
         if row.total_sun is not None and not row.error:
