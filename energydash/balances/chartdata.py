@@ -231,6 +231,7 @@ def price_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
         points, series.buckets[0], end, local_tz(), include_zero=False, title=describe
     )
     names = list(series.values)
+    per_energy = gettext("sun/energy")
     view = ChartView(
         slug="price",
         kind="line",
@@ -238,7 +239,7 @@ def price_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
         unit=gettext("sun per energy"),
         chart=chart,
         legend=[{"name": n, **STYLES[n]} for n in names],
-        columns=[gettext("Period"), *[f"{n} ({gettext('sun/energy')})" for n in names]],
+        columns=[gettext("Period"), *[f"{n} ({per_energy})" for n in names]],
     )
     for i, bucket in enumerate(series.buckets):
         cells = [series.values[n][i] for n in names]

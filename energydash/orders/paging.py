@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import BigIntegerField, Expression, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -34,7 +35,7 @@ class Sort:
     """One sort order: an expression with an index on (expression, id), and its direction."""
 
     name: str  # as in ?sort=
-    label: str
+    label: str  # lazily translated
     expression: Callable[[], Expression]
     descending: bool
     parse: Callable[[str], Any]  # cursor text -> value
@@ -58,12 +59,12 @@ def _sorts() -> dict[str, Sort]:
     )
     energy = (lambda: Coalesce(F("energy"), Value(0), output_field=BigIntegerField()), int, str)
     table = [
-        ("-created", "newest first", created, True),
-        ("created", "oldest first", created, False),
-        ("-cost", "highest cost", cost, True),
-        ("cost", "lowest cost", cost, False),
-        ("-energy", "most energy", energy, True),
-        ("energy", "least energy", energy, False),
+        ("-created", _("newest first"), created, True),
+        ("created", _("oldest first"), created, False),
+        ("-cost", _("highest cost"), cost, True),
+        ("cost", _("lowest cost"), cost, False),
+        ("-energy", _("most energy"), energy, True),
+        ("energy", _("least energy"), energy, False),
     ]
     return {
         name: Sort(name, label, expression, descending, parse, dump)
