@@ -71,6 +71,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils.translation import gettext_lazy as _
 
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import row_datetime
@@ -87,12 +88,12 @@ TOPUP = "topup"
 DISCREPANCY = "discrepancy"
 ROUNDING = "rounding"
 KIND_LABELS = {
-    EXPLAINED: "Explained",
-    ROUNDING: "Explained (rounding)",
-    TIMING: "Explained (timing)",
-    POSSIBLE: "Possibly charged (unresolved orders)",
-    TOPUP: "Top-up",
-    DISCREPANCY: "Discrepancy",
+    EXPLAINED: _("Explained"),
+    ROUNDING: _("Explained (rounding)"),
+    TIMING: _("Explained (timing)"),
+    POSSIBLE: _("Possibly charged (unresolved orders)"),
+    TOPUP: _("Top-up"),
+    DISCREPANCY: _("Discrepancy"),
 }
 
 # A timing run must close (its last interval start) within this of where it opened (its first
@@ -273,7 +274,7 @@ class Interval:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return str(KIND_LABELS[self.kind])
 
     @property
     def decrease_sun(self) -> int:
