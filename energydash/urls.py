@@ -4,9 +4,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = "energydash administration"
+admin.site.site_header = _("energydash administration")
 admin.site.site_title = "energydash"
 
 urlpatterns = [
