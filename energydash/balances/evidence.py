@@ -26,7 +26,7 @@ from energydash.orders.evidence import (
     Evidence,
     ReviewFacts,
 )
-from energydash.orders.models import Order
+from energydash.orders.models import POSSIBLE_STATUSES, Order
 from energydash.orders.transitions import record_exchanges
 from energydash.providers.base import Adapter
 
@@ -98,6 +98,9 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
     if not isinstance(decrease, int):
         return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
     if decrease >= cost:
+        placed = _placed_others_explain(order, since, until, cost)
+        if placed is not None:
+            return placed
         return Evidence(
             MAYBE_CHARGED,
             f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
@@ -162,3 +165,71 @@ def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:
     if count > recorded["count"] or total > recorded["sun"]:
         return Evidence(MAYBE_CHARGED, f"{figures}: itrx has more, which may be this order")
     return Evidence(NO_EVIDENCE, f"{figures} (fewer: no evidence either way)")
+
+
+def _placed_others_explain(
+    order: Order, since: datetime, until: datetime, cost: int
+) -> Evidence | None:
+    """NONE_CHARGED when the unexplained decrease is other uncertain orders' charges, else None.
+
+    The ledger lets an uncertain order's possible charge explain nothing, so an uncertain
+    order the chain shows was placed (its provider's delegator put energy on its own address
+    in its window: charged, perhaps delivered short or taken back; chain_evidence.placed_on_chain)
+    still leaves its charge unexplained, and blocks every order whose charge window overlaps
+    it. Widen the window to hold each such order's whole charge window: if this order was
+    charged as well, the unexplained decrease there is at least its cost plus theirs (a charge
+    is never below the quote it was placed at; nothing is netted against top-ups). Less than
+    that, with no top-up or timing pair in the wider window that could hide a charge, and this
+    order was not charged. None when it does not settle (no such orders, readings missing)."""
+    from energydash.orders import chain_evidence
+
+    if not chain_evidence.enabled():
+        return None
+    account = order.account
+    nearby = (
+        Order.objects.filter(
+            account=account,
+            status__in=POSSIBLE_STATUSES,
+            created__gte=since - timedelta(hours=1),
+            created__lte=until,
+        )
+        .exclude(pk=order.pk)
+        .exclude(receive_address=order.receive_address)  # its energy could be this order's
+    )
+    placed = []
+    for other in nearby:
+        start, end = charge_window(other)
+        if start <= until and end >= since and other.chain_sightings:
+            if chain_evidence.placed_on_chain(other, chain_evidence.known_delegators(other)):
+                placed.append((other, start, end))
+    if not placed:
+        return None
+    wide_since = min([since, *(start for _, start, _ in placed)])
+    wide_until = max([until, *(end for _, _, end in placed)])
+    readings = BalanceSnapshot.objects.filter(account=account)
+    if not readings.filter(taken_at__lte=wide_since).exists():
+        return None
+    if not readings.filter(taken_at__gt=wide_until).exists():
+        return None
+    decrease = unexplained_decrease_sun(account, wide_since, wide_until)
+    if not isinstance(decrease, int):
+        return None
+    theirs = sum(
+        o.cost_sun if o.cost_sun is not None else (o.quoted_cost_sun or 0) for o, _, _ in placed
+    )
+    if decrease - theirs >= cost:
+        return None
+    last = readings.filter(taken_at__gte=wide_until).order_by("taken_at", "id")
+    end = last.values_list("taken_at", flat=True).first()
+    times = readings.filter(taken_at__gt=wide_since, taken_at__lte=end)
+    for iv in build_intervals(account, times.values_list("taken_at", flat=True)):
+        if iv.overlaps(wide_since, wide_until) and (iv.topup_sun or iv.timing):
+            return None
+    codes = ", ".join(f"order {o.short_code}" for o, _, _ in placed)
+    return Evidence(
+        NONE_CHARGED,
+        f"the balance agrees: {format_trx(decrease)} TRX left the account unexplained from "
+        f"{wide_since:%H:%M:%S} to {wide_until:%H:%M:%S} UTC, and {codes}, which the chain "
+        f"shows were placed, account for {format_trx(theirs)} TRX of it; what is left is less "
+        f"than this order's {format_trx(cost)} TRX",
+    )

@@ -151,6 +151,10 @@ class Order(models.Model):
     # When the chain first showed the energy (the look that verified it): scorecards' time to
     # verification. Written only by delivery_look.write, with the verdict.
     delivery_verified_at = models.DateTimeField(null=True, blank=True)
+    # Delegations the chain showed to an uncertain order's address, dated in its window
+    # (orders/chain_evidence.py): kept, because a delegation taken back early (or ended) is
+    # gone from the chain's current state, but it was there. One UPDATE per reading adds to it.
+    chain_sightings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
