@@ -55,6 +55,13 @@ def soak_environment(port: int) -> dict[str, str]:
         "ENERGYDASH_FIELD_KEYS": Fernet.generate_key().decode(),
         # An order the provider never received is failed after 3 lookups over this long.
         "ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS": "10",
+        # How long an uncertain order waits for its evidence before review, scaled to the
+        # sandbox as the delivery deadline is (soak_chain.DEADLINE_SECONDS, 30 s, for 180 s in
+        # production): every piece exists by about 70 s after sending (the charge window ends
+        # the 2 s answer timeout + 60 s charge slack later, and a balance reading follows
+        # within 3 s; the chain's deadline passes at 30 s), so 120 s leaves the same margin
+        # production's 600 s does, and the soak does not sit out 10 minutes of waiting.
+        "ENERGYDASH_RECONCILE_PATIENCE_SECONDS": os.environ.get("SOAK_PATIENCE_SECONDS", "120"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "locmem",
         # The chain reader asks the sandbox's simulated chain (as `make run` does); chain
