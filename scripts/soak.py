@@ -215,9 +215,7 @@ def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: 
             if r.provider == provider
         )
         recorded = sum(  # kept money as orders/money.py defines it
-            o.kept_sun
-            for o in orders
-            if o.account.provider == provider and o.pk not in review_ids
+            o.kept_sun for o in orders if o.account.provider == provider and o.pk not in review_ids
         )
         # Orders a money fault touched are judged by the money goals (kept_mismatches), not here.
         faulted[provider] = soak_money.money_mismatch_of_faulted(
@@ -379,9 +377,7 @@ def main() -> int:
     print(json.dumps(result, sort_keys=False), flush=True)
     ok = passed(result)
     unmet = [name for name, g in result["money_goals"].items() if not g["met"]]
-    enforced = (
-        "enforced" if soak_money.STRICT_MONEY else "reported only: SOAK_STRICT_MONEY=0"
-    )
+    enforced = "enforced" if soak_money.STRICT_MONEY else "reported only: SOAK_STRICT_MONEY=0"
     log(f"money goals unmet: {', '.join(unmet) or 'none'} ({enforced})")
     chain_unmet = [n for n, g in result["chain_goals"].items() if not g["met"]]
     chain_unmet += [n for n, g in result["routing"].get("goals", {}).items() if not g["met"]]
