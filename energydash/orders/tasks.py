@@ -73,6 +73,13 @@ def check_late_refunds() -> str:
     return f"{late_refunds.check_late_refunds()} late refund(s) recorded"
 
 
+def reweigh_reviews() -> str:
+    """Weigh the recent orders in review again (reconciliation.reweigh)."""
+    from energydash.orders.reconciliation import reweigh_reviews as one_pass
+
+    return f"{one_pass()} order(s) in review settled on new evidence"
+
+
 def verify_deliveries(run_for: float = RUN_FOR_SECONDS) -> str:
     passes, checked, changed = verify_loop(run_for)
     return f"{passes} pass(es), {checked} delivery look(s), {changed} changed"

@@ -418,3 +418,62 @@ def test_siblings_are_counted_from_when_they_were_sent_not_created(netts_account
     chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
     o = settle(lost_netts_order(netts_account), 700)
     assert o.status == Status.NEEDS_REVIEW and "may own" in o.last_error
+
+
+# Orders in review are weighed again when new evidence comes (reconciliation.reweigh); a
+# person's decision is never overwritten.
+
+
+def _blocked_in_review(account, chain) -> tuple[Order, Order]:
+    """A never-charged order sent to review because a neighbour's charge (no energy on chain,
+    so nothing explains it) lay in its charge window."""
+    from energydash.orders.reconciliation import reweigh
+
+    learnt(account)
+    chain(PerAddress())
+    balances(account, 100 * TRX, 100 * TRX - COST)
+    neighbour = lost_order_at(account, 10, OTHER)
+    o = settle(lost_netts_order(account), 700)
+    assert o.status == Status.NEEDS_REVIEW and "fell by" in o.last_error
+    events = o.events.count()
+    with time_machine.travel(at(800), tick=False):
+        assert reweigh(o, netts_adapter(), now=at(800)) is False  # nothing new
+    assert Order.objects.get(pk=o.pk).status == Status.NEEDS_REVIEW
+    assert o.events.count() == events  # an inconclusive weighing writes nothing
+    return o, neighbour
+
+
+def test_an_order_in_review_is_settled_when_new_evidence_comes(netts_account, chain):
+    from energydash.orders.reconciliation import reweigh
+    from energydash.orders.transitions import transition
+
+    o, neighbour = _blocked_in_review(netts_account, chain)
+    # The neighbour's fate becomes known (its provider id and charge): its charge is explained.
+    transition(neighbour, Status.COMPLETED, provider_ref="1Hn", cost_sun=COST)
+    with time_machine.travel(at(900), tick=False):
+        assert reweigh(o, netts_adapter(), now=at(900)) is True
+    o.refresh_from_db()
+    assert o.status == Status.FAILED and o.kept_sun == 0
+    words = last_words(o)
+    assert words.startswith("Weighed again in review") and "nothing was charged" in words
+
+
+def test_weighing_again_never_overwrites_a_persons_decision(netts_account, chain):
+    from energydash.orders.reconciliation import reweigh
+    from energydash.orders.transitions import transition
+
+    o, neighbour = _blocked_in_review(netts_account, chain)
+    transition(neighbour, Status.COMPLETED, provider_ref="1Hn", cost_sun=COST)
+    stale = Order.objects.get(pk=o.pk)  # read in review ...
+    # ... then a person decides before the weighing writes: placed, with the provider's id.
+    transition(o, Status.COMPLETED, provider_ref="1Hx", cost_sun=COST, message="Marked placed")
+    with time_machine.travel(at(900), tick=False):
+        assert reweigh(stale, netts_adapter(), now=at(900)) is False
+    o.refresh_from_db()
+    assert o.status == Status.COMPLETED and o.provider_ref == "1Hx" and o.kept_sun == COST
+    # And a later pass leaves it alone: it is no longer in review.
+    from energydash.orders.reconciliation import reweigh_reviews
+
+    with time_machine.travel(at(1000), tick=False):
+        assert reweigh_reviews(now=at(1000)) == 0
+    assert Order.objects.get(pk=o.pk).status == Status.COMPLETED
