@@ -284,3 +284,52 @@ def chain_facts(
         f"deadline",
         reading.calls,
     )
+
+
+@dataclass(frozen=True)
+class SeenRow:
+    delegator: str
+    known_as: str  # how it is known as the provider's, or "" for another address
+    energy: int | None
+    staked_sun: int
+    lock_end: datetime | None
+    seen_at: str
+    of_size: bool
+
+
+@dataclass(frozen=True)
+class ReviewChain:
+    """The chain facts on an uncertain order for the review box, from what was recorded when
+    reconciliation read the chain (Order.chain_sightings); no chain call."""
+
+    window_from: datetime
+    deadline: datetime
+    delegators: dict[str, str]
+    rows: list[SeenRow]
+    looked: bool  # reconciliation read the chain for it at least once
+
+
+def review_facts(order: Order) -> ReviewChain | None:
+    if not enabled() or order.kind != Kind.ENERGY or not order.energy:
+        return None
+    if period_of(order) is None:
+        return None
+    delegators = known_delegators(order)
+    rows = []
+    for r in order.chain_sightings or []:
+        if not isinstance(r, dict):
+            continue
+        d = _as_delegation(r)
+        rows.append(
+            SeenRow(
+                delegator=d.delegator,
+                known_as=delegators.get(d.delegator, ""),
+                energy=d.energy,
+                staked_sun=d.staked_sun,
+                lock_end=from_ms(d.expire_ms),
+                seen_at=str(r.get("seen_at", ""))[:19].replace("T", " "),
+                of_size=_of_size(order, d),
+            )
+        )
+    looked = rows != [] or order.events.filter(message__contains="delegation to").exists()
+    return ReviewChain(order.started_at, deadline_of(order), delegators, rows, looked)

@@ -26,7 +26,7 @@ from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.core.second_factor import sudo_refusal
 from energydash.lib.tron import format_trx
-from energydash.orders import hooks
+from energydash.orders import chain_evidence, hooks
 from energydash.orders import quotes as quote_service
 from energydash.orders.approvals import ApprovalRefused, approve, can_decide, expires_at, reject
 from energydash.orders.models import Kind, Order, Status
@@ -107,6 +107,7 @@ def _evidence(order: Order) -> dict[str, Any]:
         return {}
     return {
         "facts": hooks.review_evidence(order),
+        "chain": chain_evidence.review_facts(order),
         "lookups": list(order.events.filter(kind="exchange").order_by("-id")[:3]),
     }
 
