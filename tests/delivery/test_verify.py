@@ -85,7 +85,8 @@ def test_a_named_delegator_takes_two_requests_and_a_strangers_delegation_is_not_
     result = run(http, T0 + timedelta(minutes=4))  # past the 180 s deadline
     order.refresh_from_db()
     assert order.delivery_status == "missing"
-    assert result.by_order[order.pk] == 2
+    # The named delegator's delegation, the ratio, and whether the provider's tx is in a block.
+    assert result.by_order[order.pk] == 3
     assert "Missing on chain" in order.delivery_evidence["words"]
     assert order.delivery_evidence["delegations"] == []  # only the named delegator was read
     assert STRANGER not in order.delivery_evidence["words"]
@@ -257,3 +258,68 @@ def test_the_moment_of_verification_is_kept_through_later_looks(itrx_account, ch
     order.refresh_from_db()
     assert order.delivery_looks == 2
     assert order.delivery_verified_at == T0 + timedelta(seconds=2)
+
+
+# What a look costs: one request says "nothing yet" (issue 20: median <= 3 per verified order).
+
+
+@pytest.mark.django_db
+def test_before_anything_lands_a_named_delegators_look_costs_one_request(
+    netts_account, chain, http
+):
+    order = netts_order(netts_account)
+    first = run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "pending"
+    assert first.by_order[order.pk] == 1  # what the named delegator gives: nothing yet
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    second = run(http, T0 + timedelta(seconds=2))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert second.by_order[order.pk] == 2  # the delegation, then the ratio
+    assert order.delivery_evidence["calls"] == 3
+
+
+@pytest.mark.django_db
+def test_before_anything_lands_an_unnamed_delegators_look_costs_one_request(
+    itrx_account, chain, http
+):
+    order = completed_order(itrx_account, RECEIVER)
+    first = run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "pending"
+    assert first.by_order[order.pk] == 1  # who delegates to the receiver: nobody yet
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    second = run(http, T0 + timedelta(seconds=2))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert second.by_order[order.pk] == 3
+    assert order.delivery_evidence["calls"] == 4
+
+
+@pytest.mark.django_db
+def test_a_provider_transaction_on_chain_whose_delegation_is_gone_is_reclaimed_early_not_missing(
+    netts_account, chain, http, heard
+):
+    """Taken back before our first look: the provider's transaction is in a block, so the
+    energy was delivered and reclaimed, not never sent."""
+    order = netts_order(netts_account)
+    chain.transactions["ab" * 32] = T0 + timedelta(seconds=2)
+    run(http, T0 + timedelta(minutes=4))  # past the deadline, nothing delegated now
+    order.refresh_from_db()
+    assert order.delivery_status == "reclaimed_early"
+    evidence = order.delivery_evidence
+    assert evidence["tx_block_time"].startswith("2026-11-21T12:00:02")
+    assert "Reclaimed early" in evidence["words"] and "ab" * 32 in evidence["words"]
+    assert heard == [(order.pk, "reclaimed_early")]
+
+
+@pytest.mark.django_db
+def test_a_provider_transaction_not_on_chain_with_nothing_delegated_is_missing(
+    netts_account, chain, http
+):
+    order = netts_order(netts_account)
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "missing"
+    assert order.delivery_evidence["tx_on_chain"] is False
