@@ -79,7 +79,7 @@ def expectation(order: Order, now: datetime) -> rules.Expectation:
     return rules.Expectation(
         kind=order.kind,
         receiver=order.receive_address,
-        energy=order.energy or 0,
+        energy=expected_energy(order),
         created=order.created,
         done=done,
         period=period_of(order),
@@ -90,6 +90,17 @@ def expectation(order: Order, now: datetime) -> rules.Expectation:
         txid=txid.lower(),
         mainnet=settings.ENERGYDASH_TRON_API_URL.rstrip("/") == MAINNET_URL,
     )
+
+
+# A collection's energy is itrx's to decide (one USDT transfer: 65,000, or 131,000 to an address
+# that never held USDT); it is held to what itrx says it delivered, or at least one transfer's.
+ONE_TRANSFER_ENERGY = 65_000
+
+
+def expected_energy(order: Order) -> int:
+    if order.kind == Kind.COLLECTION:
+        return order.energy_delivered or order.energy or ONE_TRANSFER_ENERGY
+    return order.energy or 0
 
 
 def read_from(reader: ChainReader, receiver: str, delegators: list[str]) -> Reading[Delegations]:

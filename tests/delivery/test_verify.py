@@ -242,7 +242,6 @@ def test_an_activation_is_verified_by_the_account_existing(tronzap_account, chai
 def test_orders_that_deliver_nothing_are_not_looked_at(itrx_account, chain, http):
     failed = completed_order(itrx_account, RECEIVER)
     Order.objects.filter(pk=failed.pk).update(status="failed")
-    completed_order(itrx_account, RECEIVER, kind="collection")
     assert run(http, T0).checked == 0
 
 
@@ -323,3 +322,38 @@ def test_a_provider_transaction_not_on_chain_with_nothing_delegated_is_missing(
     order.refresh_from_db()
     assert order.delivery_status == "missing"
     assert order.delivery_evidence["tx_on_chain"] is False
+
+
+# Collections (itrx): held to the energy itrx says it delivered, else a USDT transfer's 65,000.
+
+
+@pytest.mark.django_db
+def test_a_collection_is_verified_against_the_energy_itrx_says_it_delivered(
+    itrx_account, chain, http
+):
+    order = completed_order(itrx_account, RECEIVER, kind="collection", energy_delivered=131_000)
+    chain.delegate(POOL, RECEIVER, 131_000, T0 + HOUR)
+    run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert order.delivery_evidence["ordered_energy"] == 131_000
+    assert order.delivery_energy >= 131_000 * 98 // 100
+
+
+@pytest.mark.django_db
+def test_a_collection_with_too_little_on_chain_is_short(itrx_account, chain, http):
+    order = completed_order(itrx_account, RECEIVER, kind="collection", energy_delivered=131_000)
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "short"
+
+
+@pytest.mark.django_db
+def test_a_collection_itrx_gave_no_figure_for_is_held_to_one_transfer(itrx_account, chain, http):
+    """Nothing on chain must never pass for verified because the amount is unknown."""
+    order = completed_order(itrx_account, RECEIVER, kind="collection")
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "missing"
+    assert order.delivery_evidence["ordered_energy"] == 65_000
