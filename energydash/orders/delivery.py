@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
@@ -68,7 +68,8 @@ def _due(now: datetime) -> Q:
 def due_ids(now: datetime, limit: int) -> list[int]:
     return list(
         Order.objects.filter(_due(now))
-        .order_by("delivery_next_check_at", "id")
+        # Orders not yet looked at (no next look) first: the ones whose done was just recorded.
+        .order_by(F("delivery_next_check_at").asc(nulls_first=True), "id")
         .values_list("pk", flat=True)[:limit]
     )
 

@@ -211,9 +211,12 @@ def end_look_at(exp: rules.Expectation) -> datetime | None:
 
 
 def next_pending_look(exp: rules.Expectation, now: datetime) -> datetime:
-    age = now - exp.done
-    step = 1 if age < timedelta(seconds=10) else 2 if age < timedelta(minutes=1) else 5
-    return min(now + timedelta(seconds=step), max(exp.deadline, now + timedelta(seconds=1)))
+    """While nothing (or too little) is there: 1 s after done at first (the delegation lands in
+    the next 3 s block), then half the time since done (at most 30 s), and always at the
+    deadline. A missing order costs about a dozen looks until its deadline, not one a second."""
+    age = max((now - exp.done).total_seconds(), 0.0)
+    step = timedelta(seconds=min(max(1.0, age / 2), 30.0))
+    return min(now + step, max(exp.deadline, now + timedelta(seconds=1)))
 
 
 def next_verified_look(

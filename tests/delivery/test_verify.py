@@ -357,3 +357,42 @@ def test_a_collection_itrx_gave_no_figure_for_is_held_to_one_transfer(itrx_accou
     order.refresh_from_db()
     assert order.delivery_status == "missing"
     assert order.delivery_evidence["ordered_energy"] == 65_000
+
+
+@pytest.mark.django_db
+def test_an_order_just_done_is_looked_at_before_pending_ones_however_many_are_due(
+    itrx_account, chain, http
+):
+    """A pass has room for `limit` orders: the order whose done was just recorded goes first,
+    not after every pending order already waiting (NULL next look sorts last in PostgreSQL)."""
+    from energydash.orders.delivery import due_ids
+
+    waiting = completed_order(itrx_account, address("waiting"))
+    run(http, T0)  # looked at once, nothing yet: pending, due again at T0 + 1 s
+    fresh = completed_order(itrx_account, RECEIVER)
+    assert due_ids(T0 + timedelta(seconds=5), limit=1) == [fresh.pk]
+    assert set(due_ids(T0 + timedelta(seconds=5), limit=2)) == {fresh.pk, waiting.pk}
+
+
+@pytest.mark.django_db
+def test_while_nothing_lands_looks_back_off_and_one_comes_at_the_deadline(
+    itrx_account, chain, http
+):
+    """Every block at first, then less often: a missing order costs a handful of requests until
+    its deadline, not one a second."""
+    order = completed_order(itrx_account, RECEIVER)
+    moments = []
+    at = T0
+    while True:
+        run(http, at)
+        order.refresh_from_db()
+        if order.delivery_status != "pending":
+            break
+        moments.append(at)
+        at = order.delivery_next_check_at
+    assert order.delivery_status == "missing"
+    assert at == T0 + timedelta(seconds=180)  # the deadline's look
+    assert moments[1] - moments[0] == timedelta(seconds=1)  # the first block may be in a second
+    # 15 looks over the 180 s deadline (one a second, then every 2 s and 5 s, was 60).
+    assert len(moments) <= 16
+    assert order.delivery_evidence["calls"] <= 18
