@@ -396,3 +396,27 @@ def test_while_nothing_lands_looks_back_off_and_one_comes_at_the_deadline(
     # 15 looks over the 180 s deadline (one a second, then every 2 s and 5 s, was 60).
     assert len(moments) <= 16
     assert order.delivery_evidence["calls"] <= 18
+
+
+@pytest.mark.django_db
+def test_the_worker_loop_takes_short_passes_so_a_new_done_waits_one_short_pass(
+    itrx_account, chain, http, settings, monkeypatch
+):
+    """A pass waits for its slowest look; with 200 due orders at the budget's pace a new done
+    order would wait for all of them. The loop's passes take 2 per thread."""
+    from energydash.orders import delivery, tasks
+
+    settings.ENERGYDASH_DELIVERY_CONCURRENCY = 2
+    for n in range(7):
+        completed_order(itrx_account, address(f"r{n}"))
+    seen: list[int] = []
+    real = delivery.verify_pass
+
+    def counting(**kwargs):
+        result = real(client=http, now=T0, **kwargs)
+        seen.append(result.checked)
+        return result
+
+    monkeypatch.setattr(delivery, "verify_pass", counting)
+    tasks._verify_pass()
+    assert seen == [4]
