@@ -568,8 +568,7 @@ def create_batch(
     from energydash.batches import services
     from energydash.batches.models import Batch
 
-    token: ApiToken = request.auth
-    require_operator(token)
+    token: ApiToken = request.auth  # an operator token: OperatorAuth
     require_scope(token, Scope.BATCHES)
     digest = body_hash(payload.model_dump(mode="json"))
     key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
@@ -637,6 +636,7 @@ def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
     "/batches/{batch_id}/resume",
     response={202: BatchOut},
     summary="Resume a cancelled batch, or one whose worker died",
+    auth=OperatorAuth(),
 )
 def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
     """Queue the batch's remaining lines again. Lines already placed are never sent again.
@@ -644,8 +644,7 @@ def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
     from energydash.batches import services
     from energydash.batches.models import Batch
 
-    require_operator(request.auth)
-    require_scope(request.auth, Scope.BATCHES)
+    require_scope(request.auth, Scope.BATCHES)  # an operator token: OperatorAuth
     _only_params(request)
     batch = Batch.objects.filter(code=batch_id).first()
     if batch is None:
