@@ -16,7 +16,9 @@ How the rows stay exact, under any number of concurrent writers:
 * A writer marks under a shared per-account lock; a day is recomputed and stored under that lock
   held exclusively (PostgreSQL advisory locks; SQLite has one writer and the console opens
   IMMEDIATE transactions). So a recompute sees every change committed before it, and a change
-  committed after it marks the stored row stale again: no row outlives a change it missed.
+  committed after it marks the stored row stale again: no row outlives a change it missed. The
+  exclusive lock is only tried, never waited for (while writers hold it the day is computed and
+  not stored), so no writer ever queues behind a reader.
 * A row built for another time zone or another rounding tolerance is recomputed on read.
   `manage.py rebuild_rollups` recomputes every row; a missing or stale row is recomputed by the
   first page that needs it.
@@ -79,18 +81,29 @@ FIGURES = (
 # --- writers -------------------------------------------------------------------------------
 
 
-def _lock(account_id: int, *, shared: bool) -> None:
+def _lock_shared(account_id: int) -> None:
     if connection.vendor != "postgresql":
         return  # SQLite: the writer's transaction already holds the database's one write lock
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_NAMESPACE, account_id])
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, account_id])
+
+
+def _try_lock_exclusive(account_id: int) -> bool:
+    """The recompute's lock, never waited for: a reader queued for it would make every writer
+    asking for the shared lock queue behind it, and a writer that holds another lock another
+    writer waits for (the balance state row, an order) would close a cycle. Busy: the day is
+    computed and not stored. SQLite: the IMMEDIATE transaction holds the one write lock."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account_id])
+        return bool(cursor.fetchone()[0])
 
 
 def touch(account_id: int, since: datetime) -> None:
     """A change of the account's ledger at or after `since` is being written in this
     transaction: mark every stored day it may move stale (module docstring)."""
-    _lock(account_id, shared=True)
+    _lock_shared(account_id)
     LedgerDay.objects.filter(
         Q(span_hi__isnull=True) | Q(span_hi__gte=since), account_id=account_id, stale=False
     ).update(stale=True)
@@ -171,10 +184,12 @@ def compute_day(account: ProviderAccount, day: date, tz: ZoneInfo) -> tuple[Day,
     return entry, (max(span_hi, end) if span_hi is not None else None)
 
 
-def _store(account: ProviderAccount, day: date, tz: ZoneInfo) -> Day:
-    """Recompute one day and store it, under the account's lock held exclusively."""
+def _store(account: ProviderAccount, day: date, tz: ZoneInfo) -> tuple[Day, bool]:
+    """Recompute one day and store it under the account's lock held exclusively; whether it
+    was stored (not while writers hold the lock: then only computed)."""
     with transaction.atomic():
-        _lock(account.pk, shared=False)
+        if not _try_lock_exclusive(account.pk):
+            return compute_day(account, day, tz)[0], False
         entry, span_hi = compute_day(account, day, tz)
         LedgerDay.objects.update_or_create(
             account=account,
@@ -187,7 +202,7 @@ def _store(account: ProviderAccount, day: date, tz: ZoneInfo) -> Day:
                 **{name: getattr(entry, name) for name in FIGURES},
             },
         )
-    return entry
+    return entry, True
 
 
 def days(account: ProviderAccount, first: date, last: date, today: date, tz: ZoneInfo) -> list[Day]:
@@ -210,7 +225,7 @@ def days(account: ProviderAccount, first: date, last: date, today: date, tz: Zon
         if row is not None:
             result.append(Day(day, **{name: getattr(row, name) for name in FIGURES}))
         elif day < today:
-            result.append(_store(account, day, tz))
+            result.append(_store(account, day, tz)[0])
         else:
             result.append(compute_day(account, day, tz)[0])
         day += timedelta(days=1)
@@ -235,7 +250,6 @@ def rebuild(accounts: Iterable[ProviderAccount] | None = None) -> int:
             continue
         day = timezone.localtime(first, tz).date()
         while day < today:
-            _store(account, day, tz)
-            written += 1
+            written += _store(account, day, tz)[1]
             day += timedelta(days=1)
     return written

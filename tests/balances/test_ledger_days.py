@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from energydash.balances import ledger, ledger_days
@@ -139,3 +140,35 @@ def test_rebuild_writes_every_day_from_the_first_reading(itrx_account, utc):
     record_balance(itrx_account, 90 * TRX, source="refresh", taken_at=timezone.now())
     assert ledger_days.rebuild() == 2  # the day before yesterday and yesterday; today is computed
     assert not LedgerDay.objects.filter(stale=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_day_is_not_stored_while_a_writer_holds_the_account(itrx_account, utc):
+    """PostgreSQL: a writer in the middle of its transaction holds the account's shared lock; the
+    page computes the day without waiting for it (a reader queued for the lock would make other
+    writers queue behind it) and stores it once the writer is gone."""
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL (SQLite has one writer)")
+    import psycopg
+
+    record_balance(itrx_account, 100 * TRX, source="refresh", taken_at=at(1))
+    record_balance(itrx_account, 90 * TRX, source="refresh", taken_at=at(30))
+    settings_dict = connection.settings_dict
+    writer = psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+    )
+    try:
+        writer.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)",
+            [ledger_days._LOCK_NAMESPACE, itrx_account.pk],
+        )
+        assert summary(itrx_account) == whole_range(itrx_account)
+        assert not LedgerDay.objects.filter(account=itrx_account).exists()
+    finally:
+        writer.rollback()
+        writer.close()
+    assert summary(itrx_account) == whole_range(itrx_account)
+    assert LedgerDay.objects.filter(account=itrx_account, stale=False).count() == DAYS - 1
