@@ -19,7 +19,6 @@ from energydash.balances.intervals import (
     DISCREPANCY,
     POSSIBLE,
     POSSIBLE_STATUSES,
-    TIMING,
     TIMING_WINDOW,
     TOPUP,
     Interval,
@@ -137,61 +136,24 @@ class Day:
 
 
 def daily_summary(account: ProviderAccount, days: int, now: datetime | None = None) -> list[Day]:
-    """The last `days` local days (settings.TIME_ZONE), newest first.
+    """The last `days` local days (the current time zone), newest first.
 
-    An interval belongs to the day its closing reading was taken, so a day's opening balance is
-    the last reading at or before its midnight and closing - opening equals the sum of its
+    An interval belongs to the local day its closing reading was taken, so a day's opening
+    balance is the balance before its first reading and closing - opening equals the sum of its
     intervals' changes: refunds - charges + top-ups - discrepancies (possibly charged and timing
-    amounts are shown apart).
+    amounts are shown apart). Days before today come from the per-day rows balances.ledger_days
+    keeps exact (a day is computed from its own intervals and the neighbours a timing run
+    needs); today is computed.
     """
-    from datetime import timedelta
-
     from django.utils import timezone
 
+    from energydash.balances import ledger_days
+
     now = now or timezone.now()
+    tz = timezone.get_current_timezone()
     today = timezone.localdate(now)
     first_day = today - timedelta(days=days - 1)
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
-    result = {
-        first_day + timedelta(days=i): Day(first_day + timedelta(days=i)) for i in range(days)
-    }
-    ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=start, taken_at__lte=now)
-    intervals = build_intervals(account, ends.values_list("taken_at", flat=True))
-    opening = (
-        BalanceSnapshot.objects.filter(account=account, taken_at__lte=start)
-        .order_by("-taken_at", "-id")
-        .values_list("balance_sun", flat=True)
-        .first()
-    )
-    for iv in intervals:
-        day = result.get(timezone.localdate(iv.ended_at))
-        if day is None:
-            continue
-        if day.opening_sun is None:
-            day.opening_sun = iv.start_balance_sun
-        day.closing_sun = iv.end_balance_sun
-        day.intervals += 1
-        day.charges_sun += iv.charges_sun
-        day.possible_sun += iv.possible_sun
-        day.refunds_sun += iv.refunds_sun
-        day.topups_sun += iv.topup_sun
-        day.discrepancies_sun += iv.discrepancy_sun
-        if iv.kind == TIMING:
-            day.timing_sun += iv.residual_sun
-    balance = opening
-    for day in sorted(result):  # a day without intervals: its balance from its neighbours
-        entry = result[day]
-        if entry.intervals == 0:
-            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-            straddling = next((iv for iv in intervals if iv.ended_at > end), None)
-            entry.opening_sun = balance
-            if straddling is not None and straddling.started_at <= end:
-                entry.closing_sun = straddling.start_balance_sun
-            else:
-                entry.closing_sun = balance
-        balance = entry.closing_sun
-    return [result[d] for d in sorted(result, reverse=True)]
+    return list(reversed(ledger_days.days(account, first_day, today, today, tz)))
 
 
 @dataclass
