@@ -69,6 +69,10 @@ def test_ready_answers_at_once_and_the_worker_buys_the_deficit_once(api):
     assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
     missing = api.get(f"/ready/{started['id'] + 1000}")
     assert missing.status_code == 404 and missing.json()["code"] == "ready_check_not_found"
+    for odd in ("99999999999999999999", "-1", "abc"):
+        refused = api.get(f"/ready/{odd}")
+        assert refused.status_code in (404, 422), (odd, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
 
 
 def test_the_tokens_webhook_hears_the_answer_once(live_sandbox, settings):
