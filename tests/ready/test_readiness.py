@@ -293,3 +293,13 @@ def test_a_deficit_some_account_takes_is_not_rounded(db, chain, http, reader):
     check = ready("k-min-2", http=http, reader=reader, recipient=HOLDER).check
     assert check.state == "ready" and check.energy_bought == 68_250
     assert check.route.order.account.name == "itrx"
+
+
+def test_the_command_replaying_a_key_still_running_says_so(db, chain):
+    from django.core.management import CommandError, call_command
+
+    running = open_check("cli:same", SENDER, via="command:ensure_ready", deadline_seconds=0)
+    assert running.check.state == "working"  # another process works on it
+    with pytest.raises(CommandError, match=r"still working: the check with this --key \(id \d+\)"):
+        call_command("ensure_ready", SENDER, "--key", "same")
+    assert not SandboxOrder.objects.exists()
