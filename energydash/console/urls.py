@@ -1,6 +1,6 @@
 """The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
 ones templates and tests reverse: home, login, login_code, reauth, security, recovery_codes,
-logout, providers, itrx_callback, and the balances:, orders: and batches: namespaces."""
+logout, providers, itrx_callback, and the balances:, orders:, batches: and ready: namespaces."""
 
 from __future__ import annotations
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("orders/", include("energydash.console.orders.urls")),
     path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("batches/", include("energydash.console.batches.urls")),
+    path("ready/", include("energydash.console.ready.urls")),
 ]

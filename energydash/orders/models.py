@@ -452,6 +452,7 @@ class ReadyCheck(models.Model):
     """
 
     class State(models.TextChoices):
+        QUEUED = "queued", "Queued"  # waits for another check of its address to end
         WORKING = "working", "Working"
         READY = "ready", "Ready"
         NOT_READY = "not_ready", "Not ready"
@@ -479,6 +480,19 @@ class ReadyCheck(models.Model):
     working_until = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Asked for through the API or the console: who, for the worker that runs it and the webhook.
+    token = models.ForeignKey(
+        "api.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deadline_seconds = models.PositiveIntegerField(default=60)
+    # Set once by the one worker that runs the check (orders/readiness.py run_check).
+    started_at = models.DateTimeField(null=True, blank=True)
+    energy_fee_sun = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sun per energy the fee_limit was computed with."
+    )
 
     class Meta:
         constraints = [
@@ -491,3 +505,7 @@ class ReadyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"ready check {self.address} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.NOT_READY)

@@ -145,3 +145,11 @@ def expire_approvals() -> str:
     from energydash.orders.approvals import expire_due
 
     return f"{expire_due()} order approval request(s) expired"
+
+
+def run_ready_check(check_id: int) -> str:
+    """Work on one ready check queued by POST /api/v1/ready or the console (readiness.py)."""
+    from energydash.orders.readiness import run_check
+
+    check = run_check(check_id)
+    return f"ready check {check_id}: {check.state if check is not None else 'gone'}"
