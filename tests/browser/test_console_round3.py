@@ -1,0 +1,149 @@
+"""Issue 25 in a browser (Chromium at 390x844 and 1366x768, light and dark where it matters):
+the sandbox fault banner, the ledger's folded runs, new orders arriving on the list, the phone
+dashboard and the failed order's "Try the next cheapest account".
+
+Screenshots go to var/screenshots/ like the other browser tests'.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from energydash.lib.tron import SUN_PER_TRX
+from energydash.sandbox.models import SandboxAccount
+from tests.browser.test_console_pages import SCREENSHOTS, VIEWPORTS, assert_fits, problems
+
+SIZES = pytest.mark.parametrize("size", VIEWPORTS, ids=list(VIEWPORTS))
+SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
+
+
+def _at(page: Page, size: str, scheme: str = "light") -> tuple[int, int]:
+    width, height = VIEWPORTS[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return width, height
+
+
+@SIZES
+@SCHEMES
+def test_a_banner_says_so_while_a_sandbox_fault_is_on(
+    logged_in, live_server, sandbox_itrx, console_messages, size, scheme
+):
+    page = logged_in
+    width, height = _at(page, size, scheme)
+    banner = page.locator("#sandbox-fault-banner")
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.get_by_role("heading", level=1).first).to_contain_text("Orders")
+    expect(banner).to_have_count(0)
+
+    SandboxAccount.objects.filter(name="browser box").update(error_rate=0.25)
+    page.goto(f"{live_server.url}/orders/")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Sandbox faults are switched on")
+    expect(banner).to_contain_text("browser box: error_rate")
+    box = banner.bounding_box()
+    assert box and box["y"] < height / 2, "the banner is at the top of the page"
+    assert_fits(page)
+    page.screenshot(path=str(SCREENSHOTS / f"sandbox-banner-{scheme}-{width}x{height}.png"))
+    banner.get_by_role("link", name="Sandbox accounts").click()
+    expect(page).to_have_url(f"{live_server.url}/admin/sandbox/sandboxaccount/")
+
+    SandboxAccount.objects.filter(name="browser box").update(error_rate=0)
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(banner).to_have_count(0)
+    assert problems(console_messages) == []
+
+
+@pytest.fixture
+def ledger_history(sandbox_itrx):
+    """A day of readings: hourly heartbeats, a few orders, a top-up and a discrepancy."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from energydash.balances.models import BalanceSnapshot
+    from energydash.orders.models import Order, Status
+    from tests.orders.conftest import address
+
+    account = sandbox_itrx
+    start = timezone.now() - timedelta(hours=30)
+    balance = 500 * SUN_PER_TRX
+    BalanceSnapshot.objects.create(
+        account=account, balance_sun=balance, taken_at=start, source="refresh"
+    )
+    for hour in range(1, 29):
+        at = start + timedelta(hours=hour)
+        if hour % 7 == 0:  # an order charged in this interval
+            cost = 8_515_000
+            order = Order.objects.create(
+                account=account,
+                kind="energy",
+                receive_address=address(f"ledger{hour}"),
+                energy=131_000,
+                period="1H",
+                status=Status.COMPLETED,
+                burn_sun_per_energy=100,
+                quoted_cost_sun=cost,
+                cost_sun=cost,
+            )
+            Order.objects.filter(pk=order.pk).update(
+                submitted_at=at - timedelta(minutes=30), finished_at=at - timedelta(minutes=29)
+            )
+            balance -= cost
+        elif hour == 10:
+            balance += 1_000 * SUN_PER_TRX  # a deposit
+        elif hour == 20:
+            balance -= 3 * SUN_PER_TRX  # money gone without an order
+        BalanceSnapshot.objects.create(
+            account=account, balance_sun=balance, taken_at=at, source="heartbeat"
+        )
+    return account
+
+
+@SIZES
+@SCHEMES
+def test_the_ledger_fits_and_folds_unchanged_readings(
+    logged_in, live_server, ledger_history, console_messages, size, scheme
+):
+    page = logged_in
+    width, height = _at(page, size, scheme)
+    page.goto(f"{live_server.url}/ledger/{ledger_history.code}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ledger")
+    rows = page.locator("table.ledger tbody tr")
+    # 4 orders, a top-up and a discrepancy; the 22 quiet hours fold into the 5 runs between them
+    expect(page.locator('tr[data-kind="unchanged"]')).to_have_count(5)
+    expect(rows).to_have_count(6 + 5)
+    expect(page.locator('tr[data-kind="unchanged"]').first).to_contain_text("unchanged readings")
+    discrepancy = page.locator('tr[data-kind="discrepancy"]')
+    expect(discrepancy).to_contain_text("3.000000 TRX unaccounted for")
+    if size == "laptop":
+        assert_fits(page)  # no sideways scrolling at 1366
+        verdict = discrepancy.locator("td.verdict")
+        box = verdict.bounding_box()
+        assert box and box["x"] + box["width"] <= width, "the verdict is on screen"
+        when = discrepancy.locator("td.when time")
+        line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 22")
+        assert when.bounding_box()["height"] <= line * 1.5, "the dates are on one line"
+    else:
+        # a phone scrolls the table in its own box; the page itself does not move sideways
+        assert_fits(page)
+    page.screenshot(path=str(SCREENSHOTS / f"ledger-{scheme}-{width}x{height}.png"), full_page=True)
+
+    page.get_by_role("link", name="Show every interval").click()
+    expect(page.locator('tr[data-kind="unchanged"]')).to_have_count(0)
+    expect(rows).to_have_count(28)
+    if size == "laptop":
+        assert_fits(page)
+    page.get_by_role("link", name="Show only intervals that moved money").click()
+    expect(page.locator('tr[data-kind="unchanged"]')).to_have_count(5)
+
+    page.goto(f"{live_server.url}/ledger/{ledger_history.code}/daily/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Daily ledger")
+    assert_fits(page)
+    page.screenshot(
+        path=str(SCREENSHOTS / f"ledger-daily-{scheme}-{width}x{height}.png"), full_page=True
+    )
+    assert problems(console_messages) == []
