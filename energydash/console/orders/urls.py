@@ -9,6 +9,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("newer/", views.order_newer, name="newer"),
     path("new/", views.order_new, name="new"),
     path("new/address/", views.validate_address, name="validate_address"),
     path("new/confirm/", views.order_confirm, name="confirm"),

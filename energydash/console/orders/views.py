@@ -69,6 +69,19 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def order_newer(request: HtmxHttpRequest) -> HttpResponse:
+    """The orders list's poll: rows newer than its first row, added at the top (the poll
+    element comes back with the newest row's cursor). 204 when there is nothing new; 286 stops
+    the poll where it does not apply (another sort, a later page, bad filters or cursor)."""
+    context = listing.newer(request.GET)
+    if context is None:
+        return HttpResponseStopPolling()
+    if not context["rows"]:
+        return HttpResponse(status=204)
+    return render(request, "orders/list.html#newer", context)
+
+
+@require_GET
 def order_row(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("account"), code=code)
     response = render(request, "orders/list.html#row", {"order": order})
