@@ -147,3 +147,48 @@ def test_the_ledger_fits_and_folds_unchanged_readings(
         path=str(SCREENSHOTS / f"ledger-daily-{scheme}-{width}x{height}.png"), full_page=True
     )
     assert problems(console_messages) == []
+
+
+@SIZES
+def test_new_orders_appear_at_the_top_of_the_list_without_a_reload(
+    logged_in, live_server, sandbox_itrx, console_messages, size
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from energydash.orders.models import Order, Status
+    from tests.orders.conftest import address
+
+    def new_order(tag: str, created) -> Order:
+        return Order.objects.create(
+            account=sandbox_itrx,
+            kind="energy",
+            receive_address=address(tag),
+            energy=65_000,
+            period="1H",
+            status=Status.SUBMITTED,
+            burn_sun_per_energy=100,
+            quoted_cost_sun=3_250_000,
+            created=created,
+        )
+
+    page = logged_in
+    width, height = _at(page, size)
+    old = new_order("old", timezone.now() - timedelta(minutes=5))
+    page.goto(f"{live_server.url}/orders/")
+    rows = page.locator("table.orders tbody tr:not([hidden])")
+    expect(rows).to_have_count(1)
+    marker = page.evaluate("window.keptAcrossPolls = 'same page'")
+    fresh = new_order("fresh", timezone.now())
+    # the poll brings it in, at the top, in the same page (no reload)
+    expect(rows.first).to_have_id(f"order-{fresh.code}")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_have_id(f"order-{old.code}")
+    assert page.evaluate("window.keptAcrossPolls") == "same page", marker
+    if size == "phone":
+        box = rows.first.bounding_box()
+        assert box and box["y"] < height, "the newest order is above the fold"
+    assert_fits(page)
+    page.screenshot(path=str(SCREENSHOTS / f"orders-newer-{width}x{height}.png"))
+    assert problems(console_messages) == []
