@@ -192,3 +192,144 @@ def test_new_orders_appear_at_the_top_of_the_list_without_a_reload(
     assert_fits(page)
     page.screenshot(path=str(SCREENSHOTS / f"orders-newer-{width}x{height}.png"))
     assert problems(console_messages) == []
+
+
+@SCHEMES
+def test_the_phone_dashboard_shows_each_accounts_state_and_the_charts_follow_dark_mode(
+    logged_in, live_server, console_messages, scheme, settings, transactional_db
+):
+    from energydash.demo.seed import seed_history
+    from energydash.providers.models import ProviderAccount
+    from energydash.sandbox.setup import setup_sandbox
+
+    settings.ENERGYDASH_SANDBOX = True
+    settings.ROOT_URLCONF = "tests.sandbox.urls"
+    setup_sandbox(live_server.url)
+    seed_history()
+    # one account low, so all three states are not the same word
+    ProviderAccount.objects.filter(provider="netts").update(
+        low_balance_threshold_sun=10**9 * SUN_PER_TRX
+    )
+    page = logged_in
+    width, height = _at(page, "phone", scheme)
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    rows = page.locator("table.balances tbody tr")
+    expect(rows).to_have_count(3)
+    for i in range(3):
+        badge = rows.nth(i).locator("td.state .badge")
+        expect(badge).to_be_visible()
+        box = badge.bounding_box()
+        assert box and box["x"] + box["width"] <= width, f"state of row {i} is off-screen"
+    expect(rows.locator("td.state .badge", has_text="low")).to_have_count(1)
+    savings = page.locator("table.spend tfoot td.savings")
+    box = savings.bounding_box()
+    assert box and box["x"] + box["width"] <= width
+    assert_fits(page)
+    page.screenshot(
+        path=str(SCREENSHOTS / f"dashboard-{scheme}-{width}x{height}.png"), full_page=True
+    )
+
+    width, height = _at(page, "laptop", scheme)
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    # Savings is the spend table's last column: not cut by its scroll box at 1366
+    scroller = page.locator("table.spend").locator("xpath=..")
+    assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth", scroller.element_handle())
+    assert page.evaluate(
+        "(el) => el.scrollWidth <= el.clientWidth",
+        rows.first.locator(
+            "xpath=ancestor::div[contains(@class, 'table-scroll')]"
+        ).element_handle(),
+    )
+    card = page.locator(".chart-card").first
+    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    card_bg = page.evaluate("(el) => getComputedStyle(el).backgroundColor", card.element_handle())
+    axis = page.locator("svg.chart g.axis").first
+    axis_fill = page.evaluate("(el) => getComputedStyle(el).fill", axis.element_handle())
+    if scheme == "dark":
+        assert body == "rgb(12, 17, 29)"
+        assert card_bg == "rgb(22, 27, 38)", "chart cards take the dark card colour"
+        assert axis_fill != "rgb(91, 102, 117)", "axis labels are not the light palette's grey"
+    else:
+        assert card_bg == "rgb(255, 255, 255)"
+        assert axis_fill == "rgb(91, 102, 117)"
+    assert_fits(page)
+    page.screenshot(
+        path=str(SCREENSHOTS / f"dashboard-{scheme}-{width}x{height}.png"), full_page=True
+    )
+    assert problems(console_messages) == []
+
+
+@SCHEMES
+def test_on_a_phone_quote_warnings_show_and_a_refused_row_is_one_short_card(
+    logged_in, live_server, sandbox_itrx, console_messages, scheme
+):
+    import re
+
+    from energydash.providers.models import ProviderAccount
+    from tests.orders.conftest import address
+
+    sandbox_itrx.large_order_sun = 1 * SUN_PER_TRX
+    sandbox_itrx.save(update_fields=["large_order_sun"])
+    capped = ProviderAccount.objects.create(
+        name="Capped itrx",
+        provider="itrx",
+        base_url=sandbox_itrx.base_url,
+        api_key=sandbox_itrx.api_key,
+        api_secret=sandbox_itrx.api_secret,
+        max_order_sun=5 * SUN_PER_TRX,
+    )
+    page = logged_in
+    width, height = _at(page, "phone", scheme)
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_label("Receive address").fill(address("phone"))
+    page.get_by_role("button", name=re.compile(r"^131,000")).click()
+    expect(page.get_by_role("heading", name="Live prices")).to_be_visible()
+    ok_row = page.locator(f'tr[data-account="{sandbox_itrx.code}"]')
+    warning = ok_row.locator(".quote-warning", has_text="Unusually large")
+    expect(warning).to_be_visible()
+    box = warning.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    refused = page.locator(f'tr[data-account="{capped.code}"]')
+    expect(refused).to_contain_text("maximum of 5.000000 TRX per order")
+    note = refused.locator("td.notes")
+    box = note.bounding_box()
+    assert box and box["x"] + box["width"] <= width
+    assert refused.bounding_box()["height"] < 140, "a refused row is a short card"
+    assert_fits(page)
+    page.screenshot(path=str(SCREENSHOTS / f"quotes-{scheme}-{width}x{height}.png"), full_page=True)
+    assert problems(console_messages) == []
+
+
+def test_on_a_phone_the_first_order_is_above_the_fold(
+    logged_in, live_server, sandbox_itrx, console_messages
+):
+    from energydash.orders.models import Order, Status
+    from tests.orders.conftest import address
+
+    for status in (Status.NEEDS_REVIEW, Status.COMPLETED):
+        Order.objects.create(
+            account=sandbox_itrx,
+            kind="energy",
+            receive_address=address(status),
+            energy=65_000,
+            period="1H",
+            status=status,
+            burn_sun_per_energy=100,
+            quoted_cost_sun=3_250_000,
+        )
+    page = logged_in
+    width, height = _at(page, "phone")
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.get_by_role("alert").filter(has_text="need")).to_be_visible()  # attention banner
+    first = page.locator("table.orders tbody tr:not([hidden])").first
+    box = first.bounding_box()
+    assert box and box["y"] + box["height"] <= height, "the first order row is above the fold"
+    # the filters are one tap away, and open by themselves when one is set
+    page.get_by_text("Filters", exact=True).click()
+    expect(page.get_by_label("Status")).to_be_visible()
+    page.goto(f"{live_server.url}/orders/?status=completed")
+    expect(page.get_by_label("Status")).to_be_visible()
+    assert_fits(page)
+    assert problems(console_messages) == []
