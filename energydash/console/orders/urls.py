@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from energydash.console.orders import views
-from energydash.console.orders.best_price import best_price
+from energydash.console.orders.best_price import best_price, retry_elsewhere
 
 app_name = "orders"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("<uuid:code>/approval/", views.order_approval, name="approval"),
     path("<uuid:code>/reopen/", views.order_reopen, name="reopen"),
     path("<uuid:code>/check/", views.order_check, name="check"),
+    path("<uuid:code>/retry/", retry_elsewhere, name="retry"),
 ]

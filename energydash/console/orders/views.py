@@ -102,6 +102,8 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         "can_reopen": can_reopen(order, request.user),
         "can_decide": can_decide(order, request.user),
         "approval_expires_at": expires_at(order),
+        # A fresh one-time key per page: "Try the next cheapest account" routes once per form.
+        "retry_token": uuid.uuid4().hex,
     }
     if request.htmx and request.htmx.target == "order-live":
         # The page polls itself while the order is open, like the list rows; 286 stops it.
