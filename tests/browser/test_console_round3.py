@@ -333,3 +333,48 @@ def test_on_a_phone_the_first_order_is_above_the_fold(
     expect(page.get_by_label("Status")).to_be_visible()
     assert_fits(page)
     assert problems(console_messages) == []
+
+
+@SIZES
+def test_a_failed_order_offers_the_next_cheapest_account(
+    logged_in, live_server, sandbox_itrx, console_messages, size
+):
+    from energydash.orders.models import Order, Status
+    from energydash.providers.models import ProviderAccount
+    from tests.orders.conftest import address
+
+    second = ProviderAccount.objects.create(
+        name="Second itrx",
+        provider="itrx",
+        base_url=sandbox_itrx.base_url,
+        api_key=sandbox_itrx.api_key,
+        api_secret=sandbox_itrx.api_secret,
+    )
+    failed = Order.objects.create(
+        account=sandbox_itrx,
+        kind="energy",
+        receive_address=address("retry"),
+        energy=65_000,
+        period="1H",
+        status=Status.FAILED,
+        burn_sun_per_energy=100,
+        quoted_cost_sun=3_250_000,
+        last_error="itrx refused the order: address not activated",
+    )
+    page = logged_in
+    width, height = _at(page, size)
+    page.goto(f"{live_server.url}/orders/{failed.code}/")
+    button = page.get_by_role("button", name="Try the next cheapest account")
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box and box["x"] + box["width"] <= width
+    assert_fits(page)
+    page.screenshot(path=str(SCREENSHOTS / f"order-retry-{width}x{height}.png"), full_page=True)
+    button.click()
+    expect(
+        page.get_by_text("Placed at Second itrx (next cheapest after Sandbox itrx)")
+    ).to_be_visible()
+    new = Order.objects.exclude(pk=failed.pk).get()
+    expect(page).to_have_url(f"{live_server.url}/orders/{new.code}/")
+    assert new.account == second
+    assert problems(console_messages) == []
