@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "energydash.console.context_processors.account_notice",
+                # The sandbox fault banner (reads nothing unless ENERGYDASH_SANDBOX is on).
+                "energydash.demo.context_processors.sandbox_faults",
             ],
         },
     },

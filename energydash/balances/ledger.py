@@ -86,6 +86,51 @@ def intervals_page(account: ProviderAccount, page_number: object) -> tuple[Any, 
     return page, intervals
 
 
+def moved_money(iv: Interval) -> bool:
+    """Whether anything happened to the money in this interval: the balance changed, or orders
+    charged, refunded or may have charged in it. An unchanged heartbeat interval did not."""
+    return bool(
+        iv.change_sun
+        or iv.charges_sun
+        or iv.refunds_sun
+        or iv.possible_cover_sun
+        or iv.orders
+        or iv.late_refunds
+    )
+
+
+@dataclass
+class UnchangedRun:
+    """Consecutive intervals in which no money moved, shown as one ledger row."""
+
+    started_at: datetime
+    ended_at: datetime
+    readings: int
+    balance_sun: int
+    kind: str = "unchanged"
+
+
+def fold_unchanged(intervals: list[Interval]) -> list[Interval | UnchangedRun]:
+    """The intervals (in the order given) with each run of unchanged ones folded into one row.
+
+    Works in either direction: a run's span is the earliest start to the latest end of its
+    intervals. The balance is the run's (it did not change).
+    """
+    rows: list[Interval | UnchangedRun] = []
+    for iv in intervals:
+        if moved_money(iv):
+            rows.append(iv)
+            continue
+        last = rows[-1] if rows else None
+        if isinstance(last, UnchangedRun):
+            last.started_at = min(last.started_at, iv.started_at)
+            last.ended_at = max(last.ended_at, iv.ended_at)
+            last.readings += 1
+        else:
+            rows.append(UnchangedRun(iv.started_at, iv.ended_at, 1, iv.end_balance_sun))
+    return rows
+
+
 def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
     """Put each interval's orders (charged, possibly charged or refunded in it) on it."""
     if not intervals:

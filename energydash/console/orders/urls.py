@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.urls import path
 
 from energydash.console.orders import views
-from energydash.console.orders.best_price import best_price
+from energydash.console.orders.best_price import best_price, retry_elsewhere
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("newer/", views.order_newer, name="newer"),
     path("new/", views.order_new, name="new"),
     path("new/address/", views.validate_address, name="validate_address"),
     path("new/confirm/", views.order_confirm, name="confirm"),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("<uuid:code>/approval/", views.order_approval, name="approval"),
     path("<uuid:code>/reopen/", views.order_reopen, name="reopen"),
     path("<uuid:code>/check/", views.order_check, name="check"),
+    path("<uuid:code>/retry/", retry_elsewhere, name="retry"),
 ]

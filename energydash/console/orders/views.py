@@ -69,6 +69,19 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def order_newer(request: HtmxHttpRequest) -> HttpResponse:
+    """The orders list's poll: rows newer than its first row, added at the top (the poll
+    element comes back with the newest row's cursor). 204 when there is nothing new; 286 stops
+    the poll where it does not apply (another sort, a later page, bad filters or cursor)."""
+    context = listing.newer(request.GET)
+    if context is None:
+        return HttpResponseStopPolling()
+    if not context["rows"]:
+        return HttpResponse(status=204)
+    return render(request, "orders/list.html#newer", context)
+
+
+@require_GET
 def order_row(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("account"), code=code)
     response = render(request, "orders/list.html#row", {"order": order})
@@ -89,6 +102,8 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         "can_reopen": can_reopen(order, request.user),
         "can_decide": can_decide(order, request.user),
         "approval_expires_at": expires_at(order),
+        # A fresh one-time key per page: "Try the next cheapest account" routes once per form.
+        "retry_token": uuid.uuid4().hex,
     }
     if request.htmx and request.htmx.target == "order-live":
         # The page polls itself while the order is open, like the list rows; 286 stops it.
