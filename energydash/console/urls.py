@@ -1,6 +1,6 @@
 """The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
 ones templates and tests reverse: home, login, login_code, reauth, security, recovery_codes,
-logout, providers, itrx_callback, and the balances:, orders: and batches: namespaces."""
+logout, providers, audit, itrx_callback, and the balances:, orders: and batches: namespaces."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from energydash.console.account import views as account_views
+from energydash.console.audit.views import audit_list
 from energydash.console.balances.views import dashboard_view
 from energydash.console.orders.callbacks import itrx_callback
 from energydash.console.providers import views as provider_views
@@ -25,4 +26,5 @@ urlpatterns = [
     path("orders/", include("energydash.console.orders.urls")),
     path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("batches/", include("energydash.console.batches.urls")),
+    path("audit/", audit_list, name="audit"),
 ]
