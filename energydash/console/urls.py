@@ -23,6 +23,15 @@ urlpatterns = [
     path("account/security/recovery-codes/", account_views.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("providers/", provider_views.account_list, name="providers"),
+    path("providers/prices/", provider_views.price_board, name="provider_prices"),
+    path(
+        "providers/<uuid:code>/prices/", provider_views.price_history, name="provider_price_history"
+    ),
+    path(
+        "providers/<uuid:code>/prices/csv/",
+        provider_views.price_history_csv,
+        name="provider_price_history_csv",
+    ),
     path("orders/", include("energydash.console.orders.urls")),
     path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("batches/", include("energydash.console.batches.urls")),

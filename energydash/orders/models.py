@@ -487,3 +487,29 @@ class ReadyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"ready check {self.address} ({self.state})"
+
+
+class PriceSample(models.Model):
+    """One price an account quoted for an energy order (orders/prices.py records them): the
+    price history on the providers page. At most one per account, size and period every
+    ENERGYDASH_PRICE_SAMPLE_MINUTES, from quotes fetched anyway (new-order page, best price,
+    routing, the providers page's price board)."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    energy = models.PositiveIntegerField()
+    period = models.CharField(max_length=8)
+    total_sun = models.BigIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-taken_at", "-id"], name="price_sample_account_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.energy} {self.period} {self.total_sun} sun"
+
+    @property
+    def unit_price_sun(self) -> Decimal:
+        """Sun per energy, to 0.01 (for comparing sizes; the total is the exact figure)."""
+        return (Decimal(self.total_sun) / self.energy).quantize(Decimal("0.01"))
