@@ -27,6 +27,7 @@ urlpatterns = [
     path(
         "providers/<uuid:code>/prices/", provider_views.price_history, name="provider_price_history"
     ),
+    path("providers/<uuid:code>/top-up/", provider_views.topup_view, name="provider_topup"),
     path(
         "providers/<uuid:code>/prices/csv/",
         provider_views.price_history_csv,

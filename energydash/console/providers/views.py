@@ -5,15 +5,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+import segno
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from energydash.balances.intervals import TOPUP, build_intervals
+from energydash.balances.models import AccountBalanceState, BalanceSnapshot
 from energydash.balances.stats import daily_spend_by_account, runway_days
 from energydash.console.balances.exports import csv_lines
 from energydash.console.http import HtmxHttpRequest
+from energydash.core.roles import can_operate
 from energydash.lib.spreadsheet import neutralise
 from energydash.lib.tron import exact_trx
 from energydash.orders import prices
@@ -149,3 +154,49 @@ def price_history_csv(request: HtmxHttpRequest, code: uuid.UUID) -> StreamingHtt
     filename = f"prices-{account.code}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+TOPUP_DAYS = 90
+# Where each provider's deposit address comes from, in words for the top-up page.
+DEPOSIT_SOURCES = {
+    "tronzap": "TronZap's balance answer (/v1/balance, address)",
+    "netts": "Netts's account answer (/apiv2/userinfo, user_info.deposit_address)",
+}
+
+
+def qr_svg(address: str) -> str:
+    """The address as a QR code, inline SVG drawn on the server (segno): no script, no CDN."""
+    code = segno.make(address, error="m")
+    return code.svg_inline(scale=5, dark="#000", light="#fff", title=f"QR code of {address}")
+
+
+@require_GET
+def topup_view(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Top-up help: where to send TRX to this account, and the top-ups the ledger has seen."""
+    account = get_object_or_404(ProviderAccount.objects.select_related("balance_state"), code=code)
+    state = AccountBalanceState.objects.filter(account=account).first()
+    address = state.deposit_address if state is not None else ""
+    since = timezone.now() - timedelta(days=TOPUP_DAYS)
+    ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=since)
+    topups = [
+        iv
+        for iv in build_intervals(account, ends.values_list("taken_at", flat=True))
+        if iv.kind == TOPUP
+    ]
+    topups.reverse()
+    return render(
+        request,
+        "providers/topup.html",
+        {
+            "account": account,
+            "address": address,
+            # The address is a validated TRON address (providers/results.deposit_address), and
+            # segno escapes the title: safe to place as markup.
+            "qr": mark_safe(qr_svg(address)) if address else "",  # noqa: S308
+            "source": DEPOSIT_SOURCES.get(account.provider, ""),
+            "balance_sun": state.balance_sun if state is not None else None,
+            "topups": topups,
+            "days": TOPUP_DAYS,
+            "can_refresh": can_operate(request.user),
+        },
+    )
