@@ -513,3 +513,21 @@ class PriceSample(models.Model):
     def unit_price_sun(self) -> Decimal:
         """Sun per energy, to 0.01 (for comparing sizes; the total is the exact figure)."""
         return (Decimal(self.total_sun) / self.energy).quantize(Decimal("0.01"))
+
+
+class SavedView(models.Model):
+    """A named filter of the orders list, one person's own (console/orders/saved.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000)  # the list's query string, validated filters only
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="orders_savedview_user_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"
