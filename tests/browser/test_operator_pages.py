@@ -185,3 +185,56 @@ def test_a_viewer_is_refused_the_audit_trail_and_sees_no_menu_entry(
     expect(nav.get_by_role("link", name="Audit")).to_have_count(0)
     response = page.goto(f"{live_server.url}/audit/")
     assert response is not None and response.status == 403
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=list(VIEWPORTS))
+def test_saved_views_and_bulk_review_on_the_orders_list(
+    logged_in, live_server, console_messages, sandbox_itrx, size
+):
+    page = logged_in
+    width, height = VIEWPORTS[size]
+    page.set_viewport_size({"width": width, "height": height})
+    common = {
+        "account": sandbox_itrx,
+        "kind": "energy",
+        "receive_address": address("bulk"),
+        "energy": 65_000,
+        "period": "1H",
+        "burn_sun_per_energy": 100,
+        "quoted_cost_sun": 4_000_000,
+    }
+    waiting = [Order.objects.create(**common, status=Status.NEEDS_REVIEW) for _ in range(2)]
+    Order.objects.create(**common, status=Status.COMPLETED, cost_sun=4_000_000)
+
+    page.goto(f"{live_server.url}/orders/?status=needs_review")
+    expect(page.locator("table.orders tbody tr")).to_have_count(2)
+    page.get_by_label("Save these filters as").fill("Review queue")
+    page.get_by_role("button", name="Save view").click()
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.locator("table.orders tbody tr")).to_have_count(3)
+    page.get_by_role("link", name="Review queue").click()
+    expect(page.locator("table.orders tbody tr")).to_have_count(2)
+    assert_fits(page)
+
+    with page.expect_download() as download:
+        page.get_by_label(f"Select order {waiting[0].short_code}").check()
+        page.get_by_role("button", name="Export as CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert str(waiting[0].code) in text and str(waiting[1].code) not in text
+
+    for o in waiting:
+        page.get_by_label(f"Select order {o.short_code}").check()
+    page.get_by_label("Comment").fill("never reached the provider")
+    page.get_by_role("button", name="Mark not placed").click()
+    results = page.locator("#bulk-results tbody tr")
+    expect(results).to_have_count(2)
+    expect(results.filter(has_text="Marked not placed.")).to_have_count(2)
+    assert_fits(page)
+    assert all(
+        o.status == Status.FAILED for o in Order.objects.filter(pk__in=[w.pk for w in waiting])
+    )
+
+    page.goto(f"{live_server.url}/orders/")
+    page.get_by_role("button", name="Delete the view Review queue").click()
+    expect(page.get_by_role("link", name="Review queue")).to_have_count(0)
+    assert problems(console_messages) == []
