@@ -175,6 +175,6 @@ def record_deposit_address(account: ProviderAccount, address: str) -> None:
     """Keep the deposit address the provider named (top-up help on the providers page); one
     UPDATE, and only when it changed."""
     state_for(account)  # normally written by record_balance just before
-    AccountBalanceState.objects.filter(account=account).exclude(
+    AccountBalanceState.objects.filter(account=account).exclude(deposit_address=address).update(
         deposit_address=address
-    ).update(deposit_address=address)
+    )
