@@ -57,6 +57,9 @@ class AccountBalanceState(models.Model):
     # Alert hysteresis: armed means the next qualifying check sends one e-mail and disarms.
     low_alert_armed = models.BooleanField(default=True)
     failing_alert_armed = models.BooleanField(default=True)
+    # Where to top the account up, as the provider's balance answer last named it (TronZap,
+    # Netts); "" when unknown. Written only by services.refresh_account.
+    deposit_address = models.CharField(max_length=34, blank=True)
 
     def __str__(self) -> str:
         return f"balance state of {self.account_id}"

@@ -167,4 +167,16 @@ def refresh_account(
         record_refresh_failure(account, CREDENTIALS_UNREADABLE, str(exc))
         logger.error("balance refresh of %s: credentials cannot be decrypted", account.name)
         return None
-    return record_balance(account, balance.balance_sun, source=source)
+    snapshot = record_balance(account, balance.balance_sun, source=source)
+    if balance.deposit_address:
+        record_deposit_address(account, balance.deposit_address)
+    return snapshot
+
+
+def record_deposit_address(account: ProviderAccount, address: str) -> None:
+    """Keep the deposit address the provider named (top-up help on the providers page); one
+    UPDATE, and only when it changed."""
+    state_for(account)  # normally written by record_balance just before
+    AccountBalanceState.objects.filter(account=account).exclude(deposit_address=address).update(
+        deposit_address=address
+    )

@@ -509,3 +509,47 @@ class ReadyCheck(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.READY, self.State.NOT_READY)
+
+
+class PriceSample(models.Model):
+    """One price an account quoted for an energy order (orders/prices.py records them): the
+    price history on the providers page. At most one per account, size and period every
+    ENERGYDASH_PRICE_SAMPLE_MINUTES, from quotes fetched anyway (new-order page, best price,
+    routing, the providers page's price board)."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    energy = models.PositiveIntegerField()
+    period = models.CharField(max_length=8)
+    total_sun = models.BigIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-taken_at", "-id"], name="price_sample_account_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.energy} {self.period} {self.total_sun} sun"
+
+    @property
+    def unit_price_sun(self) -> Decimal:
+        """Sun per energy, to 0.01 (for comparing sizes; the total is the exact figure)."""
+        return (Decimal(self.total_sun) / self.energy).quantize(Decimal("0.01"))
+
+
+class SavedView(models.Model):
+    """A named filter of the orders list, one person's own (console/orders/saved.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000)  # the list's query string, validated filters only
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="orders_savedview_user_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

@@ -64,4 +64,20 @@
       });
     });
   });
+
+  // A print button (monthly statement): the page's print stylesheet does the rest.
+  // A copy button copies the text of the element it names (a deposit address) and says so.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("button[data-print]")) {
+      window.print();
+      return;
+    }
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    });
+  });
 })();

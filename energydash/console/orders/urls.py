@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.console.orders import views
+from energydash.console.orders import bulk, views
 from energydash.console.orders.best_price import best_price, retry_elsewhere
 
 app_name = "orders"
@@ -11,6 +11,9 @@ urlpatterns = [
     path("", views.order_list, name="list"),
     path("newer/", views.order_newer, name="newer"),
     path("new/", views.order_new, name="new"),
+    path("views/", bulk.view_save, name="view_save"),
+    path("views/<int:pk>/delete/", bulk.view_delete, name="view_delete"),
+    path("bulk/", bulk.bulk_action, name="bulk"),
     path("new/address/", views.validate_address, name="validate_address"),
     path("new/confirm/", views.order_confirm, name="confirm"),
     path("new/place/", views.order_place, name="place"),

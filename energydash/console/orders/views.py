@@ -29,7 +29,7 @@ from energydash.lib.tron import format_trx
 from energydash.orders import chain_evidence, hooks
 from energydash.orders import quotes as quote_service
 from energydash.orders.approvals import ApprovalRefused, approve, can_decide, expires_at, reject
-from energydash.orders.models import Kind, Order, Status
+from energydash.orders.models import Kind, Order, SavedView, Status
 from energydash.orders.placement import place_order
 from energydash.orders.review import (
     ReopenRefused,
@@ -63,6 +63,7 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
         "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),
         "awaiting": Order.objects.filter(status=Status.AWAITING_APPROVAL).count(),
         "can_operate": can_operate(request.user),
+        "saved_views": SavedView.objects.filter(user=request.user),
     }
     template = "orders/list.html#results" if request.htmx else "orders/list.html"
     return render(request, template, context)
