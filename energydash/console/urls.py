@@ -1,6 +1,7 @@
 """The console's URLs, included at the root by energydash/urls.py. Names and namespaces are the
 ones templates and tests reverse: home, login, login_code, reauth, security, recovery_codes,
-logout, providers, audit, itrx_callback, and the balances:, orders:, batches: and ready: namespaces."""
+logout, providers, audit, itrx_callback, and the balances:, orders:, batches: and ready:
+namespaces."""
 
 from __future__ import annotations
 

@@ -4,12 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0015_order_chain_sightings'),
-        ('orders', '0015_ready_checks_queued_on_a_worker'),
-        ('orders', '0016_saved_views'),
+        ("orders", "0015_order_chain_sightings"),
+        ("orders", "0015_ready_checks_queued_on_a_worker"),
+        ("orders", "0016_saved_views"),
     ]
 
-    operations = [
-    ]
+    operations = []
