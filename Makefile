@@ -2,28 +2,43 @@
 .DEFAULT_GOAL := help
 PYTHON := $(shell scripts/find-python)
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+# requirements.txt: what the console needs to run (production installs only this, `make venv-runtime`);
+# requirements-dev.txt: that plus the test, lint and tooling packages (`make venv`, and every target
+# below). A change to either file reinstalls.
+REQS_SUM := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-dev-$(REQS_SUM)
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(REQS_SUM)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-browser lint smoke fuzz soak bench messages
+.PHONY: help venv venv-runtime run test test-unit test-browser lint smoke fuzz soak bench messages
 
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
 	@echo "make test  set up and run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make venv  .venv with the runtime and development requirements (make venv-runtime: runtime only, production)"
 	@echo "make lint  ruff and the import contract (import-linter)"
 	@echo "make soak  chaos soak: SOAK_ORDERS orders (default 2000) under sandbox faults, PostgreSQL + Redis"
 	@echo "make fuzz  only the fuzz tests"
 	@echo "make bench scale benchmark: BENCH_ORDERS orders (default 1,000,000) vs 10,000, PostgreSQL"
 	@echo "make messages  extract the console's strings into locale/*/django.po and compile the .mo files"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# The runtime packages only (a production server: README "Production").
+$(RUNTIME_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 venv: $(STAMP)
+
+venv-runtime: $(RUNTIME_STAMP)
 
 run: venv
 	scripts/run

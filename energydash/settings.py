@@ -115,6 +115,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "energydash.console.context_processors.account_notice",
+                # The sandbox fault banner (reads nothing unless ENERGYDASH_SANDBOX is on).
+                "energydash.demo.context_processors.sandbox_faults",
             ],
         },
     },
@@ -416,6 +418,11 @@ ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5
 # How long an account's order limits (itrx index data, TronZap services) are kept between quotes
 # (providers/static_cache.py); prices are never kept.
 ENERGYDASH_PROVIDER_LIMITS_SECONDS = env_int("ENERGYDASH_PROVIDER_LIMITS_SECONDS", 300)
+# The providers page's price board (orders/prices.py): how long each account's price for a size
+# and period is kept before the provider is asked again, and the price history's spacing: at
+# most one recorded price per account, size and period per this many minutes.
+ENERGYDASH_PRICE_BOARD_SECONDS = env_int("ENERGYDASH_PRICE_BOARD_SECONDS", 120)
+ENERGYDASH_PRICE_SAMPLE_MINUTES = env_int("ENERGYDASH_PRICE_SAMPLE_MINUTES", 10)
 # How long a quote routing or a batch took may be placed on without asking the provider again.
 ENERGYDASH_QUOTE_VALID_SECONDS = env_int("ENERGYDASH_QUOTE_VALID_SECONDS", 30)
 # Bulk orders (README "Bulk orders"): lines placed at once per account, the lease a worker holds

@@ -102,7 +102,21 @@ def fresh_database(name: str) -> None:
         conn.execute(f'CREATE DATABASE "{PREFIX}_{name}"')
 
 
-SESSION_SCRIPT = """
+# An admin's session needs its second factor (core/second_factor.py), as tests/signin.py leaves it.
+SECOND_FACTOR = """
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+def verify(client, user):
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+"""
+
+SESSION_SCRIPT = (
+    SECOND_FACTOR
+    + """
 from django.contrib.auth.models import Group, User
 from django.test import Client
 user, _ = User.objects.get_or_create(username="bench-viewer")
@@ -113,8 +127,10 @@ admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staf
 admin.groups.add(Group.objects.get(name="admin"))
 admins = Client()
 admins.force_login(admin)
+verify(admins, admin)
 print(client.cookies["sessionid"].value, admins.cookies["sessionid"].value)
 """
+)
 
 # Admin changelists of tables that grow with orders (the admin role's view).
 ADMIN_PATHS = {
@@ -566,7 +582,9 @@ def measure_csv(server: Server, client: httpx.Client, conn: psycopg.Connection) 
     )
 
 
-EXPLAIN_SCRIPT = """
+EXPLAIN_SCRIPT = (
+    SECOND_FACTOR
+    + """
 import json
 from django.db import connection
 from django.test import Client
@@ -575,6 +593,7 @@ from django.contrib.auth.models import User
 viewer, admin = Client(), Client()
 viewer.force_login(User.objects.get(username="bench-viewer"))
 admin.force_login(User.objects.get(username="bench-admin"))
+verify(admin, User.objects.get(username="bench-admin"))
 paths = json.loads(%r)
 big = {"orders_order", "orders_orderevent", "balances_balancesnapshot", "core_auditevent",
        "api_webhookdelivery", "api_route", "django_q_task", "batches_batchline"}
@@ -602,6 +621,7 @@ for path, as_admin in paths:
             found.append((path, table, sql[:160]))
 print(json.dumps([checked, found]))
 """
+)
 
 
 FIGURES_SCRIPT = """

@@ -77,17 +77,18 @@ def set_chain_knobs() -> None:
 
 
 def _percentile(values: list[float], share: float) -> float | None:
-    from energydash.orders.delivery_figures import percentile
+    from energydash.lib.ranks import nearest_rank
 
-    return round(percentile(values, share), 2) if values else None
+    return round(nearest_rank(values, share / 100), 2) if values else None
 
 
 def _energy_orders(per_order: dict) -> list:
-    """(console order, its sandbox order) of every completed energy order with one."""
+    """(console order, its sandbox order) of every completed energy or collection order with
+    one (a collection delegates its scene's energy and is verified as energy orders are)."""
     from energydash.orders.models import Kind, Order, Status
 
     rows = (
-        Order.objects.filter(kind=Kind.ENERGY, status=Status.COMPLETED)
+        Order.objects.filter(kind__in=[Kind.ENERGY, Kind.COLLECTION], status=Status.COMPLETED)
         .exclude(placed_via="soak:routing")
         .select_related("account")
     )
@@ -138,7 +139,7 @@ def wait_for_verdicts(wait_until, per_order: dict) -> dict:
 
 
 def chain_summary(per_order: dict) -> dict:
-    from energydash.orders.delivery_figures import median
+    from energydash.lib.ranks import median
     from energydash.orders.models import Order
     from energydash.sandbox.chain_models import ChainNetwork
 
@@ -149,6 +150,7 @@ def chain_summary(per_order: dict) -> dict:
     latency_ours: list[float] = []
     calls: list[int] = []
     wrong_examples = []
+    collections: Counter = Counter()
     for console, remote in pairs:
         order = fresh[console.pk]
         fault = remote.chain_fault()
@@ -157,6 +159,10 @@ def chain_summary(per_order: dict) -> dict:
             # the chain then shows it gone early, or nothing if the first look came after.
             fault = "taken_back"
         expected = EXPECTED[fault]
+        if order.kind == "collection":
+            collections["orders"] += 1
+            collections["right"] += order.delivery_status == expected
+            collections[order.delivery_status or "blank"] += 1
         tally = by_fault.setdefault(fault or "healthy", Counter())
         tally["orders"] += 1
         tally[order.delivery_status or "blank"] += 1
@@ -183,6 +189,7 @@ def chain_summary(per_order: dict) -> dict:
         "block_seconds": network.block_seconds,
         "qps_budget": CHAIN_QPS,
         "energy_orders_completed": len(pairs),
+        "collections": dict(collections),
         "by_fault": {k: dict(v) for k, v in sorted(by_fault.items())},
         "faulty_orders": faulty_total,
         "faulty_caught_percent": round(100 * caught / faulty_total, 2) if faulty_total else None,

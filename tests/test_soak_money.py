@@ -110,3 +110,33 @@ def test_kept_money_is_compared_through_orders_money(soak):
         )["kept_mismatches"]["value"]
         == 1
     )
+
+
+def test_money_goals_are_enforced_unless_turned_off(soak, monkeypatch):
+    """SOAK_STRICT_MONEY is on by default: an unmet money goal fails `make soak`."""
+    import importlib
+
+    monkeypatch.delenv("SOAK_STRICT_MONEY", raising=False)
+    assert importlib.reload(soak.soak_money).STRICT_MONEY is True
+    monkeypatch.setenv("SOAK_STRICT_MONEY", "0")
+    assert importlib.reload(soak.soak_money).STRICT_MONEY is False
+    monkeypatch.delenv("SOAK_STRICT_MONEY")
+    importlib.reload(soak.soak_money)
+
+
+def test_the_soaks_patience_outlasts_the_evidence_it_waits_for(soak, monkeypatch):
+    """The soak shortens the reconcile patience to fit the sandbox (CI time), never below the
+    moment every piece of evidence exists: the charge window's end (answer timeout + charge
+    slack) plus a balance reading, and the sandbox's delivery deadline plus a block."""
+    from django.conf import settings
+
+    monkeypatch.delenv("SOAK_PATIENCE_SECONDS", raising=False)
+    env = soak.soak_environment(8000) | soak.soak_chain.environment("http://127.0.0.1:8000")
+    patience = int(env["ENERGYDASH_RECONCILE_PATIENCE_SECONDS"])
+    slack = int(env.get("ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS") or 0) or (
+        settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS
+    )
+    ledger_ready = soak.CLIENT_TIMEOUT_SECONDS + slack + soak.soak_money.REFRESH_SECONDS
+    chain_ready = int(env["ENERGYDASH_DELIVERY_DEADLINE_SECONDS"]) + soak.soak_chain.BLOCK_SECONDS
+    assert patience >= 1.5 * max(ledger_ready, chain_ready)
+    assert patience < settings.ENERGYDASH_RECONCILE_PATIENCE_SECONDS  # the point: CI time

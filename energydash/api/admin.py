@@ -257,6 +257,8 @@ class WebhookEvent(PrefixFilter):
             *(f"order.{status}" for status in (*sorted(FINAL), Status.NEEDS_REVIEW)),
             "order.delivery_verified",
             "order.delivery_failed",
+            "ready.ready",
+            "ready.not_ready",
         )
     )
 
@@ -278,6 +280,7 @@ class WebhookDeliveryAdmin(GrowingTable, ReadOnly):
     readonly_fields = (
         "token",
         "order",
+        "ready_check",
         "event",
         "url",
         "payload",

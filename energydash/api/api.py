@@ -36,12 +36,18 @@ from energydash.api.schemas import (
     ReadyOut,
     ScorecardOut,
 )
-from energydash.api.serializers import detail_json, order_json, route_attempts, trx
+from energydash.api.serializers import (
+    detail_json,
+    order_json,
+    ready_json,
+    route_attempts,
+    trx,
+)
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
-from energydash.orders.models import OPEN, Order, Route, RouteAttempt
+from energydash.orders.models import OPEN, Order, ReadyCheck, Route, RouteAttempt
 from energydash.orders.models import Status as OrderStatus
 from energydash.orders.paging import PAGE_SIZES, SORTS, BadCursor, keyset_page
-from energydash.orders.readiness import ReadyRefused, ensure_ready, usdt_units
+from energydash.orders.readiness import ReadyRefused, open_check, queue_check, usdt_units
 from energydash.orders.routing import (
     RouteRequest,
     body_hash,
@@ -288,15 +294,17 @@ def create_order(
 
 @api.post(
     "/ready",
-    response={201: ReadyOut, 200: ReadyOut},
+    response={202: ReadyOut, 200: ReadyOut},
     summary="Make an address ready to send USDT now: activate, buy only the deficit, wait",
-    description="Checks activation (activating through a provider that offers it), reads the "
+    description="Records a ready check and answers at once (202, state `working`, with its id); "
+    "a worker then checks activation (activating through a provider that offers it), reads the "
     "energy and bandwidth available, estimates the transfer's energy (triggerconstantcontract "
     "with a recipient, else 131,000) plus headroom, buys only the deficit through best-price "
-    "routing (limits and approvals apply) and waits for it on chain up to deadline_seconds. "
-    "201 with state `ready` (and a recommended fee_limit) or `not_ready` (and the reason); 200 "
-    "with the same answer when the same Idempotency-Key and body are sent again (nothing is "
-    "bought twice). Two requests for one address buy at most one deficit.",
+    "routing (limits and approvals apply; a deficit below every provider's minimum is rounded up "
+    "to the smallest minimum) and waits for it on chain up to deadline_seconds. Follow it with "
+    "GET /ready/{id}; the token's webhook gets `ready.ready` or `ready.not_ready` when it ends. "
+    "The same Idempotency-Key and body answer the same check (200); two requests for one "
+    "address buy at most one deficit (the second waits for the first, then reads the chain).",
     auth=OperatorAuth(),
 )
 def ready(
@@ -309,7 +317,7 @@ def ready(
     _only_params(request)
     key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
     try:
-        answer = ensure_ready(
+        answer = open_check(
             key,
             payload.address,
             recipient=payload.recipient or "",
@@ -327,38 +335,28 @@ def ready(
             "This Idempotency-Key was already used with a different request body; nothing was "
             "done. Use a new key for a new request.",
         )
-    check = answer.check
-    if check.state == check.State.WORKING:
-        raise Problem(
-            409,
-            "request_in_progress",
-            "An earlier request with this Idempotency-Key is still working; retry with the "
-            "same key and body in 5 s to get its answer.",
-            headers={"Retry-After": "5"},
-        )
-    return Status(201 if answer.done_here else 200, _ready_json(check))
+    if answer.done_here:
+        queue_check(answer.check)
+        return Status(202, ready_json(answer.check))
+    return Status(200, ready_json(answer.check))
 
 
-def _ready_json(check) -> dict:  # noqa: ANN001  (ReadyCheck)
-    def code(route: Route | None) -> str | None:
-        order = route.order if route is not None else None
-        return str(order.code) if order is not None else None
-
-    return {
-        "state": check.state,
-        "reason": check.reason,
-        "address": check.address,
-        "recipient": check.recipient or None,
-        "energy_estimate": check.energy_estimate,
-        "energy_needed": check.energy_needed,
-        "energy_available": check.energy_available,
-        "bandwidth_available": check.bandwidth_available,
-        "energy_bought": check.energy_bought,
-        "fee_limit_sun": check.fee_limit_sun,
-        "fee_limit_trx": trx(check.fee_limit_sun) if check.fee_limit_sun is not None else None,
-        "activation_order": code(check.activation_route),
-        "order": code(check.route),
-    }
+@api.get(
+    "/ready/{check_id}",
+    response={200: ReadyOut},
+    summary="One ready check: working, or its answer",
+)
+def get_ready(request: HttpRequest, check_id: int) -> dict:
+    require_scope(request.auth, Scope.READ)
+    _only_params(request)
+    check = (
+        ReadyCheck.objects.select_related("route__order", "activation_route__order")
+        .filter(pk=check_id)
+        .first()
+    )
+    if check is None:
+        raise Problem(404, "ready_check_not_found", f"No ready check with id {check_id}.")
+    return ready_json(check)
 
 
 def _route_result(route: Route) -> dict:
@@ -568,8 +566,7 @@ def create_batch(
     from energydash.batches import services
     from energydash.batches.models import Batch
 
-    token: ApiToken = request.auth
-    require_operator(token)
+    token: ApiToken = request.auth  # an operator token: OperatorAuth
     require_scope(token, Scope.BATCHES)
     digest = body_hash(payload.model_dump(mode="json"))
     key = f"api:{token.pk}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
@@ -637,6 +634,7 @@ def get_batch(request: HttpRequest, batch_id: uuid.UUID) -> dict:
     "/batches/{batch_id}/resume",
     response={202: BatchOut},
     summary="Resume a cancelled batch, or one whose worker died",
+    auth=OperatorAuth(),
 )
 def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
     """Queue the batch's remaining lines again. Lines already placed are never sent again.
@@ -644,8 +642,7 @@ def resume_batch(request: HttpRequest, batch_id: uuid.UUID) -> tuple[int, dict]:
     from energydash.batches import services
     from energydash.batches.models import Batch
 
-    require_operator(request.auth)
-    require_scope(request.auth, Scope.BATCHES)
+    require_scope(request.auth, Scope.BATCHES)  # an operator token: OperatorAuth
     _only_params(request)
     batch = Batch.objects.filter(code=batch_id).first()
     if batch is None:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from energydash.core.outbound import validate_public_url
@@ -210,10 +211,16 @@ def new_signing_secret() -> str:
 
 
 class WebhookDelivery(models.Model):
-    """The order JSON to POST to a token's webhook once, for one settled state of one order."""
+    """The JSON to POST to a token's webhook once: one settled state of one order, or the end of
+    one ready check (ready.ready / ready.not_ready)."""
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="deliveries")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    ready_check = models.ForeignKey(
+        "orders.ReadyCheck", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     event = models.CharField(max_length=32)  # order.completed / order.failed / order.needs_review
     url = models.CharField(max_length=500)
     payload = models.TextField()
@@ -233,10 +240,20 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["token", "order", "event"], name="webhookdelivery_once_per_event"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["token", "ready_check", "event"],
+                name="webhookdelivery_once_per_ready_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=True) ^ Q(ready_check__isnull=True),
+                name="webhookdelivery_order_or_ready_check",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.order_id is None:
+            return f"{self.event} for ready check {self.ready_check_id}"
         return f"{self.event} for order {self.order_id}"
 
     @property

@@ -139,7 +139,11 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        if not request.body and not is_json(request):
+        try:
+            empty = not request.body
+        except RawPostDataException:  # a form body a middleware already read: not empty
+            empty = False
+        if empty and not is_json(request):
             if any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors):
                 return _problem(request, unsupported_media_type(request))  # no body, no type
         errors = _validation_errors(exc)

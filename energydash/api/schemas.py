@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
@@ -426,7 +427,8 @@ class ReadyIn(_Body):
 
 
 class ReadyOut(Schema):
-    state: Literal["ready", "not_ready"]
+    id: int = Field(description="The check's id: GET /api/v1/ready/{id} follows it.")
+    state: Literal["working", "ready", "not_ready"]
     reason: str = Field(description="What was found and done, in words.")
     address: str
     recipient: str | None
@@ -435,9 +437,15 @@ class ReadyOut(Schema):
     energy_available: int | None = Field(description="Energy the chain shows available now.")
     bandwidth_available: int | None
     energy_bought: int = Field(description="Energy bought by this request (0: none).")
+    energy_fee_sun: int | None = Field(
+        description="Sun per energy the fee_limit uses: the chain's getEnergyFee, or the "
+        "configured ENERGYDASH_READY_ENERGY_PRICE_SUN when the chain's parameters are unreadable."
+    )
     fee_limit_sun: int | None = Field(
         description="Recommended fee_limit: the estimate's burn cost at the energy price."
     )
     fee_limit_trx: str | None
     activation_order: str | None = Field(description="Id of the activation order, if any.")
     order: str | None = Field(description="Id of the energy order, if any.")
+    created: datetime
+    finished_at: datetime | None

@@ -94,3 +94,37 @@ def detail_json(order: Order) -> dict[str, Any]:
         "route_status": route.status if route else None,
         "attempts": [attempt_json(a) for a in attempts],
     }
+
+
+QUEUED_WORDS = (
+    "Waiting for another ready check of this address to end; then the chain is read again."
+)
+
+
+def ready_json(check: Any) -> dict:
+    """A ReadyCheck as the API and its webhooks show it; `queued` shows as `working`."""
+
+    def code(route: Any) -> str | None:
+        order = route.order if route is not None else None
+        return str(order.code) if order is not None else None
+
+    queued = check.state == "queued"
+    return {
+        "id": check.pk,
+        "state": "working" if queued else check.state,
+        "reason": QUEUED_WORDS if queued else check.reason,
+        "address": check.address,
+        "recipient": check.recipient or None,
+        "energy_estimate": check.energy_estimate,
+        "energy_needed": check.energy_needed,
+        "energy_available": check.energy_available,
+        "bandwidth_available": check.bandwidth_available,
+        "energy_bought": check.energy_bought,
+        "energy_fee_sun": check.energy_fee_sun,
+        "fee_limit_sun": check.fee_limit_sun,
+        "fee_limit_trx": trx(check.fee_limit_sun) if check.fee_limit_sun is not None else None,
+        "activation_order": code(check.activation_route),
+        "order": code(check.route),
+        "created": check.created,
+        "finished_at": check.finished_at,
+    }

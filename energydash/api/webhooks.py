@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -27,8 +28,8 @@ from django.utils import timezone
 from energydash.api import webhook_admin, webhook_signing
 from energydash.api.models import ApiToken, WebhookAttempt, WebhookDelivery
 from energydash.core import metrics, outbound
-from energydash.orders.models import Order
-from energydash.orders.signals import delivery_checked, order_settled
+from energydash.orders.models import Order, ReadyCheck
+from energydash.orders.signals import delivery_checked, order_settled, ready_finished
 
 logger = logging.getLogger("energydash.api")
 
@@ -81,6 +82,43 @@ def on_delivery_checked(sender: Any, order: Order, status: str, **kwargs: Any) -
         from django_q.tasks import async_task
 
         async_task("energydash.api.tasks.deliver_webhook", delivery.pk, group="webhooks")
+
+
+@receiver(ready_finished, dispatch_uid="energydash.api.webhooks.ready")
+def on_ready_finished(sender: Any, check: ReadyCheck, **kwargs: Any) -> None:
+    """ready.ready or ready.not_ready, once per check, to the webhook of the token that asked."""
+    delivery = enqueue_ready(check)
+    if delivery is not None:
+        from django_q.tasks import async_task
+
+        async_task("energydash.api.tasks.deliver_webhook", delivery.pk, group="webhooks")
+
+
+def enqueue_ready(check: ReadyCheck) -> WebhookDelivery | None:
+    token = ApiToken.objects.filter(pk=check.token_id).first() if check.token_id else None
+    if token is None or not token.webhook_url or not token.active or not check.finished:
+        return None
+    from energydash.api.serializers import ready_json
+
+    check = ReadyCheck.objects.select_related("route__order", "activation_route__order").get(
+        pk=check.pk
+    )
+    event = f"ready.{check.state}"
+    body = {"event": event, "ready": ready_json(check)}
+    try:
+        with transaction.atomic():
+            return WebhookDelivery.objects.create(
+                token=token,
+                ready_check=check,
+                event=event,
+                url=token.webhook_url,
+                payload=json.dumps(
+                    body, separators=(",", ":"), sort_keys=True, cls=DjangoJSONEncoder
+                ),
+                next_attempt_at=None if token.webhook_disabled_at else timezone.now(),
+            )
+    except IntegrityError:
+        return None  # already recorded for this check
 
 
 def enqueue(order: Order, status: str, *, event: str = "") -> WebhookDelivery | None:

@@ -21,6 +21,9 @@ class BalancesConfig(AppConfig):
         from energydash.balances.rollups import connect_signals
 
         connect_signals()
+        from energydash.balances import ledger_days
+
+        ledger_days.connect_signals()
         order_hooks.connect()  # the money work orders hand up (orders/hooks.py)
         from energydash.balances.delivery_alerts import on_delivery_checked
         from energydash.orders.signals import delivery_checked

@@ -7,10 +7,13 @@ ENERGYDASH_ALERT_RENOTIFY_MINUTES while nobody acknowledged or resolved it. Each
 first with one conditional UPDATE of the alert's notified_at, so two workers never both send the
 same round.
 
-Apprise sends with its own HTTP client, so the destination host is checked against the outbound
-guard (core/outbound.py) just before each send: a channel whose host resolves to a private
-address (and is not in ENERGYDASH_WEBHOOK_ALLOWED_HOSTS) is refused, not sent. E-mail goes
-through Django's mailer, the same SMTP settings the alert e-mails use.
+Apprise sends with its own HTTP client (requests), so the destination host is checked against the
+outbound guard (core/outbound.py) before each send, and again when Apprise connects: the send runs
+inside outbound.guarded_sockets(), where every connection resolves the name once, refuses it when
+any address is not public (and the host is not in ENERGYDASH_WEBHOOK_ALLOWED_HOSTS), and dials
+only the vetted address. So a name that resolves inside only by the time Apprise connects (DNS
+rebinding) is refused too. Apprise follows no redirect here. E-mail goes through Django's mailer,
+the same SMTP settings the alert e-mails use.
 """
 
 from __future__ import annotations
@@ -127,17 +130,22 @@ def send(channel: AlertChannel, title: str, body: str) -> str:
             return "ok"
         where = target(channel)
         outbound.check_host(where.host, where.port)
-        notifier = apprise.Apprise()
+        notifier = apprise.Apprise(asset=apprise.AppriseAsset(http_redirects=False))
         if not notifier.add(where.url):
             raise ChannelError("Apprise did not accept this channel's settings")
-        with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
+        with (
+            outbound.guarded_sockets() as guard,
+            apprise.LogCapture(level=apprise.logging.WARNING) as captured,
+        ):
             ok = notifier.notify(title=title, body=body)
+        if guard.refused:
+            return outbound.REFUSED_PRIVATE
         if ok:
             return "ok"
         detail = captured.getvalue().strip().splitlines()
         return _scrub("not delivered" + (f": {detail[-1]}" if detail else ""), channel)
     except outbound.Refused:
-        return "refused: the destination is not a public address"
+        return outbound.REFUSED_PRIVATE
     except ChannelError as exc:
         return str(exc)
     except Exception as exc:  # any sending failure: say what kind, never the secret

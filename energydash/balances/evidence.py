@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from itertools import combinations
 
 from django.conf import settings
+from django.db.models import Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from energydash.balances.ledger import build_intervals, unexplained_decrease_sun
@@ -26,7 +29,7 @@ from energydash.orders.evidence import (
     Evidence,
     ReviewFacts,
 )
-from energydash.orders.models import Order
+from energydash.orders.models import POSSIBLE_STATUSES, Order
 from energydash.orders.transitions import record_exchanges
 from energydash.providers.base import Adapter
 
@@ -98,6 +101,9 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
     if not isinstance(decrease, int):
         return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
     if decrease >= cost:
+        placed = _placed_others_explain(order, since, until, cost)
+        if placed is not None:
+            return placed
         return Evidence(
             MAYBE_CHARGED,
             f"the balance fell by {format_trx(decrease)} TRX more than recorded orders explain "
@@ -162,3 +168,121 @@ def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:
     if count > recorded["count"] or total > recorded["sun"]:
         return Evidence(MAYBE_CHARGED, f"{figures}: itrx has more, which may be this order")
     return Evidence(NO_EVIDENCE, f"{figures} (fewer: no evidence either way)")
+
+
+def _placed_others_explain(
+    order: Order, since: datetime, until: datetime, cost: int
+) -> Evidence | None:
+    """NONE_CHARGED when the unexplained decrease is other uncertain orders' charges, else None.
+
+    The ledger lets an uncertain order's possible charge explain nothing, so an uncertain
+    order the chain shows was placed (its provider's delegator put energy on its own address
+    in its window: charged, perhaps delivered short or taken back; chain_evidence.placed_on_chain)
+    still leaves its charge unexplained, and blocks every order whose charge window overlaps
+    it. Widen the window to hold each such order's whole charge window: if this order was
+    charged as well, the money gone there that confirmed orders do not explain is at least its
+    cost plus theirs (a charge is never below the quote it was placed at), within the readings'
+    rounding. Less than that, with no unexplained rise that could hide a charge, and this
+    order was not charged. None when it does not settle (no such orders, readings missing)."""
+    from energydash.orders import chain_evidence
+
+    if not chain_evidence.enabled():
+        return None
+    account = order.account
+    nearby = (
+        Order.objects.filter(
+            account=account,
+            status__in=POSSIBLE_STATUSES,
+            created__gte=since - timedelta(hours=1),
+            created__lte=until,
+        )
+        .exclude(pk=order.pk)
+        .exclude(receive_address=order.receive_address)  # its energy could be this order's
+    )
+    placed = []
+    for other in nearby:
+        start, end = charge_window(other)
+        if start <= until and end >= since and other.chain_sightings:
+            if chain_evidence.placed_on_chain(other, chain_evidence.known_delegators(other)):
+                placed.append((other, start, end))
+    if not placed:
+        return None
+    # Each set of such orders gives its own bound; the smallest widening that settles it wins
+    # (a wider one may take in a charge nothing explains, such as an order never delivered).
+    placed.sort(key=lambda p: abs((p[1] - since).total_seconds()))
+    for size in range(1, min(len(placed), 3) + 1):
+        for chosen in combinations(placed[:5], size):
+            found = _weigh_with(order, since, until, cost, list(chosen))
+            if found is not None:
+                return found
+    return None
+
+
+def _weigh_with(order: Order, since: datetime, until: datetime, cost: int, placed: list):
+    account = order.account
+    wide_since = min([since, *(start for _, start, _ in placed)])
+    wide_until = max([until, *(end for _, _, end in placed)])
+    spans = _span(account, wide_since, wide_until)
+    if spans is None:
+        return None
+    # Over the whole span, money gone that confirmed orders do not explain: residuals summed,
+    # so a timing pair (an order's charge read in the interval before the one it is recorded
+    # in) nets out inside it. A rise no order explains (a top-up could hide a charge), or a
+    # refund (its money may land outside the span): no conclusion.
+    if any(
+        (iv.residual_sun > iv.tolerance_sun and not iv.timing) or iv.refunds_sun or iv.late_refunds
+        for iv in spans
+    ):
+        return None
+    decrease = -sum(iv.residual_sun for iv in spans)
+    rounding = 2 * max(iv.tolerance_sun for iv in spans)  # readings' rounding telescopes
+    theirs = sum(
+        o.cost_sun if o.cost_sun is not None else (o.quoted_cost_sun or 0) for o, _, _ in placed
+    )
+    if decrease + rounding - theirs >= cost:
+        return None
+    codes = ", ".join(f"order {o.short_code}" for o, _, _ in placed)
+    return Evidence(
+        NONE_CHARGED,
+        f"the balance agrees: {format_trx(decrease)} TRX left the account unexplained from "
+        f"{wide_since:%H:%M:%S} to {wide_until:%H:%M:%S} UTC, and {codes}, which the chain "
+        f"shows were placed, account for {format_trx(theirs)} TRX of it; what is left is less "
+        f"than this order's {format_trx(cost)} TRX",
+    )
+
+
+def _span(account, since: datetime, until: datetime) -> list | None:
+    """The intervals covering [since, until], widened back until every confirmed order
+    recorded in them (at submitted_at) was sent inside them: a provider charges between the
+    moment the request left and the answer, so each such order's charge lies inside and
+    summing residuals never lets an order recorded inside offset a charge from outside. None
+    when readings are missing at either end, or it does not close in a few steps."""
+    lo = since
+    readings = BalanceSnapshot.objects.filter(account=account)
+    end = (
+        readings.filter(taken_at__gt=until)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    if end is None:
+        return None
+    for _ in range(10):
+        start = (
+            readings.filter(taken_at__lte=lo)
+            .order_by("-taken_at", "-id")
+            .values_list("taken_at", flat=True)
+            .first()
+        )
+        if start is None:
+            return None
+        sent = Order.objects.filter(
+            account=account, submitted_at__gt=start, submitted_at__lte=end
+        ).aggregate(first=Min(Coalesce("approved_at", "created")))["first"]
+        if sent is not None and sent <= start:
+            lo = sent
+            continue
+        times = readings.filter(taken_at__gt=start, taken_at__lte=end)
+        spans = build_intervals(account, times.values_list("taken_at", flat=True))
+        return sorted(spans, key=lambda iv: iv.started_at) or None
+    return None

@@ -305,12 +305,21 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
     neighbours needed to recognise a timing run at either edge are fetched too (the intervals
     within TIMING_WINDOW of the range, and one more reading beyond), then dropped.
     """
+    return build_intervals_with_span(account, end_times)[0]
+
+
+def build_intervals_with_span(
+    account: ProviderAccount, end_times: Any
+) -> tuple[list[Interval], datetime | None]:
+    """build_intervals, and the last instant whose change can alter its answer: the end of the
+    last interval it read, or None when no reading bounds that yet (the answer may then change
+    with any later order or reading). balances.ledger_days keys its cache on it."""
     times = list(end_times) if not isinstance(end_times, QuerySet) else None
     if times is None:
         bounds = end_times.order_by().values_list("taken_at", flat=True)
         times = list(bounds)
     if not times:
-        return []
+        return [], None
     first, last = min(times), max(times)
     readings = BalanceSnapshot.objects.filter(account=account)
     before = (  # the start of the first interval
@@ -334,6 +343,7 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
         .first()
     )
     lo = lo or (before - TIMING_WINDOW if before is not None else first)
+    bounded = hi is not None
     hi = hi or last + TIMING_WINDOW
     late = _late_refunds(account, lo, hi)
     if late:  # the rise a late refund explains lies between its order's end and when heard
@@ -341,7 +351,9 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
         heard = max(at for _, _, _, at, _ in late)
         if heard >= hi:
             after = readings.filter(taken_at__gte=heard).order_by("taken_at", "id")
-            hi = after.values_list("taken_at", flat=True).first() or heard
+            bound = after.values_list("taken_at", flat=True).first()
+            bounded = bound is not None
+            hi = bound or heard
     intervals = _fetch_intervals(account, lo, hi)
     tolerance = account.ledger_tolerance_sun or 0
     for iv in intervals:
@@ -349,7 +361,7 @@ def build_intervals(account: ProviderAccount, end_times: Any) -> list[Interval]:
     _cover_possible(account, intervals)
     match_late_refunds(intervals, late)
     mark_timing(intervals)
-    return [iv for iv in intervals if first <= iv.ended_at <= last]
+    return [iv for iv in intervals if first <= iv.ended_at <= last], (hi if bounded else None)
 
 
 def _late_refunds(account: ProviderAccount, lo: datetime, hi: datetime) -> list[tuple]:

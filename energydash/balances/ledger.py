@@ -19,7 +19,6 @@ from energydash.balances.intervals import (
     DISCREPANCY,
     POSSIBLE,
     POSSIBLE_STATUSES,
-    TIMING,
     TIMING_WINDOW,
     TOPUP,
     Interval,
@@ -87,6 +86,51 @@ def intervals_page(account: ProviderAccount, page_number: object) -> tuple[Any, 
     return page, intervals
 
 
+def moved_money(iv: Interval) -> bool:
+    """Whether anything happened to the money in this interval: the balance changed, or orders
+    charged, refunded or may have charged in it. An unchanged heartbeat interval did not."""
+    return bool(
+        iv.change_sun
+        or iv.charges_sun
+        or iv.refunds_sun
+        or iv.possible_cover_sun
+        or iv.orders
+        or iv.late_refunds
+    )
+
+
+@dataclass
+class UnchangedRun:
+    """Consecutive intervals in which no money moved, shown as one ledger row."""
+
+    started_at: datetime
+    ended_at: datetime
+    readings: int
+    balance_sun: int
+    kind: str = "unchanged"
+
+
+def fold_unchanged(intervals: list[Interval]) -> list[Interval | UnchangedRun]:
+    """The intervals (in the order given) with each run of unchanged ones folded into one row.
+
+    Works in either direction: a run's span is the earliest start to the latest end of its
+    intervals. The balance is the run's (it did not change).
+    """
+    rows: list[Interval | UnchangedRun] = []
+    for iv in intervals:
+        if moved_money(iv):
+            rows.append(iv)
+            continue
+        last = rows[-1] if rows else None
+        if isinstance(last, UnchangedRun):
+            last.started_at = min(last.started_at, iv.started_at)
+            last.ended_at = max(last.ended_at, iv.ended_at)
+            last.readings += 1
+        else:
+            rows.append(UnchangedRun(iv.started_at, iv.ended_at, 1, iv.end_balance_sun))
+    return rows
+
+
 def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
     """Put each interval's orders (charged, possibly charged or refunded in it) on it."""
     if not intervals:
@@ -137,61 +181,24 @@ class Day:
 
 
 def daily_summary(account: ProviderAccount, days: int, now: datetime | None = None) -> list[Day]:
-    """The last `days` local days (settings.TIME_ZONE), newest first.
+    """The last `days` local days (the current time zone), newest first.
 
-    An interval belongs to the day its closing reading was taken, so a day's opening balance is
-    the last reading at or before its midnight and closing - opening equals the sum of its
+    An interval belongs to the local day its closing reading was taken, so a day's opening
+    balance is the balance before its first reading and closing - opening equals the sum of its
     intervals' changes: refunds - charges + top-ups - discrepancies (possibly charged and timing
-    amounts are shown apart).
+    amounts are shown apart). Days before today come from the per-day rows balances.ledger_days
+    keeps exact (a day is computed from its own intervals and the neighbours a timing run
+    needs); today is computed.
     """
-    from datetime import timedelta
-
     from django.utils import timezone
 
+    from energydash.balances import ledger_days
+
     now = now or timezone.now()
+    tz = timezone.get_current_timezone()
     today = timezone.localdate(now)
     first_day = today - timedelta(days=days - 1)
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
-    result = {
-        first_day + timedelta(days=i): Day(first_day + timedelta(days=i)) for i in range(days)
-    }
-    ends = BalanceSnapshot.objects.filter(account=account, taken_at__gt=start, taken_at__lte=now)
-    intervals = build_intervals(account, ends.values_list("taken_at", flat=True))
-    opening = (
-        BalanceSnapshot.objects.filter(account=account, taken_at__lte=start)
-        .order_by("-taken_at", "-id")
-        .values_list("balance_sun", flat=True)
-        .first()
-    )
-    for iv in intervals:
-        day = result.get(timezone.localdate(iv.ended_at))
-        if day is None:
-            continue
-        if day.opening_sun is None:
-            day.opening_sun = iv.start_balance_sun
-        day.closing_sun = iv.end_balance_sun
-        day.intervals += 1
-        day.charges_sun += iv.charges_sun
-        day.possible_sun += iv.possible_sun
-        day.refunds_sun += iv.refunds_sun
-        day.topups_sun += iv.topup_sun
-        day.discrepancies_sun += iv.discrepancy_sun
-        if iv.kind == TIMING:
-            day.timing_sun += iv.residual_sun
-    balance = opening
-    for day in sorted(result):  # a day without intervals: its balance from its neighbours
-        entry = result[day]
-        if entry.intervals == 0:
-            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-            straddling = next((iv for iv in intervals if iv.ended_at > end), None)
-            entry.opening_sun = balance
-            if straddling is not None and straddling.started_at <= end:
-                entry.closing_sun = straddling.start_balance_sun
-            else:
-                entry.closing_sun = balance
-        balance = entry.closing_sun
-    return [result[d] for d in sorted(result, reverse=True)]
+    return list(reversed(ledger_days.days(account, first_day, today, today, tz)))
 
 
 @dataclass

@@ -58,6 +58,9 @@ class AccountBalanceState(models.Model):
     # Alert hysteresis: armed means the next qualifying check sends one e-mail and disarms.
     low_alert_armed = models.BooleanField(default=True)
     failing_alert_armed = models.BooleanField(default=True)
+    # Where to top the account up, as the provider's balance answer last named it (TronZap,
+    # Netts); "" when unknown. Written only by services.refresh_account.
+    deposit_address = models.CharField(max_length=34, blank=True)
 
     def __str__(self) -> str:
         return f"balance state of {self.account_id}"
@@ -327,3 +330,38 @@ class RollupZone(models.Model):
 
     def __str__(self) -> str:
         return self.zone
+
+
+class LedgerDay(models.Model):
+    """One local day of an account's ledger, as balances.ledger.daily_summary shows it.
+
+    A cache of the interval computation (balances.ledger_days), kept exact like the rollups:
+    every writer of what the ledger reads (services.record_balance for readings, the order
+    transition hook and Order.save() for orders) marks the days whose figures it may change
+    stale in its own transaction, under a shared per-account lock that a day's recompute takes
+    exclusively. `span_hi` is the last instant whose change can move this day (the end of the
+    last interval its computation read); NULL while no reading after it bounds that. Days before
+    today only; `manage.py rebuild_rollups` recomputes every row.
+    """
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    zone = models.CharField(max_length=64)
+    tolerance_sun = models.BigIntegerField()
+    stale = models.BooleanField(default=False)
+    span_hi = models.DateTimeField(null=True, blank=True)
+    opening_sun = models.BigIntegerField(null=True, blank=True)
+    closing_sun = models.BigIntegerField(null=True, blank=True)
+    charges_sun = models.BigIntegerField(default=0)
+    possible_sun = models.BigIntegerField(default=0)
+    refunds_sun = models.BigIntegerField(default=0)
+    topups_sun = models.BigIntegerField(default=0)
+    discrepancies_sun = models.BigIntegerField(default=0)
+    timing_sun = models.BigIntegerField(default=0)
+    intervals = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="ledger_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from energydash.balances import cost_alerts, evidence, rollups
+from energydash.balances import cost_alerts, evidence, ledger_days, rollups
 from energydash.balances.models import ORDER, AccountBalanceState
 from energydash.balances.services import record_balance
 from energydash.orders import hooks
+from energydash.orders.models import Order
 from energydash.providers.models import ProviderAccount
 
 
@@ -33,8 +34,15 @@ def known_balances(accounts: Collection[ProviderAccount]) -> dict[int, int]:
     return dict(rows)
 
 
+def order_changed(order: Order, from_status: str, to_status: str, fields: Collection[str]) -> None:
+    """An order's transition matched: the rollups and the ledger's days follow, in its
+    transaction."""
+    rollups.on_order_changed(order, from_status, to_status, fields)
+    ledger_days.on_order_changed(order, from_status, to_status, fields)
+
+
 def connect() -> None:
-    hooks.order_changed.register(rollups.on_order_changed)
+    hooks.order_changed.register(order_changed)
     hooks.balance_reported.register(record_order_balance)
     hooks.balance_evidence.register(evidence.balance_evidence)
     hooks.summary_evidence.register(evidence.summary_evidence)

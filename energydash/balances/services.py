@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from energydash.balances import ledger_days
 from energydash.balances.balance_rollups import refresh_hours
 from energydash.balances.errors import CREDENTIALS_UNREADABLE, describe_error
 from energydash.balances.models import (
@@ -79,6 +80,7 @@ def record_balance(
         snapshot, moved_from = _write_snapshot(account, balance_sun, source, taken_at)
         # The hourly balance rollups follow in this transaction, under this lock (one writer).
         refresh_hours(account.pk, [taken_at] if moved_from is None else [taken_at, moved_from])
+        ledger_days.touch(account.pk, taken_at if moved_from is None else min(taken_at, moved_from))
         fields = []
         if state.as_of is None or taken_at >= state.as_of:
             state.balance_sun, state.as_of, state.source = balance_sun, taken_at, source
@@ -165,4 +167,16 @@ def refresh_account(
         record_refresh_failure(account, CREDENTIALS_UNREADABLE, str(exc))
         logger.error("balance refresh of %s: credentials cannot be decrypted", account.name)
         return None
-    return record_balance(account, balance.balance_sun, source=source)
+    snapshot = record_balance(account, balance.balance_sun, source=source)
+    if balance.deposit_address:
+        record_deposit_address(account, balance.deposit_address)
+    return snapshot
+
+
+def record_deposit_address(account: ProviderAccount, address: str) -> None:
+    """Keep the deposit address the provider named (top-up help on the providers page); one
+    UPDATE, and only when it changed."""
+    state_for(account)  # normally written by record_balance just before
+    AccountBalanceState.objects.filter(account=account).exclude(deposit_address=address).update(
+        deposit_address=address
+    )

@@ -31,6 +31,7 @@ from energydash.batches.models import Batch, BatchLine
 from energydash.core.models import AuditEvent
 from energydash.core.roles import ADMIN
 from energydash.lib.tron import InvalidAddress, exact_trx, validate_address
+from energydash.orders import placement
 from energydash.orders.activation import known_active
 from energydash.orders.candidates import Candidate
 from energydash.orders.models import SPEND_STATUSES, Order, Route
@@ -492,11 +493,27 @@ class _Runner:
         self.per_account, self.sequential = per_account, sequential
         self.quotes = LineQuotes(batch, client)
         self.slots: dict[int, threading.BoundedSemaphore] = {}
+        self.gates: dict[int, threading.BoundedSemaphore] = {}
+        self._gates_lock = threading.Lock()
+
+    # Two bounds per account: `per_account` placing requests in flight (the gate, held only
+    # around the send: placement.send_gate), and twice that many lines in progress (the slot),
+    # so a line's database work before and after its send overlaps another line's send
+    # instead of holding one of the account's requests.
+    LINES_PER_SEND = 2
 
     def _slot(self, account_id: int) -> threading.BoundedSemaphore:
         if account_id not in self.slots:
-            self.slots[account_id] = threading.BoundedSemaphore(self.per_account)
+            self.slots[account_id] = threading.BoundedSemaphore(
+                self.per_account * self.LINES_PER_SEND
+            )
         return self.slots[account_id]
+
+    def _gate(self, account_id: int) -> threading.BoundedSemaphore:
+        with self._gates_lock:
+            if account_id not in self.gates:
+                self.gates[account_id] = threading.BoundedSemaphore(self.per_account)
+            return self.gates[account_id]
 
     def _cancelled(self) -> bool:
         return Batch.objects.filter(pk=self.batch.pk, cancel_requested=True).exists()
@@ -518,7 +535,7 @@ class _Runner:
             return False
         accounts = max(1, ProviderAccount.objects.filter(enabled=True).count())
         failures: list[BaseException] = []
-        pool = _Pool(min(len(pending), self.per_account * accounts))
+        pool = _Pool(min(len(pending), self.per_account * self.LINES_PER_SEND * accounts))
         cancelled = False
         try:
             for n, line in enumerate(pending):
@@ -546,6 +563,7 @@ class _Runner:
         slot: threading.BoundedSemaphore,
         failures: list[BaseException],
     ) -> None:
+        gated = placement.send_gate.set(self._gate)
         try:
             run_line(self.batch, line, client=self.client, first=first)
             if line.status == BatchLine.Status.FAILED and first is not None:
@@ -554,6 +572,7 @@ class _Runner:
             logger.exception("batch %s line %s failed", self.batch.short_code, line.number)
             failures.append(exc)
         finally:
+            placement.send_gate.reset(gated)
             slot.release()
 
 

@@ -133,6 +133,13 @@ class TransferEstimate:
 
 
 @dataclass(frozen=True)
+class ChainParameters:
+    """`/wallet/getchainparameters`: the network's parameters we use."""
+
+    energy_fee_sun: int  # getEnergyFee: sun burned per energy a transaction lacks
+
+
+@dataclass(frozen=True)
 class ReceivedDelegation:
     """Energy one delegator gives the receiver now, with its value at the current ratio."""
 

@@ -5,6 +5,11 @@ locmem otherwise, which one process shares with itself) under a key per whole se
 a fixed one-second window. Over budget, a caller waits for the next window, but only so long:
 then the read answers "unavailable" instead of queueing behind every other reader.
 
+Counted conservatively: a node counts a request in the second it arrives, a little after we let it
+go, so a request let go in the last EDGE_SECONDS of a second is counted in that second and in the
+next, and goes only if both have room. A node counting by arrival thus never sees more than QPS in
+one second as long as a request takes less than EDGE_SECONDS to reach it.
+
 If the cache fails (Redis down), each process falls back to counting for itself and logs a
 warning: the node may then see QPS per process, which its own 429s and our backoff absorb. A chain
 read never fails with a 500 because the budget could not be counted.
@@ -24,6 +29,7 @@ logger = logging.getLogger("energydash.chain")
 
 KEY_PREFIX = "chain-budget"
 KEY_TTL_SECONDS = 5  # a window's counter outlives its second a little, then goes
+EDGE_SECONDS = 0.3
 
 
 class LocalWindow:
@@ -87,7 +93,10 @@ class RequestBudget:
         while True:
             now = self._clock()
             window = int(now)
-            if self._count(window) <= self.qps:
+            fits = self._count(window) <= self.qps
+            if int(now + EDGE_SECONDS) != window:  # it may arrive in the next second
+                fits = self._count(window + 1) <= self.qps and fits
+            if fits:
                 return True
             pause = max(window + 1 - now, 0.001)
             if waited + pause > self.max_wait:

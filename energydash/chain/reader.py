@@ -145,6 +145,10 @@ class ChainReader:
             addresses=(owner, contract),
         )
 
+    def chain_parameters(self) -> Reading[answers.ChainParameters]:
+        """The network's parameters: getEnergyFee, the sun burned per missing energy."""
+        return self._ask("/wallet/getchainparameters", {}, vetting.chain_parameters)
+
     # Plumbing -------------------------------------------------------------------------------
 
     def _ask[T](

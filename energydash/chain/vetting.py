@@ -255,3 +255,26 @@ def transfer_estimate(data: Any) -> answers.TransferEstimate:
     energy = whole(raw, "energy_used", problems)
     penalty = whole(raw, "energy_penalty", problems)
     return _done(answers.TransferEstimate(energy, penalty, succeeded, message), problems)
+
+
+# The sun burned per missing energy has been 100 to 420 on mainnet; a figure outside this band is
+# not one a fee_limit should rest on.
+ENERGY_FEE_RANGE = (1, 10_000)
+
+
+def chain_parameters(data: Any) -> answers.ChainParameters:
+    raw = json_object(data)
+    entries = raw.get("chainParameter")
+    if not isinstance(entries, list) or len(entries) > MAX_LIST:
+        raise Unreadable([f"chainParameter {shown(entries)} is not a list"])
+    fees = [e for e in entries if isinstance(e, dict) and e.get("key") == "getEnergyFee"]
+    if len(fees) != 1:
+        raise Unreadable([f"getEnergyFee appears {len(fees)} times, not once"])
+    problems: list[str] = []
+    if "value" not in fees[0]:
+        problems.append("getEnergyFee has no value")
+    fee = whole(fees[0], "value", problems)
+    low, high = ENERGY_FEE_RANGE
+    if not problems and not low <= fee <= high:
+        problems.append(f"getEnergyFee {fee:,} sun is outside {low:,} to {high:,}")
+    return _done(answers.ChainParameters(fee), problems)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from energydash.balances import channels
 from energydash.balances.models import AccountBalanceState
+from energydash.core.roles import ADMIN, has_role
 from energydash.lib.zones import zone_label
 
 NEW_ORDER_STEPS = ("new", "confirm", "place", "best_price")
@@ -28,6 +29,8 @@ def account_notice(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
+    # The admin-only pages in the menu (the audit trail).
+    context["user_is_admin"] = has_role(user, ADMIN)
     # The inbox count in the top bar: alerts nobody acknowledged or resolved (one COUNT).
     context["open_alert_count"] = channels.open_count()
     rows = (

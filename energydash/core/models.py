@@ -14,7 +14,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # For actions without a logged-in user: "command:add_provider_account", "task:poll_orders".
-    actor_label = models.CharField(max_length=150, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True, db_index=True)
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64)
     object_code = models.CharField(max_length=64, blank=True, db_index=True)

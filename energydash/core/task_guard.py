@@ -35,6 +35,8 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.orders.tasks.check_late_refunds",
         "energydash.orders.tasks.expire_approvals",
         "energydash.orders.tasks.poll_orders",
+        "energydash.orders.tasks.reweigh_reviews",
+        "energydash.orders.tasks.run_ready_check",
         "energydash.orders.tasks.verify_deliveries",
         "energydash.sandbox.tasks.deliver_due_callbacks",
     }

@@ -85,6 +85,7 @@ class Candidate:
     effective_sun: int | None = None  # price / verified-delivery rate, what ranks eligible rows
     standing: str = ""  # won / lost / out (health floor) / ineligible
     note: str = ""  # why, in words
+    min_energy: int | None = None  # set when the request is below the provider's minimum order
 
     def fresh(self) -> bool:
         valid = float(settings.ENERGYDASH_QUOTE_VALID_SECONDS)
@@ -122,7 +123,7 @@ def offers(account: ProviderAccount, kind: str) -> bool:
     return kind == Kind.ENERGY
 
 
-Priced = tuple[int | None, Quote | None, str]
+Priced = tuple[int | None, Quote | None, str, int | None]
 
 
 def _price(spec: OrderSpec, client: httpx.Client | None) -> Priced:
@@ -130,16 +131,17 @@ def _price(spec: OrderSpec, client: httpx.Client | None) -> Priced:
     try:
         spec = check_spec(spec)
     except PlacementRefused as exc:
-        return None, None, str(exc)
+        return None, None, str(exc), exc.min_energy
     credentials = quoting_credentials(
         spec.account.credentials(), float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
     )
     adapter = adapter_for(credentials, client, read_retries=0)
     try:
         total, quote = estimate_cost(spec, adapter)
-        return total, quote, ""
+        return total, quote, "", None
     except PlacementRefused as exc:
-        return None, None, str(exc).removeprefix("Could not get a price before placing: ")
+        reason = str(exc).removeprefix("Could not get a price before placing: ")
+        return None, None, reason, exc.min_energy
 
 
 def candidates(
@@ -166,9 +168,14 @@ def candidates(
     quoted_at = time.monotonic()
     balances = hooks.known_balances(accounts)  # the last recorded ones (balances)
     result = []
-    for account, (price, quote, reason) in zip(accounts, prices, strict=True):
+    for account, (price, quote, reason, minimum) in zip(accounts, prices, strict=True):
         row = Candidate(
-            account=account, price_sun=price, reason=reason, quote=quote, quoted_at=quoted_at
+            account=account,
+            price_sun=price,
+            reason=reason,
+            quote=quote,
+            quoted_at=quoted_at,
+            min_energy=minimum,
         )
         if price is not None and not reason:
             row.reason = _ineligible(account, price, request.max_cost_sun, balances)

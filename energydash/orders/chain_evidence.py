@@ -14,6 +14,10 @@ either put energy on the receive address or it did not. What counts:
 - *Ours, not a sibling's*: more such delegations than other orders of the account to the same
   address and size sent in the window (each of those may own one).
 
+*Seen, not only present*: every delegation dated in the window is kept on the order
+(Order.chain_sightings) when it is read, and weighed with what the chain shows now: a delegation
+taken back early, or one whose delegator was learnt only later, still counts.
+
 Verdicts: DELIVERED (the energy arrived: it was placed); NONE_SEEN (past the deadline, no
 delegation from a known delegator of any size in the window, and none of the size from anyone:
 strong evidence for "not placed", to be taken together with the ledger); NOT_YET (before the
@@ -30,6 +34,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import DateTimeField
+from django.db.models.functions import Coalesce
 
 from energydash.chain.answers import ReceivedDelegation, from_ms
 from energydash.chain.delegations import delegations_to
@@ -104,17 +111,21 @@ def _of_size(order: Order, d: ReceivedDelegation) -> bool:
 
 def _siblings(order: Order) -> int:
     """Other orders of the account to the same address and size sent in the window: each may
-    own one matching delegation."""
+    own one matching delegation. "Sent" is started_at (approval for an approved order, else
+    creation), the moment the window is measured from."""
     tolerance = settings.ENERGYDASH_DELIVERY_TOLERANCE_PERCENT
     want = order.energy or 0
     span = deadline_of(order) - order.started_at + LOCK_SLACK
     return (
-        Order.objects.filter(
+        Order.objects.annotate(
+            sent=Coalesce("approved_at", "created", output_field=DateTimeField())
+        )
+        .filter(
             account=order.account,
             receive_address=order.receive_address,
             kind=Kind.ENERGY,
-            created__gte=order.created - span,
-            created__lte=order.created + span,
+            sent__gte=order.started_at - span,
+            sent__lte=order.started_at + span,
             energy__gte=want * (100 - tolerance) // 100,
             energy__lte=want * (100 + tolerance) // 100 + 1,
             status__in=(*CHARGED_STATUSES, *POSSIBLE_STATUSES, "failed"),
@@ -123,6 +134,60 @@ def _siblings(order: Order) -> int:
         .exclude(status="failed", provider_ref="")
         .count()
     )
+
+
+def _key(d: ReceivedDelegation) -> tuple[str, int, int]:
+    return d.delegator, d.expire_ms, d.staked_sun
+
+
+def _as_delegation(row: dict) -> ReceivedDelegation:
+    return ReceivedDelegation(
+        row["delegator"], int(row["staked_sun"]), int(row["expire_ms"]), row.get("energy")
+    )
+
+
+def sightings(order: Order) -> list[ReceivedDelegation]:
+    """The delegations kept on the order (seen dated in its window at some reading)."""
+    return [_as_delegation(r) for r in order.chain_sightings or [] if isinstance(r, dict)]
+
+
+def _remember(order: Order, dated: list[ReceivedDelegation], now: datetime) -> list:
+    """Add what the chain shows dated in the window to what was seen before (one locked
+    read-merge-write, so two readings at once lose nothing); return the union, current first."""
+    with transaction.atomic():
+        kept = (
+            Order.objects.select_for_update()
+            .filter(pk=order.pk)
+            .values_list("chain_sightings", flat=True)
+            .first()
+        ) or []
+        rows = [r for r in kept if isinstance(r, dict)]
+        known = {_key(_as_delegation(r)) for r in rows}
+        new = [d for d in dated if _key(d) not in known]
+        if new:
+            rows += [
+                {
+                    "delegator": d.delegator,
+                    "staked_sun": d.staked_sun,
+                    "expire_ms": d.expire_ms,
+                    "energy": d.energy,
+                    "seen_at": now.isoformat(),
+                }
+                for d in new
+            ]
+            Order.objects.filter(pk=order.pk).update(chain_sightings=rows)
+    order.chain_sightings = rows
+    current = {_key(d) for d in dated}
+    return dated + [_as_delegation(r) for r in rows if _key(_as_delegation(r)) not in current]
+
+
+def placed_on_chain(order: Order, delegators: dict[str, str]) -> bool:
+    """The provider's own delegator put energy (any amount) on this order's address in its
+    window, at some reading, and no other order of the account to that address and size was
+    sent in the window: the provider placed it, so it was charged (possibly delivered short)."""
+    if not any(d.delegator in delegators for d in sightings(order)):
+        return False
+    return _siblings(order) == 0
 
 
 def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
@@ -164,7 +229,9 @@ def chain_facts(
         return ChainFacts(UNREAD, f"the chain could not be read ({reading})", reading.calls)
     delegators = known_delegators(order)
     every = list(reading.value.delegations)
-    dated = [d for d in every if _dated_in_window(order, d, period)]
+    now_dated = [d for d in every if _dated_in_window(order, d, period)]
+    dated = _remember(order, now_dated, now)
+    gone = {_key(d) for d in dated} - {_key(d) for d in now_dated}
     ours = [d for d in dated if d.delegator in delegators]
     fits = [d for d in ours if _of_size(order, d)]
     strangers = [d for d in dated if d.delegator not in delegators and _of_size(order, d)]
@@ -181,6 +248,8 @@ def chain_facts(
             f"{settings.ENERGYDASH_DELIVERY_TOLERANCE_PERCENT}% of the {order.energy:,} energy "
             f"ordered"
         )
+        if _key(d) in gone:
+            words += " (seen at an earlier reading; it is no longer delegated)"
         if siblings:
             words += f" ({len(fits)} such delegations for {siblings + 1} orders of this size)"
         return ChainFacts(DELIVERED, words, reading.calls)
@@ -215,3 +284,52 @@ def chain_facts(
         f"deadline",
         reading.calls,
     )
+
+
+@dataclass(frozen=True)
+class SeenRow:
+    delegator: str
+    known_as: str  # how it is known as the provider's, or "" for another address
+    energy: int | None
+    staked_sun: int
+    lock_end: datetime | None
+    seen_at: str
+    of_size: bool
+
+
+@dataclass(frozen=True)
+class ReviewChain:
+    """The chain facts on an uncertain order for the review box, from what was recorded when
+    reconciliation read the chain (Order.chain_sightings); no chain call."""
+
+    window_from: datetime
+    deadline: datetime
+    delegators: dict[str, str]
+    rows: list[SeenRow]
+    looked: bool  # reconciliation read the chain for it at least once
+
+
+def review_facts(order: Order) -> ReviewChain | None:
+    if not enabled() or order.kind != Kind.ENERGY or not order.energy:
+        return None
+    if period_of(order) is None:
+        return None
+    delegators = known_delegators(order)
+    rows = []
+    for r in order.chain_sightings or []:
+        if not isinstance(r, dict):
+            continue
+        d = _as_delegation(r)
+        rows.append(
+            SeenRow(
+                delegator=d.delegator,
+                known_as=delegators.get(d.delegator, ""),
+                energy=d.energy,
+                staked_sun=d.staked_sun,
+                lock_end=from_ms(d.expire_ms),
+                seen_at=str(r.get("seen_at", ""))[:19].replace("T", " "),
+                of_size=_of_size(order, d),
+            )
+        )
+    looked = rows != [] or order.events.filter(message__contains="delegation to").exists()
+    return ReviewChain(order.started_at, deadline_of(order), delegators, rows, looked)

@@ -1,11 +1,11 @@
 """Verifying deliveries on chain: one pass over the orders whose look is due.
 
-Due: a completed energy or activation order not yet looked at (delivery_status blank), or any
-order whose delivery_next_check_at has come. Each is claimed with one conditional UPDATE (its
-next look moved a lease ahead), so however many passes run, one looks; the verdict is then
-written conditionally again (delivery_look.write). Looks run `concurrency` at a time in threads,
-each with its own reader over one shared HTTP client; every reader draws on the chain reader's
-request budget, which all processes share (chain/budget.py).
+Due: a completed energy, collection or activation order not yet looked at (delivery_status
+blank), or any order whose delivery_next_check_at has come. Each is claimed with one
+conditional UPDATE (its next look moved a lease ahead), so however many passes run, one
+looks; the verdict is then written conditionally again (delivery_look.write). Looks run
+`concurrency` at a time in threads, each with its own reader over one shared HTTP client; every
+reader draws on the chain reader's request budget, which all processes share (chain/budget.py).
 
 What a look decides, and from what: delivery_rules.py. README "Delivery on chain".
 """
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
@@ -42,23 +42,25 @@ class PassResult:
 
 
 def state_of(order: Order) -> str | None:
-    """The delivery status to show: the verdict, "pending" for an energy or activation order not
-    yet looked at that may still deliver, None for an order that delivers nothing."""
+    """The delivery status to show: the verdict, "pending" for an energy, collection or
+    activation order not yet looked at that may still deliver, None for an order that delivers
+    nothing."""
     if order.delivery_status:
         return order.delivery_status
-    if order.kind in (Kind.ENERGY, Kind.ACTIVATION) and order.status not in NOT_DELIVERING:
+    if order.kind in DELIVERING_KINDS and order.status not in NOT_DELIVERING:
         return Delivery.PENDING
     return None
 
 
 NOT_DELIVERING = (Status.FAILED, Status.REFUNDED)
+DELIVERING_KINDS = (Kind.ENERGY, Kind.COLLECTION, Kind.ACTIVATION)
 
 
 def _due(now: datetime) -> Q:
     unstarted = Q(
         status=Status.COMPLETED,
         delivery_status="",
-        kind__in=[Kind.ENERGY, Kind.ACTIVATION],
+        kind__in=DELIVERING_KINDS,
     )
     return unstarted | Q(delivery_next_check_at__lte=now)
 
@@ -66,7 +68,8 @@ def _due(now: datetime) -> Q:
 def due_ids(now: datetime, limit: int) -> list[int]:
     return list(
         Order.objects.filter(_due(now))
-        .order_by("delivery_next_check_at", "id")
+        # Orders not yet looked at (no next look) first: the ones whose done was just recorded.
+        .order_by(F("delivery_next_check_at").asc(nulls_first=True), "id")
         .values_list("pk", flat=True)[:limit]
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from energydash.lib.ranks import median, nearest_rank
 from energydash.orders.models import Delivery, Order
 
 
@@ -28,19 +29,6 @@ class Figures:
         ]
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile of non-empty `values`."""
-    ordered = sorted(values)
-    rank = max(1, -(-int(share * 1000) * len(ordered) // 100_000))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def median(values: list[int]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def figures(since: datetime | None = None) -> Figures:
     rows = Order.objects.filter(delivery_status=Delivery.VERIFIED, finished_at__isnull=False)
     if since is not None:
@@ -56,5 +44,9 @@ def figures(since: datetime | None = None) -> Figures:
     if not calls:
         return Figures(0, None, None, None, None)
     return Figures(
-        len(calls), median(calls), max(calls), percentile(latency, 50), percentile(latency, 99)
+        len(calls),
+        median(calls),
+        max(calls),
+        nearest_rank(latency, 0.5),
+        nearest_rank(latency, 0.99),
     )

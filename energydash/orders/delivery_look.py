@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import F
 
 from energydash.chain.answers import Delegations, ReceivedDelegation
-from energydash.chain.delegations import delegations_to
-from energydash.chain.outcomes import OK, Reading
+from energydash.chain.delegations import MAX_DELEGATORS
+from energydash.chain.outcomes import OK, UNAVAILABLE, Reading
 from energydash.chain.reader import ChainReader
 from energydash.lib.tron import InvalidAddress, validate_address
 from energydash.orders import delivery_rules as rules
@@ -79,7 +79,7 @@ def expectation(order: Order, now: datetime) -> rules.Expectation:
     return rules.Expectation(
         kind=order.kind,
         receiver=order.receive_address,
-        energy=order.energy or 0,
+        energy=expected_energy(order),
         created=order.created,
         done=done,
         period=period_of(order),
@@ -90,6 +90,17 @@ def expectation(order: Order, now: datetime) -> rules.Expectation:
         txid=txid.lower(),
         mainnet=settings.ENERGYDASH_TRON_API_URL.rstrip("/") == MAINNET_URL,
     )
+
+
+# A collection's energy is itrx's to decide (one USDT transfer: 65,000, or 131,000 to an address
+# that never held USDT); it is held to what itrx says it delivered, or at least one transfer's.
+ONE_TRANSFER_ENERGY = 65_000
+
+
+def expected_energy(order: Order) -> int:
+    if order.kind == Kind.COLLECTION:
+        return order.energy_delivered or order.energy or ONE_TRANSFER_ENERGY
+    return order.energy or 0
 
 
 def read_from(reader: ChainReader, receiver: str, delegators: list[str]) -> Reading[Delegations]:
@@ -122,6 +133,65 @@ def read_from(reader: ChainReader, receiver: str, delegators: list[str]) -> Read
     return Reading(OK, value=value, exchanges=tuple(exchanges))
 
 
+def read_first_look(
+    reader: ChainReader, exp: rules.Expectation, now: datetime
+) -> Reading[Delegations | None]:
+    """An order's delegations, cheapest question first: what the named delegator gives (or, when
+    none is named, who delegates to the receiver, then what each gives), and only if something
+    is there, or the deadline has passed, the receiver's resources for the network ratio. Value
+    None: nothing has landed yet, after 1 request. Otherwise 2 requests with a named delegator,
+    2 + N for N delegators to the receiver."""
+    exchanges: list[Any] = []
+
+    def failed(reading: Reading[Any], what: str) -> Reading[Delegations | None]:
+        return Reading(
+            reading.outcome,
+            message=f"{what}: {reading.message}" if reading.message else what,
+            http_status=reading.http_status,
+            exchanges=(*exchanges, *reading.exchanges),
+        )
+
+    if exp.delegator:
+        delegators = [exp.delegator]
+    else:
+        index = reader.delegation_index(exp.receiver)
+        if not index.ok:
+            return failed(index, "reading who delegates to the receiver")
+        exchanges.extend(index.exchanges)
+        delegators = [d for d in index.value.from_accounts if d != exp.receiver]
+        if len(delegators) > MAX_DELEGATORS:
+            return Reading(
+                UNAVAILABLE,
+                message=f"{len(delegators):,} addresses delegate to {exp.receiver}; reading each "
+                f"is more than the chain budget allows here (at most {MAX_DELEGATORS})",
+                exchanges=tuple(exchanges),
+            )
+    given: list[tuple[str, Any]] = []
+    for delegator in delegators:
+        entries = reader.delegated_resources(delegator, exp.receiver)
+        if not entries.ok:
+            return failed(entries, f"reading what {delegator} delegates")
+        exchanges.extend(entries.exchanges)
+        given.extend((delegator, e) for e in entries.value if e.energy_sun > 0)
+    if not given and now < exp.deadline:
+        return Reading(OK, value=None, exchanges=tuple(exchanges))
+    resource = reader.account_resource(exp.receiver)
+    if not resource.ok:
+        return failed(resource, "reading the receiver's resources")
+    exchanges.extend(resource.exchanges)
+    found = tuple(
+        ReceivedDelegation(
+            delegator=delegator,
+            staked_sun=e.energy_sun,
+            expire_ms=e.energy_expire_ms,
+            energy=resource.value.energy_for(e.energy_sun),
+        )
+        for delegator, e in given
+    )
+    value = Delegations(exp.receiver, found, resource.value, calls=len(exchanges))
+    return Reading(OK, value=value, exchanges=tuple(exchanges))
+
+
 def mid_period_fraction(order: Order) -> float | None:
     """Where in its period a verified order gets its mid-period look, or None for the orders
     the sample leaves out: derived from the order's code, so every worker agrees."""
@@ -141,9 +211,12 @@ def end_look_at(exp: rules.Expectation) -> datetime | None:
 
 
 def next_pending_look(exp: rules.Expectation, now: datetime) -> datetime:
-    age = now - exp.done
-    step = 1 if age < timedelta(seconds=10) else 2 if age < timedelta(minutes=1) else 5
-    return min(now + timedelta(seconds=step), max(exp.deadline, now + timedelta(seconds=1)))
+    """While nothing (or too little) is there: 1 s after done at first (the delegation lands in
+    the next 3 s block), then half the time since done (at most 30 s), and always at the
+    deadline. A missing order costs about a dozen looks until its deadline, not one a second."""
+    age = max((now - exp.done).total_seconds(), 0.0)
+    step = timedelta(seconds=min(max(1.0, age / 2), 30.0))
+    return min(now + step, max(exp.deadline, now + timedelta(seconds=1)))
 
 
 def next_verified_look(
@@ -177,18 +250,39 @@ def look(order: Order, reader: ChainReader, now: datetime) -> tuple[bool, int]:
         return _look_again(order, exp, reader, now)
     if order.kind == Kind.ACTIVATION:
         reading: Reading[Any] = reader.account(order.receive_address)
-    elif exp.delegator:
-        reading = read_from(reader, order.receive_address, [exp.delegator])
     else:
-        reading = delegations_to(order.receive_address, reader)
+        reading = read_first_look(reader, exp, now)
     if not reading.ok:
         return _unread(order, exp, reading, now), reading.calls
+    before = int((order.delivery_evidence or {}).get("calls") or 0)
+    spent = before + reading.calls
+    if reading.value is None:  # nothing landed yet, and the deadline is ahead
+        evidence = {
+            **(order.delivery_evidence or {}),
+            "calls": spent,
+            "delegator_known": bool(exp.delegator),
+            "delegator": exp.delegator or None,
+            "delegator_source": exp.delegator_source,
+        }
+        next_look = next_pending_look(exp, now)
+        return write(
+            order, Delivery.PENDING, now, evidence=evidence, next_at=next_look
+        ), spent - before
     if order.kind == Kind.ACTIVATION:
         verdict = rules.judge_activation(exp, reading.value, now)
     else:
         verdict = rules.judge_energy(exp, reading.value, now)
+        if verdict.status == rules.MISSING and exp.txid:
+            # Nothing now; if the provider's transaction is in a block, it delivered and took
+            # the energy back before we looked: reclaimed early, not never sent.
+            tx = reader.transaction_info(exp.txid)
+            spent += tx.calls
+            reading = Reading(
+                OK, value=reading.value, exchanges=(*reading.exchanges, *tx.exchanges)
+            )
+            if tx.ok:
+                verdict = rules.judge_missing_with_tx(exp, verdict, tx.value)
     # What verifying took: node requests over every look until the verdict, and when it came.
-    spent = int((order.delivery_evidence or {}).get("calls") or 0) + reading.calls
     verdict.evidence.update(calls=spent, looked_at=now.isoformat())
     if verdict.status == rules.PENDING:
         next_at: datetime | None = next_pending_look(exp, now)
@@ -206,7 +300,7 @@ def look(order: Order, reader: ChainReader, now: datetime) -> tuple[bool, int]:
         words=verdict.words if verdict.status != rules.PENDING else "",
         exchanges=reading.exchanges,
     )
-    return changed, reading.calls
+    return changed, spent - before
 
 
 def _look_again(

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from energydash.chain.answers import Account, Delegations, ReceivedDelegation, from_ms
+from energydash.chain.answers import (
+    Account,
+    Delegations,
+    ReceivedDelegation,
+    TransactionInfo,
+    from_ms,
+)
 from energydash.lib.tron import SUN_PER_TRX
 
 PENDING = "pending"
@@ -295,3 +301,34 @@ def judge_still_there(
     )
     evidence = {**verified, "status": RECLAIMED_EARLY, "reclaimed": look, "words": words}
     return Verdict(RECLAIMED_EARLY, energy, words, evidence)
+
+
+def judge_missing_with_tx(exp: Expectation, missing: Verdict, tx: TransactionInfo) -> Verdict:
+    """Nothing delegated past the deadline, weighed with the provider's transaction: in a block,
+    the energy was delivered and taken back before we looked (reclaimed early); not on chain,
+    missing stands, now saying so."""
+    evidence = {**missing.evidence, "tx_on_chain": tx.on_chain}
+    if not tx.on_chain:
+        words = missing.words + " The provider's transaction is not on chain."
+        evidence["words"] = words
+        return Verdict(MISSING, missing.energy, words, evidence)
+    block = f"block {tx.block_number:,}" if tx.block_number is not None else "a block"
+    at = f" at {_when(tx.block_time)}" if tx.block_time else ""
+    ends = exp.period_ends
+    since = missing.evidence.get("seconds_after_done", 0)
+    words = (
+        f"Reclaimed early: the provider's transaction {exp.txid} is on chain ({block}{at}), but "
+        f"{since} s after the provider's done no delegation to "
+        f"{exp.receiver} from it remains; the period paid for ends "
+        f"{_when(ends) if ends else 'later'}."
+    )
+    link = tronscan(exp)
+    if link:
+        words += f" {link}"
+    evidence.update(
+        status=RECLAIMED_EARLY,
+        tx_block=tx.block_number,
+        tx_block_time=_iso(tx.block_time),
+        words=words,
+    )
+    return Verdict(RECLAIMED_EARLY, 0, words, evidence)

@@ -152,6 +152,10 @@ class Order(models.Model):
     # When the chain first showed the energy (the look that verified it): scorecards' time to
     # verification. Written only by delivery_look.write, with the verdict.
     delivery_verified_at = models.DateTimeField(null=True, blank=True)
+    # Delegations the chain showed to an uncertain order's address, dated in its window
+    # (orders/chain_evidence.py): kept, because a delegation taken back early (or ended) is
+    # gone from the chain's current state, but it was there. One UPDATE per reading adds to it.
+    chain_sightings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -449,6 +453,7 @@ class ReadyCheck(models.Model):
     """
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")  # waits for another check of its address to end
         WORKING = "working", _("Working")
         READY = "ready", _("Ready")
         NOT_READY = "not_ready", _("Not ready")
@@ -476,6 +481,19 @@ class ReadyCheck(models.Model):
     working_until = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Asked for through the API or the console: who, for the worker that runs it and the webhook.
+    token = models.ForeignKey(
+        "api.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deadline_seconds = models.PositiveIntegerField(default=60)
+    # Set once by the one worker that runs the check (orders/readiness.py run_check).
+    started_at = models.DateTimeField(null=True, blank=True)
+    energy_fee_sun = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sun per energy the fee_limit was computed with."
+    )
 
     class Meta:
         constraints = [
@@ -488,3 +506,51 @@ class ReadyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"ready check {self.address} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.NOT_READY)
+
+
+class PriceSample(models.Model):
+    """One price an account quoted for an energy order (orders/prices.py records them): the
+    price history on the providers page. At most one per account, size and period every
+    ENERGYDASH_PRICE_SAMPLE_MINUTES, from quotes fetched anyway (new-order page, best price,
+    routing, the providers page's price board)."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    energy = models.PositiveIntegerField()
+    period = models.CharField(max_length=8)
+    total_sun = models.BigIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-taken_at", "-id"], name="price_sample_account_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.energy} {self.period} {self.total_sun} sun"
+
+    @property
+    def unit_price_sun(self) -> Decimal:
+        """Sun per energy, to 0.01 (for comparing sizes; the total is the exact figure)."""
+        return (Decimal(self.total_sun) / self.energy).quantize(Decimal("0.01"))
+
+
+class SavedView(models.Model):
+    """A named filter of the orders list, one person's own (console/orders/saved.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000)  # the list's query string, validated filters only
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="orders_savedview_user_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

@@ -9,7 +9,10 @@ TronZap) and by a person where it does not (Netts) (reconciliation.py).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -310,7 +313,22 @@ def _audit_placed(order: Order, spec: OrderSpec, actor: Any, via: str) -> None:
     )
 
 
+# A caller that bounds how many placing requests one account has in flight (a batch run:
+# ENERGYDASH_BATCH_CONCURRENCY per account) sets this, in the placing thread, to a function
+# giving a context manager for an account id: only the placing request is sent inside it, so the
+# database work before and after a send does not hold the account's share of the concurrency.
+send_gate: contextvars.ContextVar[Callable[[int], contextlib.AbstractContextManager] | None] = (
+    contextvars.ContextVar("send_gate", default=None)
+)
+
+
 def _call_provider(order: Order, spec: OrderSpec, adapter: Adapter) -> PlacedOrder:
+    gate = send_gate.get()
+    with gate(spec.account.pk) if gate is not None else contextlib.nullcontext():
+        return _send_request(order, spec, adapter)
+
+
+def _send_request(order: Order, spec: OrderSpec, adapter: Adapter) -> PlacedOrder:
     if spec.kind == Kind.ENERGY:
         return adapter.place_energy_order(
             spec.receive_address,

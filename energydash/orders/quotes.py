@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 
 from energydash.orders import hooks
 from energydash.orders.limits import limit_violation
+from energydash.orders.models import Kind
+from energydash.orders.price_history import record as record_price
 from energydash.orders.spec import OrderSpec, PlacementRefused, check_spec, estimate_cost
 from energydash.providers.credentials import Credentials
 from energydash.providers.errors import NAMES, UNAVAILABLE, UNKNOWN, ProviderError
@@ -136,6 +138,7 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
         rows = list(pool.map(quote, specs))
     _add_known_balances(rows)
+    _record_prices(specs, rows)
     for row in rows:  # here, not in the workers: the daily budget is a database read
         if row.total_sun is not None and not row.error:
             row.limit = limit_violation(row.account, row.total_sun)
@@ -143,6 +146,21 @@ def compare(specs: list[OrderSpec]) -> list[QuoteRow]:
     if available:
         min(available, key=lambda r: r.total_sun).cheapest = True
     return sorted(rows, key=lambda r: (not r.available, r.total_sun or 0, r.account.name))
+
+
+def _record_prices(specs: list[OrderSpec], rows: list[QuoteRow]) -> None:
+    """The price history (orders/price_history.py): energy prices without activation only, so
+    samples of one size compare. Here, not in the workers: it writes to the database."""
+    for spec, row in zip(specs, rows, strict=True):
+        if (
+            spec.kind == Kind.ENERGY
+            and spec.energy
+            and row.total_sun is not None
+            and not row.error
+            and not spec.activate
+            and not row.activation_sun
+        ):
+            record_price(spec.account, spec.energy, spec.period, row.total_sun)
 
 
 def _add_known_balances(rows: list[QuoteRow]) -> None:

@@ -1,18 +1,24 @@
 """Ready to send: make a sender address able to send USDT now, without burning TRX for energy.
 
-    check = ensure_ready("client-key", "T...", recipient="T...", via="cli")
-    check.state  # "ready" or "not_ready", check.reason in words
+    answer = open_check("client-key", "T...", recipient="T...", via="api:x")  # records it
+    queue_check(answer.check)  # a worker runs run_check(check.pk) (orders/tasks.py)
+    ensure_ready(...)  # both in this process (the command)
 
 Steps (README "Ready to send"): activation (the chain's getaccount; when not active, an
 activation order routed to the cheapest provider offering it), the energy and bandwidth available
 now (getaccountresource), the transfer's energy (triggerconstantcontract with a recipient, else
 131,000, a transfer to an address that never held USDT) plus ENERGYDASH_READY_HEADROOM_PERCENT,
 only the deficit bought through best-price routing (limits and approvals apply: an order awaiting
-approval answers not_ready), then the chain read until the energy is there or the deadline passes.
+approval answers not_ready; a deficit below every provider's minimum is rounded up to the
+smallest minimum), then the chain read until the energy is there or the deadline passes. The
+recommended fee_limit is the estimate at the chain's getEnergyFee (getchainparameters), or at
+ENERGYDASH_READY_ENERGY_PRICE_SUN when the node's parameters cannot be read or do not vet.
 
 Once per key: a second call with the key answers the first call's check. At most one check per
-address works at a time (ReadyCheck's conditional unique row): a concurrent check for the same
-address waits for it and then reads the chain again, so two calls buy at most one deficit.
+address works at a time (ReadyCheck's conditional unique row): a check recorded while another
+works on the address is `queued`, waits for it and then reads the chain again, so two calls buy
+at most one deficit. A check is run once: the first worker to set its started_at runs it; a task
+delivered twice finds it claimed.
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
 from energydash.lib.tron import format_trx, validate_address
+from energydash.orders.candidates import candidates
 from energydash.orders.models import Delivery, Kind, Order, ReadyCheck, Route, Status
 from energydash.orders.routing import RouteRequest, body_hash, route_order
+from energydash.orders.signals import send_ready_finished
 
 USDT_ENERGY_HOLDER = 65_000  # a transfer to an address that holds USDT
 USDT_ENERGY_NEW = 131_000  # to one that never did, or an unknown recipient
@@ -65,7 +73,7 @@ def _key(key: str, part: str) -> str:
     return f"ready-{hashlib.sha256(key.encode()).hexdigest()[:40]}-{part}"
 
 
-def ensure_ready(
+def open_check(
     key: str,
     address: str,
     *,
@@ -75,11 +83,11 @@ def ensure_ready(
     via: str,
     actor: Any = None,
     token: Any = None,
-    client: httpx.Client | None = None,
-    reader: ChainReader | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> ReadyAnswer:
-    """Make `address` ready to send once per `key`; see the module's words."""
+    """Record the check for `key` without working on it (run_check does, on a worker).
+
+    The check is `working` when no other check of the address is, else `queued` behind it.
+    A key seen before answers its check (done_here False; same_body False for another body)."""
     try:
         address = validate_address(address)
         recipient = validate_address(recipient) if recipient else ""
@@ -94,93 +102,166 @@ def ensure_ready(
         raise ReadyRefused("usdt: not negative")
     digest = body_hash({"address": address, "recipient": recipient, "usdt": usdt})
     key = _key(key, "check")
-    ends = time.monotonic() + deadline_seconds
-    while True:
-        check, state = _open(key, digest, address, recipient, usdt, via, deadline_seconds)
-        if state == "mine":
-            break
-        if state == "replay":
-            if check.body_hash != digest:
-                return ReadyAnswer(check, False, False)
-            while check.state == ReadyCheck.State.WORKING and time.monotonic() < ends:
-                sleep(POLL_SECONDS / 10)
-                check.refresh_from_db()
-            return ReadyAnswer(check, True, False)
-        # Another check for this address is working: wait for it, then read the chain again.
-        if time.monotonic() >= ends:
-            check = _record_busy(key, digest, address, recipient, usdt, via)
-            return ReadyAnswer(check, True, True)
-        sleep(POLL_SECONDS / 10)
-    reader = reader or ChainReader.from_settings(client=client)
-    try:
-        _work(check, reader, ends, via=via, actor=actor, token=token, client=client, sleep=sleep)
-    except Exception:
-        _finish(check, ReadyCheck.State.NOT_READY, "The check stopped on an error; see the log.")
-        raise
-    return ReadyAnswer(check, True, True)
-
-
-def _open(
-    key: str,
-    digest: str,
-    address: str,
-    recipient: str,
-    usdt: int | None,
-    via: str,
-    deadline_seconds: int,
-) -> tuple[ReadyCheck, str]:
-    """("mine", check) when this call now works on the address; ("replay", check) for the key's
-    earlier check; ("busy", None) while another check works on the address."""
     existing = ReadyCheck.objects.filter(key=key).first()
     if existing is not None:
-        return existing, "replay"
+        return ReadyAnswer(existing, existing.body_hash == digest, False)
+    _give_way(address)
+    fields = {
+        "key": key,
+        "body_hash": digest,
+        "via": via,
+        "address": address,
+        "recipient": recipient,
+        "usdt_units": usdt,
+        "deadline_seconds": deadline_seconds,
+        "token": token,
+        "actor": actor if getattr(actor, "pk", None) else None,
+    }
+    for state in (ReadyCheck.State.WORKING, ReadyCheck.State.QUEUED):
+        try:
+            with transaction.atomic():
+                check = ReadyCheck.objects.create(
+                    state=state, working_until=_working_until(deadline_seconds), **fields
+                )
+            return ReadyAnswer(check, True, True)
+        except IntegrityError:
+            existing = ReadyCheck.objects.filter(key=key).first()
+            if existing is not None:
+                return ReadyAnswer(existing, existing.body_hash == digest, False)
+            # Another check of the address is working: this one queues behind it.
+    raise AssertionError("a queued check has no unique constraint to break")  # pragma: no cover
+
+
+def _working_until(deadline_seconds: int) -> Any:
+    return timezone.now() + timedelta(seconds=deadline_seconds + 120)
+
+
+def _give_way(address: str) -> None:
+    """A check whose process died leaves its row working: once past its time it gives way."""
     now = timezone.now()
-    # A check whose process died leaves its row working: once past its time it gives way.
     ReadyCheck.objects.filter(
-        address=address, state=ReadyCheck.State.WORKING, working_until__lt=now
+        address=address,
+        state__in=(ReadyCheck.State.WORKING, ReadyCheck.State.QUEUED),
+        working_until__lt=now,
     ).update(
         state=ReadyCheck.State.NOT_READY,
-        reason="The check was interrupted before it finished.",
+        reason="The check was interrupted before it finished; nothing more will be done by it.",
         finished_at=now,
+        working_until=None,
     )
-    try:
-        with transaction.atomic():
-            check = ReadyCheck.objects.create(
-                key=key,
-                body_hash=digest,
-                via=via,
-                address=address,
-                recipient=recipient,
-                usdt_units=usdt,
-                working_until=now + timedelta(seconds=deadline_seconds + 120),
-            )
-        return check, "mine"
-    except IntegrityError:
-        existing = ReadyCheck.objects.filter(key=key).first()
-        if existing is not None:
-            return existing, "replay"
-        return None, "busy"  # type: ignore[return-value]
 
 
-def _record_busy(
-    key: str, digest: str, address: str, recipient: str, usdt: int | None, via: str
+def run_check(
+    check_id: int,
+    *,
+    client: httpx.Client | None = None,
+    reader: ChainReader | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ReadyCheck:
-    try:
-        with transaction.atomic():
-            return ReadyCheck.objects.create(
-                key=key,
-                body_hash=digest,
-                via=via,
-                address=address,
-                recipient=recipient,
-                usdt_units=usdt,
-                state=ReadyCheck.State.NOT_READY,
-                reason="Another ready check for this address was still running at the deadline; "
+    """Work on a recorded check once: the first caller claims it (started_at), any later or
+    concurrent caller (a retried task) finds it claimed and does nothing. A queued check waits
+    for the address's working check to end, then reads the chain itself."""
+    check = ReadyCheck.objects.filter(pk=check_id).first()
+    if check is None:
+        return None  # type: ignore[return-value]  # deleted: nothing to do
+    claimed = ReadyCheck.objects.filter(
+        pk=check_id,
+        started_at__isnull=True,
+        state__in=(ReadyCheck.State.WORKING, ReadyCheck.State.QUEUED),
+    ).update(started_at=timezone.now(), working_until=_working_until(check.deadline_seconds))
+    check.refresh_from_db()
+    if not claimed:
+        return check
+    ends = time.monotonic() + check.deadline_seconds
+    while check.state == ReadyCheck.State.QUEUED:
+        _give_way(check.address)
+        try:
+            with transaction.atomic():
+                ReadyCheck.objects.filter(pk=check_id, state=ReadyCheck.State.QUEUED).update(
+                    state=ReadyCheck.State.WORKING
+                )
+        except IntegrityError:
+            pass  # the address's other check still works
+        check.refresh_from_db()
+        if check.state == ReadyCheck.State.QUEUED and time.monotonic() >= ends:
+            _finish(
+                check,
+                ReadyCheck.State.NOT_READY,
+                "Another ready check for this address was still running at the deadline; "
                 "nothing was bought by this one. Ask again.",
-                finished_at=timezone.now(),
             )
-    except IntegrityError:
-        return ReadyCheck.objects.get(key=key)
+        elif check.state == ReadyCheck.State.QUEUED:
+            sleep(POLL_SECONDS / 10)
+    if check.state == ReadyCheck.State.WORKING:
+        reader = reader or ChainReader.from_settings(client=client)
+        try:
+            _work(check, reader, ends, client=client, sleep=sleep)
+        except Exception:
+            stopped = "The check stopped on an error; see the log."
+            _finish(check, ReadyCheck.State.NOT_READY, stopped)
+            send_ready_finished(check)
+            raise
+    send_ready_finished(check)
+    return check
+
+
+RUN_TASK = "energydash.orders.tasks.run_ready_check"
+
+
+def queue_check(check: ReadyCheck) -> None:
+    """Have a worker run the check (orders/tasks.py run_ready_check), after the commit."""
+    from django_q.tasks import async_task
+
+    def send() -> None:
+        async_task(
+            RUN_TASK,
+            check.pk,
+            task_name=f"ready check {check.pk}",
+            # Waiting for a queued check, then the deadline, then the purchase's own calls.
+            timeout=2 * check.deadline_seconds + 120,
+        )
+
+    transaction.on_commit(send)
+
+
+def ensure_ready(
+    key: str,
+    address: str,
+    *,
+    recipient: str = "",
+    usdt: int | None = None,
+    deadline_seconds: int | None = None,
+    via: str,
+    actor: Any = None,
+    token: Any = None,
+    client: httpx.Client | None = None,
+    reader: ChainReader | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ReadyAnswer:
+    """Make `address` ready to send once per `key`, in this process (the command); see the
+    module's words. A replay waits for its check to end, up to the deadline."""
+    answer = open_check(
+        key,
+        address,
+        recipient=recipient,
+        usdt=usdt,
+        deadline_seconds=deadline_seconds,
+        via=via,
+        actor=actor,
+        token=token,
+    )
+    check = answer.check
+    if not answer.same_body:
+        return answer
+    if answer.done_here:
+        run_check(check.pk, client=client, reader=reader, sleep=sleep)
+        check.refresh_from_db()
+        return answer
+    ends = time.monotonic() + check.deadline_seconds
+    while not check.finished and time.monotonic() < ends:
+        sleep(POLL_SECONDS / 10)
+        check.refresh_from_db()
+    return answer
 
 
 def _finish(check: ReadyCheck, state: str, reason: str, **fields: Any) -> None:
@@ -196,9 +277,6 @@ def _work(
     reader: ChainReader,
     ends: float,
     *,
-    via: str,
-    actor: Any,
-    token: Any,
     client: httpx.Client | None,
     sleep: Callable[[float], None],
 ) -> None:
@@ -211,7 +289,7 @@ def _work(
         _finish(check, not_ready, f"Could not read the account on chain: {account.message}")
         return
     if not account.value.activated:
-        route = _buy(check, Kind.ACTIVATION, None, via, actor, token, client)
+        route = _buy(check, Kind.ACTIVATION, None, client)
         check.activation_route = route
         problem = _route_problem(route, "activation")
         if problem:
@@ -228,7 +306,8 @@ def _work(
     estimate, how = _estimate(check, reader)
     needed = -(-estimate * (100 + settings.ENERGYDASH_READY_HEADROOM_PERCENT) // 100)
     check.energy_estimate, check.energy_needed = estimate, needed
-    check.fee_limit_sun = estimate * settings.ENERGYDASH_READY_ENERGY_PRICE_SUN
+    check.energy_fee_sun, fee_words = _energy_fee(reader)
+    check.fee_limit_sun = estimate * check.energy_fee_sun
     resource = reader.account_resource(check.address)
     if not resource.ok:
         _finish(check, not_ready, f"Could not read the address's energy: {resource.message}")
@@ -246,13 +325,14 @@ def _work(
         return
     if deficit > 0:
         if deficit > coming:
-            route = _buy(check, Kind.ENERGY, deficit - coming, via, actor, token, client)
+            amount, _rounded = _order_size(check.address, deficit - coming, client)
+            route = _buy(check, Kind.ENERGY, amount, client)
             check.route = route
-            problem = _route_problem(route, f"{deficit - coming:,} energy")
+            problem = _route_problem(route, f"{amount:,} energy")
             if problem:
                 _finish(check, not_ready, problem)
                 return
-            check.energy_bought = deficit - coming
+            check.energy_bought = amount
 
         def arrived() -> bool:
             reading = reader.account_resource(check.address)
@@ -273,10 +353,13 @@ def _work(
         f"{check.energy_available:,} energy available for a transfer estimated at "
         f"{estimate:,} ({how}) plus {settings.ENERGYDASH_READY_HEADROOM_PERCENT}% headroom; "
         f"{check.bandwidth_available:,} bandwidth. Send with fee_limit "
-        f"{format_trx(check.fee_limit_sun)} TRX."
+        f"{format_trx(check.fee_limit_sun)} TRX ({fee_words})."
     )
     if check.energy_bought:
-        words = f"Bought {check.energy_bought:,} energy, verified on chain. " + words
+        bought = f"Bought {check.energy_bought:,} energy"
+        if check.energy_bought > deficit - coming:
+            bought += f" (the {deficit - coming:,} lacking, rounded up to the provider's minimum)"
+        words = f"{bought}, verified on chain. " + words
     _finish(check, ReadyCheck.State.READY, words)
 
 
@@ -314,6 +397,43 @@ def _orders_words(check: ReadyCheck, coming: int) -> str:
     return ", ".join(parts)
 
 
+def _energy_fee(reader: ChainReader) -> tuple[int, str]:
+    """Sun per energy for the fee_limit: the chain's getEnergyFee, or the configured figure
+    when the node's parameters cannot be read or do not vet."""
+    reading = reader.chain_parameters()
+    if reading.ok:
+        fee = reading.value.energy_fee_sun
+        return fee, f"{fee} sun per energy, the chain's getEnergyFee"
+    fee = settings.ENERGYDASH_READY_ENERGY_PRICE_SUN
+    return fee, (
+        f"{fee} sun per energy, ENERGYDASH_READY_ENERGY_PRICE_SUN: the chain's parameters could "
+        f"not be read ({reading.message})"
+    )
+
+
+def _order_size(address: str, lacking: int, client: httpx.Client | None) -> tuple[int, bool]:
+    """The energy to order for `lacking`: itself when an account takes it. Otherwise (below
+    every minimum) the smallest minimum above it, as the providers' quotes for a full transfer
+    (131,000) list them, or as their refusals name them."""
+    period = settings.ENERGYDASH_READY_PERIOD
+    rows = candidates(
+        RouteRequest(receive_address=address, energy=lacking, period=period), client=client
+    )
+    if any(row.eligible for row in rows):
+        return lacking, False
+    minimums = {row.min_energy for row in rows if row.min_energy}
+    probe = RouteRequest(
+        receive_address=address, energy=max(lacking, USDT_ENERGY_NEW), period=period
+    )
+    for row in candidates(probe, client=client):
+        if row.eligible and row.quote is not None:
+            minimums.add(row.quote.limits.min_energy or 0)
+    above = [m for m in minimums if m > lacking]
+    if not above:
+        return lacking, False  # routing will say why nobody takes it
+    return min(above), True
+
+
 def _note(check: ReadyCheck, resource: Any) -> None:
     check.energy_available = resource.energy_available
     check.bandwidth_available = max(resource.net_limit - resource.net_used, 0) + max(
@@ -335,15 +455,7 @@ def _estimate(check: ReadyCheck, reader: ChainReader) -> tuple[int, str]:
     return USDT_ENERGY_NEW, "the chain gave no estimate: a transfer to a new USDT holder"
 
 
-def _buy(
-    check: ReadyCheck,
-    kind: str,
-    energy: int | None,
-    via: str,
-    actor: Any,
-    token: Any,
-    client: httpx.Client | None,
-) -> Route:
+def _buy(check: ReadyCheck, kind: str, energy: int | None, client: httpx.Client | None) -> Route:
     request = RouteRequest(
         receive_address=check.address,
         energy=energy,
@@ -351,7 +463,12 @@ def _buy(
         kind=kind,
     )
     route, _ = route_order(
-        _key(check.key, kind), request, via=via, actor=actor, token=token, client=client
+        _key(check.key, kind),
+        request,
+        via=check.via,
+        actor=check.actor,
+        token=check.token,
+        client=client,
     )
     return route
 

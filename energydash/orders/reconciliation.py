@@ -9,7 +9,9 @@ where no lookup exists (Netts), a person decides.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,6 +25,8 @@ from energydash.orders.models import Kind, Order, Status
 from energydash.orders.provider_state import apply_state
 from energydash.orders.transitions import note, record_exchanges, transition
 from energydash.providers.base import Adapter, ProviderError
+
+logger = logging.getLogger("energydash.orders")
 
 
 def reconcile(order: Order, adapter: Adapter, *, label: str, now: datetime | None = None) -> bool:
@@ -107,25 +111,7 @@ def conclude_not_found(
         f"{order.account.get_provider_display()} has no order with our reference "
         f"{order.reference} ({misses} lookups)"
     )
-    balance = hooks.balance_evidence(order, adapter)  # the ledger (balances/evidence.py)
-    summary = hooks.summary_evidence(order, adapter)
-    chain = chain_evidence.chain_facts(order, now)
-    facts = balance.words + (f"; {summary.words}" if summary else "")
-    if chain is not None:
-        facts += f"; {chain.words}"
-    chain_allows = chain is None or chain.verdict not in CHAIN_CHARGE_SIGNS
-    not_placed = (
-        chain_allows
-        and (summary is None or summary.verdict != MAYBE_CHARGED)
-        and (
-            balance.verdict == NONE_CHARGED
-            or (
-                balance.verdict == NO_EVIDENCE
-                and summary is not None
-                and summary.verdict == NONE_CHARGED
-            )
-        )
-    )
+    not_placed, facts = weigh_not_found(order, adapter, now)
     if not_placed:
         return transition(
             order,
@@ -154,6 +140,32 @@ def conclude_not_found(
             "placed or not placed. It will not be re-sent automatically."
         ),
     )
+
+
+def weigh_not_found(order: Order, adapter: Adapter, now: datetime) -> tuple[bool, str]:
+    """(whether the evidence allows "not placed", the facts in words) for an order its
+    provider says it does not have: the ledger after one fresh reading, itrx's summary, and
+    the chain (see conclude_not_found)."""
+    balance = hooks.balance_evidence(order, adapter)  # the ledger (balances/evidence.py)
+    summary = hooks.summary_evidence(order, adapter)
+    chain = chain_evidence.chain_facts(order, now)
+    facts = balance.words + (f"; {summary.words}" if summary else "")
+    if chain is not None:
+        facts += f"; {chain.words}"
+    chain_allows = chain is None or chain.verdict not in CHAIN_CHARGE_SIGNS
+    not_placed = (
+        chain_allows
+        and (summary is None or summary.verdict != MAYBE_CHARGED)
+        and (
+            balance.verdict == NONE_CHARGED
+            or (
+                balance.verdict == NO_EVIDENCE
+                and summary is not None
+                and summary.verdict == NONE_CHARGED
+            )
+        )
+    )
+    return not_placed, facts
 
 
 # Orders that finished this long before an uncertain order was sent may still refund into its
@@ -213,27 +225,10 @@ def settle_without_lookup(order: Order, adapter: Adapter, label: str, now: datet
     """
     name = order.account.get_provider_display()
     lead = f"{name} cannot look an order up by our reference"
-    chain = chain_evidence.chain_facts(order, now)
-    if chain is None:
-        words = "the chain could not be asked"
-    elif chain.verdict == chain_evidence.DELIVERED:
-        return _placed_on_chain(order, adapter, label, f"{lead}, but {chain.words}")
-    elif chain.verdict == chain_evidence.NONE_SEEN:
-        balance = hooks.balance_evidence(order, adapter)  # one fresh reading, then the ledger
-        if balance.verdict == NONE_CHARGED:
-            return transition(
-                order,
-                Status.FAILED,
-                label=label,
-                last_error="Not placed: no energy on chain and the balance shows no charge.",
-                message=(
-                    f"{lead}, but {chain.words}, and {balance.words}: it was not placed and "
-                    "nothing was charged (settled on chain and ledger evidence)."
-                ),
-            )
-        words = f"{chain.words}, but {balance.words}"
-    else:
-        words = chain.words
+    decided = _decide_without_lookup(order, adapter, label, now, lead)
+    if isinstance(decided, bool):
+        return decided
+    words = decided
     if _patient(order, now):
         note(order, f"Waiting for evidence: {words}.", label=label)
         return False
@@ -248,3 +243,119 @@ def settle_without_lookup(order: Order, adapter: Adapter, label: str, now: datet
             "will not be re-sent automatically."
         ),
     )
+
+
+def _decide_without_lookup(
+    order: Order, adapter: Adapter, label: str, now: datetime, lead: str
+) -> bool | str:
+    """Settle on the chain and the ledger where they are conclusive (the transition's result),
+    else the facts in words (a str: nothing was written)."""
+    chain = chain_evidence.chain_facts(order, now)
+    if chain is None:
+        return "the chain could not be asked"
+    if chain.verdict == chain_evidence.DELIVERED:
+        return _placed_on_chain(order, adapter, label, f"{lead}, but {chain.words}")
+    if chain.verdict != chain_evidence.NONE_SEEN:
+        return chain.words
+    balance = hooks.balance_evidence(order, adapter)  # one fresh reading, then the ledger
+    if balance.verdict != NONE_CHARGED:
+        return f"{chain.words}, but {balance.words}"
+    return transition(
+        order,
+        Status.FAILED,
+        label=label,
+        last_error="Not placed: no energy on chain and the balance shows no charge.",
+        message=(
+            f"{lead}, but {chain.words}, and {balance.words}: it was not placed and "
+            "nothing was charged (settled on chain and ledger evidence)."
+        ),
+    )
+
+
+REWEIGH_LABEL = "task:reweigh_reviews"
+
+
+def reweigh(order: Order, adapter: Adapter, *, now: datetime | None = None) -> bool:
+    """Weigh an order in review again, as reconciliation weighed it when it was unknown: new
+    evidence may have come since (an uncertain neighbour settled, a balance reading, the
+    energy on chain, the provider's record). Settled only where the evidence is conclusive,
+    each decision with its reasons on the timeline; otherwise nothing is written and a person
+    decides. Only orders reconciliation sent to review (they were unknown) are weighed. A
+    person's decision takes the order out of review and every write here is conditional on it
+    still being in review, so a decision is never overwritten. True when it moved."""
+    if order.status != Status.NEEDS_REVIEW or order.provider_ref:
+        return False
+    came_from_unknown = order.events.filter(
+        kind="state", from_status=Status.UNKNOWN, to_status=Status.NEEDS_REVIEW
+    ).exists()
+    if not came_from_unknown:
+        return False
+    now = now or timezone.now()
+    label = REWEIGH_LABEL
+    name = order.account.get_provider_display()
+    if not adapter.supports_reference_lookup:
+        if not (chain_evidence.enabled() and order.kind == Kind.ENERGY):
+            return False
+        lead = f"Weighed again in review: {name} cannot look an order up by our reference"
+        decided = _decide_without_lookup(order, adapter, label, now, lead)
+        return decided is True
+    adapter.exchanges.clear()
+    try:
+        state = adapter.get_order(reference=order.reference)
+    except ProviderError as exc:
+        if not exc.not_found:
+            return False
+        adapter.exchanges.clear()
+        not_placed, facts = weigh_not_found(order, adapter, now)
+        if not not_placed:
+            return False
+        return transition(
+            order,
+            Status.FAILED,
+            label=label,
+            last_error="Not placed: the provider has no such order; the evidence shows no charge.",
+            message=(
+                f"Weighed again in review: {name} has no order with our reference "
+                f"{order.reference}, and {facts}: it was not placed and nothing was charged."
+            ),
+        )
+    record_exchanges(order, adapter.exchanges, label=label)
+    return apply_state(
+        order, state, label=label, message="Weighed again in review: the provider has this order."
+    )
+
+
+# Orders in review are weighed again for this long after they were sent (the evidence that can
+# still come, a neighbour's fate, a late balance reading, settles within hours), at most
+# REWEIGH_BATCH per pass, the newest first.
+REWEIGH_HOURS = 24
+REWEIGH_BATCH = 50
+
+
+def reweigh_reviews(*, now: datetime | None = None, client: Any = None) -> int:
+    """One pass of reweigh over the recent orders in review; how many it settled."""
+    from energydash.providers.registry import adapter_for
+
+    now = now or timezone.now()
+    rows = (
+        Order.objects.select_related("account")
+        .filter(
+            status=Status.NEEDS_REVIEW,
+            provider_ref="",
+            created__gte=now - timedelta(hours=REWEIGH_HOURS),
+        )
+        .order_by("-created", "-id")[:REWEIGH_BATCH]
+    )
+    settled = 0
+    for order in list(rows):
+        try:
+            adapter = adapter_for(order.account.credentials(), client)
+        except ProviderError:
+            continue
+        try:
+            settled += reweigh(order, adapter, now=now)
+        except Exception:  # one order's trouble never stops the pass; weighed again later
+            logger.exception("weighing order %s again in review failed", order.code)
+        finally:
+            adapter.close()
+    return settled

@@ -198,23 +198,25 @@ def run_route(
     client: httpx.Client | None = None,
     max_attempts: int | None = None,
     first: Candidate | None = None,
+    exclude: frozenset[int] = frozenset(),
 ) -> Route:
     """Route (or resume routing) a claimed route until accepted, unknown, or out of accounts.
 
     `first` is a fresh quote already taken for this request (a batch's, shared by its lines):
     the first attempt goes to it without quoting every account again. A refusal re-quotes.
+    `exclude`: accounts never to try (the one a failed order already failed at).
     """
     limit = max_attempts or settings.ENERGYDASH_ROUTING_MAX_ATTEMPTS
     request = request_of(route)
     attempts = list(route.attempts.select_related("order"))
-    tried = {a.account_id for a in attempts}
+    tried = {a.account_id for a in attempts} | set(exclude)
     last = attempts[-1] if attempts else None
     problem = ""
     while last is None or last.outcome in REFUSALS:
         if len(attempts) >= limit:
             problem = f"Refused by {len(attempts)} account(s), the most routing tries."
             break
-        if first is not None and not attempts and first.fresh():
+        if first is not None and not attempts and first.fresh() and first.account.pk not in tried:
             rows = [first]
         else:
             rows = candidates(request, exclude=tried, client=client)
@@ -222,7 +224,7 @@ def run_route(
         if choice is None:
             problem = (
                 no_route_problem(rows, request.kind)
-                if not attempts
+                if not attempts and not exclude
                 else "No other account can take it."
             )
             break
@@ -334,6 +336,7 @@ def route_order(
     client: httpx.Client | None = None,
     wait_seconds: float = 0,
     first: Candidate | None = None,
+    exclude: frozenset[int] = frozenset(),
 ) -> tuple[Route, bool]:
     """Route `request` once per key. Returns (route, same_body); see route_request."""
     done = route_request(
@@ -346,6 +349,7 @@ def route_order(
         client=client,
         wait_seconds=wait_seconds,
         first=first,
+        exclude=exclude,
     )
     return done.route, done.same_body
 
@@ -361,8 +365,9 @@ def route_request(
     client: httpx.Client | None = None,
     wait_seconds: float = 0,
     first: Candidate | None = None,
+    exclude: frozenset[int] = frozenset(),
 ) -> Routed:
-    """Route `request` once per key.
+    """Route `request` once per key (never to an account in `exclude`).
 
     A second call with the same key returns the first call's route, waiting up to wait_seconds
     while it is still routing; if the first call's process died (its lease lapsed: no
@@ -381,6 +386,8 @@ def route_request(
             **({"to_address": request.to_address} if request.to_address else {}),
             "account": request.account.pk if request.account else None,
             "max_cost_sun": request.max_cost_sun,
+            # Only when given, like to_address: a retry elsewhere is another request.
+            **({"exclude": sorted(exclude)} if exclude else {}),
         }
     )
     route, created = open_route(key, digest, request, via=via, token=token)
@@ -390,7 +397,7 @@ def route_request(
     while True:
         if created or (route.status == Route.Status.PENDING and claim(route)):
             with heartbeat(route):
-                route = run_route(route, actor=actor, client=client, first=first)
+                route = run_route(route, actor=actor, client=client, first=first, exclude=exclude)
             return Routed(route, True, True)
         if route.status != Route.Status.PENDING or time.monotonic() >= deadline:
             return Routed(route, True, False)

@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from energydash.lib.ranks import nearest_rank
 from energydash.orders.models import CHARGED_STATUSES, DELIVERY_FAILED, Delivery, Order, Status
 
 JUDGED = (Delivery.VERIFIED, *DELIVERY_FAILED)
@@ -43,7 +44,7 @@ REFUSAL_REASONS_SHOWN = 5
 
 class PercentileDisc(Aggregate):
     """PostgreSQL's ordered-set aggregate: the first value at or above the fraction (nearest
-    rank, as delivery_figures.percentile)."""
+    rank, as lib.ranks.nearest_rank)."""
 
     function = "PERCENTILE_DISC"
     name = "PercentileDisc"
@@ -152,10 +153,8 @@ def _window(since: datetime, account_ids: list[int] | None) -> QuerySet[Order]:
     return rows
 
 
-def _nearest_rank(values: list[timedelta], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, -(-int(share * 1000) * len(ordered) // 1000))
-    return max(ordered[min(rank, len(ordered)) - 1].total_seconds(), 0.0)
+def _seconds(span: timedelta) -> float:
+    return max(span.total_seconds(), 0.0)
 
 
 def _percentiles(
@@ -180,7 +179,10 @@ def _percentiles(
     spans: dict[int, list[timedelta]] = defaultdict(list)
     for account_id, created, ended in rows.values_list("account_id", "created", end).iterator():
         spans[account_id].append(ended - created)
-    return {a: (_nearest_rank(v, 0.5), _nearest_rank(v, 0.95)) for a, v in spans.items()}
+    return {
+        a: (_seconds(nearest_rank(v, 0.5)), _seconds(nearest_rank(v, 0.95)))
+        for a, v in spans.items()
+    }
 
 
 def scorecards(

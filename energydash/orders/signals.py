@@ -64,3 +64,13 @@ def send_delivery_checked(order: object, status: str) -> None:
     ):
         if isinstance(result, Exception):
             logger.error("delivery_checked receiver %r failed: %r", receiver, result)
+
+
+# Sent after a ready check ended, ready or not_ready (kwargs: check). The API's webhooks listen.
+ready_finished = Signal()
+
+
+def send_ready_finished(check: object) -> None:
+    for receiver, result in ready_finished.send_robust(sender=type(check), check=check):
+        if isinstance(result, Exception):
+            logger.error("ready_finished receiver %r failed: %r", receiver, result)

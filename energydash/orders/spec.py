@@ -28,6 +28,8 @@ class PlacementRefused(Exception):
     request ids: for the log, not for the page)."""
 
     provider_error: ProviderError | None = None
+    # Set when the request is below the provider's minimum order: that minimum.
+    min_energy: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,11 @@ def estimate_cost(spec: OrderSpec, adapter: Adapter) -> tuple[int, base.Quote | 
 def _check_limits(spec: OrderSpec, limits: base.Limits) -> None:
     name = spec.account.get_provider_display()
     if limits.min_energy and spec.energy < limits.min_energy:
-        raise PlacementRefused(
+        below = PlacementRefused(
             f"{spec.energy:,} energy is below {name}'s minimum order of {limits.min_energy:,}."
         )
+        below.min_energy = limits.min_energy
+        raise below
     if limits.max_energy and spec.energy > limits.max_energy:
         raise PlacementRefused(
             f"{spec.energy:,} energy is above {name}'s maximum order of {limits.max_energy:,}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -11,11 +12,16 @@ from energydash.orders.polling import poll_pass
 
 # The worker loops: run a pass over due orders, and when none were due sleep IDLE_SLEEP_SECONDS
 # and look again, so an order due now is looked at within about a second (freshness, issue 9).
-# As a django-q2 task each runs for RUN_FOR_SECONDS and is re-scheduled every minute (well inside
-# Q_CLUSTER's 120 s timeout); `manage.py poll_orders --loop` / `verify_deliveries --loop` run the
-# same loop as a service.
+# As a django-q2 task each runs for RUN_FOR_SECONDS (well inside Q_CLUSTER's 120 s timeout); with
+# Redis (a lock every process sees) a run that ends queues its successor at once, so the loop has
+# no gap, and the every-minute schedule is a watchdog that restarts a loop whose worker died (a
+# run finding the loop held returns at once). Without Redis runs start on the schedule alone.
+# `manage.py poll_orders --loop` / `verify_deliveries --loop` run the same loop as a service.
 RUN_FOR_SECONDS = 55
 IDLE_SLEEP_SECONDS = 1.0
+# A looping run renews its hold on the loop every pass; a killed run's hold lapses after this.
+LOOP_HOLD_SECONDS = 90
+BUSY = "another run is looping; nothing done"
 
 
 class PassCounts(Protocol):
@@ -48,9 +54,14 @@ def run_loop(
 
 
 def _verify_pass() -> PassCounts:
-    from energydash.orders.delivery import verify_pass
+    from django.conf import settings
 
-    return verify_pass()
+    from energydash.orders import delivery
+
+    # Short passes (2 orders per thread): a pass waits for its slowest look, and looks go at the
+    # request budget's pace, so an order whose done was just recorded (first in the next pass)
+    # waits at most one short pass, not a pass over every due order.
+    return delivery.verify_pass(limit=2 * settings.ENERGYDASH_DELIVERY_CONCURRENCY)
 
 
 def poll_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
@@ -63,8 +74,49 @@ def verify_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
     return run_loop(_verify_pass, run_for, **options)
 
 
+def loop_key(task: str) -> str:
+    return f"loop-running:{task}"
+
+
+def _queue(func: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task(func)
+
+
+def _chained(
+    task: str, loop: Callable[..., tuple[int, int, int]], run_for: float
+) -> tuple[int, int, int] | None:
+    """Run `loop` as the one loop of its kind, then queue the next run (see the top)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        return loop(run_for)
+    key, token = loop_key(task), uuid.uuid4().hex
+    if not cache.add(key, token, LOOP_HOLD_SECONDS):
+        return None
+
+    def lost_hold() -> bool:
+        if cache.get(key) != token:
+            return True  # the hold lapsed and another run took over: end here
+        cache.touch(key, LOOP_HOLD_SECONDS)
+        return False
+
+    try:
+        counts = loop(run_for, should_stop=lost_hold)
+    finally:
+        if cache.get(key) == token:
+            cache.delete(key)
+    _queue(f"energydash.orders.tasks.{task}")
+    return counts
+
+
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
-    passes, checked, changed = poll_loop(run_for)
+    counts = _chained("poll_orders", poll_loop, run_for)
+    if counts is None:
+        return BUSY
+    passes, checked, changed = counts
     return f"{passes} pass(es), {checked} order(s) checked, {changed} changed"
 
 
@@ -73,8 +125,18 @@ def check_late_refunds() -> str:
     return f"{late_refunds.check_late_refunds()} late refund(s) recorded"
 
 
+def reweigh_reviews() -> str:
+    """Weigh the recent orders in review again (reconciliation.reweigh)."""
+    from energydash.orders.reconciliation import reweigh_reviews as one_pass
+
+    return f"{one_pass()} order(s) in review settled on new evidence"
+
+
 def verify_deliveries(run_for: float = RUN_FOR_SECONDS) -> str:
-    passes, checked, changed = verify_loop(run_for)
+    counts = _chained("verify_deliveries", verify_loop, run_for)
+    if counts is None:
+        return BUSY
+    passes, checked, changed = counts
     return f"{passes} pass(es), {checked} delivery look(s), {changed} changed"
 
 
@@ -83,3 +145,11 @@ def expire_approvals() -> str:
     from energydash.orders.approvals import expire_due
 
     return f"{expire_due()} order approval request(s) expired"
+
+
+def run_ready_check(check_id: int) -> str:
+    """Work on one ready check queued by POST /api/v1/ready or the console (readiness.py)."""
+    from energydash.orders.readiness import run_check
+
+    check = run_check(check_id)
+    return f"ready check {check_id}: {check.state if check is not None else 'gone'}"

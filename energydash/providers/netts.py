@@ -28,6 +28,7 @@ from energydash.providers.results import (
     OrderState,
     PlacedOrder,
     Quote,
+    deposit_address,
     to_int,
 )
 
@@ -125,7 +126,14 @@ class NettsAdapter(Adapter):
         if response.status_code != 200 or not isinstance(stats, dict) or "balance" not in stats:
             raise self._fail(response, data, placing=False)
         try:
-            return Balance(balance_sun=trx_to_sun(stats["balance"]), raw=data)
+            user = data.get("user_info")
+            return Balance(
+                balance_sun=trx_to_sun(stats["balance"]),
+                raw=data,
+                deposit_address=deposit_address(
+                    user.get("deposit_address") if isinstance(user, dict) else None
+                ),
+            )
         except ValueError:
             raise self._error(
                 UNAVAILABLE,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from energydash.lib.tron import InvalidAddress, validate_address
+
 SUBMITTED = "submitted"
 DELEGATING = "delegating"
 COMPLETED = "completed"
@@ -22,10 +24,25 @@ FINAL_STATUSES = frozenset({COMPLETED, FAILED, REFUNDED})
 PERIODS = ("1H", "1D", "3D", "30D")  # canonical spelling (itrx's)
 
 
+def deposit_address(value: object) -> str:
+    """A provider's deposit address if it is a valid TRON address, else "" (never trusted as
+    is: it is shown to operators who send money to it)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        return validate_address(value.strip())
+    except InvalidAddress:
+        return ""
+
+
 @dataclass(frozen=True)
 class Balance:
     balance_sun: int
     raw: dict
+    # Where the account is topped up, when the provider's balance answer names it (TronZap
+    # `address`, Netts `user_info.deposit_address`); "" when it does not or the value is not a
+    # valid TRON address.
+    deposit_address: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from typing import Any, Self
 
 import httpx
 
-from energydash.core import logcontext
+from energydash.core import logcontext, outbound
 from energydash.providers import exchange as recording
 from energydash.providers import http, static_cache
-from energydash.providers.credentials import Credentials
+from energydash.providers.credentials import DEFAULT_BASE_URLS, Credentials
 from energydash.providers.errors import NAMES, REJECTED, UNAVAILABLE, UNKNOWN, ProviderError
 from energydash.providers.exchange import Exchange
 
@@ -51,9 +51,16 @@ class Transport:
         self.credentials = credentials
         # Without a client of the caller's, the process-wide ones (providers/http.py): creating
         # an adapter then costs no CA-bundle load. Their timeouts are set per request.
+        # A base URL typed into the account (not the provider's own address) is dialled only
+        # after the outbound guard vetted the address it resolves to, at each connection.
         self._owns_client = False
-        self.client = client or http.shared_client()
-        self._placing_client = client or http.placing_client()
+        typed = credentials.base_url.rstrip("/") != DEFAULT_BASE_URLS.get(credentials.provider)
+        if typed:
+            self.client = client or http.guarded_shared_client()
+            self._placing_client = client or http.guarded_placing_client()
+        else:
+            self.client = client or http.shared_client()
+            self._placing_client = client or http.placing_client()
         self._timeout: Any = (
             httpx.Timeout(credentials.timeout, connect=credentials.connect_timeout)
             if client is None
@@ -131,6 +138,16 @@ class Transport:
             started = time.monotonic()
             try:
                 response = client.send(request)
+            except outbound.Refused:
+                exchange = self._record(request, content, started, error="Refused")
+                raise self._error(
+                    UNAVAILABLE,
+                    f"{outbound.REFUSED_PRIVATE}: the account's base URL resolves to a "
+                    "loopback, private or reserved address; nothing was sent",
+                    code="refused_private_address",
+                    transient=False,
+                    exchange=exchange,
+                ) from None
             except httpx.HTTPError as exc:
                 exchange = self._record(request, content, started, error=type(exc).__name__)
                 last_try = attempt == attempts - 1 or not isinstance(exc, _RETRYABLE)

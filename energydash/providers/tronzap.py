@@ -27,6 +27,7 @@ from energydash.providers.results import (
     OrderState,
     PlacedOrder,
     Quote,
+    deposit_address,
     to_int,
     unit_price,
 )
@@ -162,7 +163,9 @@ class TronZapAdapter(Adapter):
             raise self._error(
                 UNAVAILABLE, "TronZap balance reply has no balance", code="no balance"
             )
-        return Balance(balance_sun=sun, raw=result)
+        return Balance(
+            balance_sun=sun, raw=result, deposit_address=deposit_address(result.get("address"))
+        )
 
     def _services(self) -> tuple[Limits, Decimal | None, dict]:
         result = self._call("/v1/services", {}, placing=False)

@@ -38,6 +38,10 @@ class ChainNetwork(models.Model):
     total_net_limit = models.BigIntegerField(default=43_200_000_000)
     total_net_weight = models.BigIntegerField(default=26_000_000_000)
     free_net_limit = models.PositiveIntegerField(default=600)
+    energy_fee_sun = models.PositiveIntegerField(
+        default=100,
+        help_text="getEnergyFee: sun burned per energy a transaction lacks (getchainparameters).",
+    )
     rate_limit_qps = models.PositiveIntegerField(
         default=0,
         help_text="Requests a second the chain answers; more get rate_limit_status. 0: no limit.",

@@ -17,9 +17,12 @@ from energydash.sandbox.models import SandboxOrder
 
 
 def record_delegation(order: SandboxOrder) -> list[ChainDelegation]:
-    """Put an energy order's delegation on the simulated chain (once: a second call returns the
-    rows the first made). Returns every row recorded for the order, the stranger's included."""
-    if order.kind != SandboxOrder.Kind.ENERGY or order.energy <= 0:
+    """Put an energy or collection order's delegation on the simulated chain (once: a second
+    call returns the rows the first made). Returns every row recorded for the order, the
+    stranger's included. A collection delegates its scene's energy for its hour, as an energy
+    order does (the sweep's transfer using it is not simulated)."""
+    delegating = (SandboxOrder.Kind.ENERGY, SandboxOrder.Kind.COLLECT)
+    if order.kind not in delegating or order.energy <= 0:
         return []
     account = order.account
     network = ChainNetwork.current()

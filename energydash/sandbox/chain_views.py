@@ -124,6 +124,20 @@ def getaccountresource(body: Answer, now: datetime, network: ChainNetwork) -> An
     )
 
 
+@chain_endpoint
+def getchainparameters(body: Answer, now: datetime, network: ChainNetwork) -> Answer:
+    """A few of mainnet's parameters, getEnergyFee from the network row."""
+    return {
+        "chainParameter": [
+            {"key": "getMaintenanceTimeInterval", "value": 21_600_000},
+            {"key": "getTransactionFee", "value": 1000},
+            {"key": "getEnergyFee", "value": network.energy_fee_sun},
+            {"key": "getCreateAccountFee", "value": 100_000},
+            {"key": "getAllowTvmTransferTrc10"},  # java-tron leaves zero values out
+        ]
+    }
+
+
 # A fixed creation time for activated addresses the sandbox has no ChainAccount for.
 DEFAULT_CREATE_TIME_MS = 1_600_000_000_000
 

@@ -45,6 +45,11 @@ urlpatterns = [
     ),
     path(CHAIN + "getaccount", chain.getaccount, name="sandbox-chain-getaccount"),
     path(
+        CHAIN + "getchainparameters",
+        chain.getchainparameters,
+        name="sandbox-chain-chain-parameters",
+    ),
+    path(
         CHAIN + "getdelegatedresourceaccountindexv2",
         chain.getdelegatedresourceaccountindexv2,
         name="sandbox-chain-delegation-index",

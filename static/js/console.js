@@ -3,6 +3,19 @@
 (function () {
   "use strict";
 
+  // Orders list on a phone: the filters fold away while none is set, so the first order is
+  // above the fold ("Filters" opens them). Without JavaScript they stay open.
+  document.addEventListener("DOMContentLoaded", function () {
+    var panel = document.querySelector("details.filters-panel");
+    if (!panel || !window.matchMedia("(max-width: 48rem)").matches) return;
+    var params = new URLSearchParams(window.location.search);
+    var set = false;
+    params.forEach(function (value, key) {
+      if (value && key !== "size" && key !== "sort" && key !== "after" && key !== "before") set = true;
+    });
+    if (!set) panel.open = false;
+  });
+
   // Energy presets fill the one energy number (the form quotes exactly what the box shows).
   // Without JavaScript the preset buttons submit the form and the server fills the number.
   document.addEventListener("click", function (event) {
@@ -49,6 +62,22 @@
         button.disabled = false;
         button.textContent = button.getAttribute("data-label");
       });
+    });
+  });
+
+  // A print button (monthly statement): the page's print stylesheet does the rest.
+  // A copy button copies the text of the element it names (a deposit address) and says so.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("button[data-print]")) {
+      window.print();
+      return;
+    }
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
     });
   });
 })();

@@ -94,3 +94,12 @@ def test_batch_results_csv_neutralises_a_leading_tab_or_carriage_return(db, oper
     assert "\"'\t=cmd" in content or "'\t=cmd" in content
     assert "'\r=1+1" in content
     assert ",\t=" not in content and ',"\t=' not in content
+
+
+def test_a_form_body_with_a_bad_path_id_gets_422_not_500(db, client):
+    """A multipart form body (read as a form before the API sees it) with a batch id that is
+    not a UUID in the path: a clear 422, never the 500 it gave."""
+    _token, raw = issue("exchange", "operator")
+    answer = client.post("/api/v1/batches/not-a-batch-id/resume", {"x": "1"}, **bearer(raw))
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["code"] == "invalid_request"

@@ -147,3 +147,26 @@ def test_a_path_the_api_does_not_have_gets_a_problem_document_not_the_html_page(
     assert client.get("/api/v1/balances", **bearer(raw)).status_code == 200  # real routes win
     wrong_method = client.delete("/api/v1/balances", **bearer(raw))
     assert wrong_method.status_code == 405
+
+
+def test_a_viewer_token_cannot_start_or_resume_a_batch_and_learns_nothing_first(
+    db, client, viewer_token
+):
+    """Both batch operations refuse a viewer at authentication, before the path or the body is
+    read: the same 403 whatever the batch id or body, and nothing is started."""
+    from energydash.batches.models import Batch
+
+    _token, raw = viewer_token
+    started = client.post(
+        "/api/v1/batches",
+        {"lines": [{"address": "T" + "1" * 33}], "energy": 65000},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="v-batch-1",
+        **bearer(raw),
+    )
+    assert started.status_code == 403 and started.json()["code"] == "viewer_token"
+    for batch_id in ("00000000-0000-0000-0000-000000000000", "not-a-batch-id"):
+        resumed = client.post(f"/api/v1/batches/{batch_id}/resume", **bearer(raw))
+        assert resumed.status_code == 403, (batch_id, resumed.content)
+        assert resumed.json()["code"] == "viewer_token"
+    assert not Batch.objects.exists()

@@ -305,3 +305,71 @@ def test_the_summary_runs_at_one_in_the_morning_utc_plus_8():
     assert next_summary_run(datetime(2026, 3, 10, 17, 0, tzinfo=UTC)) == datetime(
         2026, 3, 11, 17, 0, tzinfo=UTC
     )
+
+
+# --- the page: only intervals that moved money, unchanged runs folded (issue 25, item 2) ----
+
+
+def _heartbeats(account, minutes: list[float], balance_trx: float) -> None:
+    for minute in minutes:
+        reading(account, minute, balance_trx, source="heartbeat")
+
+
+def test_the_ledger_folds_unchanged_readings_into_one_row(viewer_client, itrx_account, settings):
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "UTC"
+    timezone.activate("UTC")
+    reading(itrx_account, 0, 100)
+    o = placed(itrx_account, 3, 4)
+    reading(itrx_account, 10, 96)
+    _heartbeats(itrx_account, [70 + 60 * i for i in range(12)], 96)  # 13:10 .. 00:10 next day
+    reading(itrx_account, 60 * 12 + 20, 90)  # 6 TRX gone without an order
+    html = viewer_client.get(f"/ledger/{itrx_account.code}/").content.decode()
+    assert html.count('data-kind="unchanged"') == 1
+    assert "12 unchanged readings, 12:10–00:10" in html
+    assert "2026-03-10 12:10:00 – 03-11 00:10:00" in html
+    assert html.count('data-kind="explained"') == 1
+    assert html.count('data-kind="discrepancy"') == 1
+    assert f"/orders/{o.code}/" in html
+    # newest first: the discrepancy, then the quiet run, then the order's interval
+    assert (
+        html.index('data-kind="discrepancy"')
+        < html.index('data-kind="unchanged"')
+        < html.index('data-kind="explained"')
+    )
+    # the toggle lists every interval, none folded
+    every = viewer_client.get(f"/ledger/{itrx_account.code}/?show=all").content.decode()
+    assert every.count('data-kind="unchanged"') == 0
+    assert every.count('data-kind="explained"') == 13
+    assert "Show only intervals that moved money" in every
+    assert "?show=all" in html
+
+
+def test_intervals_with_money_moving_are_never_folded(itrx_account):
+    reading(itrx_account, 0, 100)
+    _heartbeats(itrx_account, [60, 120], 100)
+    placed(itrx_account, 125, 4, status=Status.COMPLETED)
+    reading(itrx_account, 130, 100)  # charged 4 and a 4 top-up: the balance did not change
+    _heartbeats(itrx_account, [190], 100)
+    ends = BalanceSnapshot.objects.filter(account=itrx_account).values_list("taken_at", flat=True)
+    intervals = ledger.build_intervals(itrx_account, ends)
+    ledger.attach_orders(itrx_account, intervals)
+    rows = ledger.fold_unchanged(intervals)
+    assert [row.kind for row in rows] == ["unchanged", "topup", "unchanged"]
+    assert [getattr(row, "readings", None) for row in rows] == [2, None, 1]
+    assert (rows[0].started_at, rows[0].ended_at) == (at(0), at(120))
+
+
+def test_the_ledger_dates_are_one_short_line_in_the_console_zone(
+    viewer_client, itrx_account, settings
+):
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    timezone.activate("Asia/Shanghai")
+    reading(itrx_account, 0, 100)  # 20:00 in Shanghai
+    reading(itrx_account, 60 * 5, 96)  # 01:00 the next day
+    html = viewer_client.get(f"/ledger/{itrx_account.code}/").content.decode()
+    assert "2026-03-10 20:00:00 – 03-11 01:00:00" in html
+    assert "Asia/Shanghai, UTC+08:00" in html

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from energydash.batches import services
 from energydash.batches.models import Batch, BatchLine
+from energydash.orders import placement
+from energydash.orders.models import Order, Status
 from energydash.sandbox.models import SandboxOrder
 from tests.api.conftest import address, box
 from tests.batches.test_dead_worker import SETTLED, assert_each_line_settled_once, make
@@ -20,34 +22,42 @@ from tests.waiting import wait_until
 def test_lines_run_per_account_concurrency_at_once_and_never_more(
     live_sandbox, settings, monkeypatch
 ):
+    """ENERGYDASH_BATCH_CONCURRENCY bounds the placing requests one account has in flight: three
+    are sent at once, never a fourth, and further lines do their database work meanwhile instead
+    of waiting for a request to come back."""
     settings.ENERGYDASH_BATCH_CONCURRENCY = 3
     box("tronzap", "tz-a", base=live_sandbox, price="50")
     batch = make(12, "conc")
     services.start(batch)
     lock = threading.Lock()
-    running: Counter[int] = Counter()
+    sending: Counter[int] = Counter()
     most: Counter[int] = Counter()
-    # The first three lines meet here: they can only all arrive if three run at once.
+    # The first three requests meet here: they can only all arrive if three are sent at once.
     together = threading.Barrier(3, timeout=60)
     arrived = [0]
-    real = services.run_line
+    real = placement._send_request
 
-    def watched(batch, line, *, client=None, first=None):
-        account = first.account.pk
+    def watched(order, spec, adapter):
+        account = spec.account.pk
         with lock:
-            running[account] += 1
-            most[account] = max(most[account], running[account])
+            sending[account] += 1
+            most[account] = max(most[account], sending[account])
             arrived[0] += 1
-            meet = arrived[0] <= 3
+            meet, first = arrived[0] <= 3, arrived[0] == 1
         try:
             if meet:
                 together.wait()
-            return real(batch, line, client=client, first=first)
+            if first:  # while this request is out, a fourth line does its database work
+                wait_until(
+                    lambda: Order.objects.filter(status=Status.DRAFT).count() >= 4,
+                    message="a fourth line's draft while three requests are in flight",
+                )
+            return real(order, spec, adapter)
         finally:
             with lock:
-                running[account] -= 1
+                sending[account] -= 1
 
-    monkeypatch.setattr(services, "run_line", watched)
+    monkeypatch.setattr(placement, "_send_request", watched)
     batch = services.run_batch(batch.pk)
     assert batch.status == Batch.Status.FINISHED
     assert list(most.values()) == [3]  # three at once, never a fourth

@@ -99,3 +99,23 @@ def test_the_cache_coming_back_is_noticed(clock, caplog):
 def test_a_budget_needs_at_least_one_request_a_second():
     with pytest.raises(ValueError):
         RequestBudget(0)
+
+
+@pytest.mark.parametrize("transit", [0.0, 0.1, 0.25])
+def test_a_node_counting_by_arrival_never_sees_more_than_qps_in_its_second(clock, transit):
+    """The node counts a request in the second it arrives, a little after we let it go: a
+    request let go late in a second may land in the next. The budget counts such a request in
+    both seconds, so the node's count never exceeds QPS (2 answers 429 were seen at the edge)."""
+    budget = RequestBudget(10, cache=caches["default"], clock=clock, sleep=clock.sleep, max_wait=60)
+    clock.now = 1000.0
+    arrived: Counter[int] = Counter()
+    for second in range(1000, 1020):
+        # A burst at the end of one second, then another at the start of the next.
+        for start in (second + 0.9, second + 1.0):
+            clock.now = max(clock.now, start)
+            for _ in range(10):
+                assert budget.acquire()
+                arrived[int(clock.now + transit)] += 1
+                clock.now += 0.005
+    assert max(arrived.values()) <= 10
+    assert sum(arrived.values()) == 400

@@ -36,6 +36,7 @@ class FakeChain:
     def __init__(self) -> None:
         self.delegations: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.activated: set[str] = set()
+        self.transactions: dict[str, datetime] = {}  # txid: its block's time
         self.requests: list[str] = []
         self.fail_with: int | None = None
 
@@ -85,6 +86,14 @@ class FakeChain:
                 for s, e in rows
             ]
             return httpx.Response(200, json={"delegatedResource": resources} if rows else {})
+        if path.endswith("/gettransactioninfobyid"):
+            txid = body["value"]
+            if txid not in self.transactions:
+                return httpx.Response(200, json={})
+            at = ms(self.transactions[txid])
+            return httpx.Response(
+                200, json={"id": txid, "blockNumber": at // 3000, "blockTimeStamp": at}
+            )
         if path.endswith("/getaccount"):
             a = body["address"]
             if a not in self.activated:

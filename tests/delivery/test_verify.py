@@ -85,7 +85,8 @@ def test_a_named_delegator_takes_two_requests_and_a_strangers_delegation_is_not_
     result = run(http, T0 + timedelta(minutes=4))  # past the 180 s deadline
     order.refresh_from_db()
     assert order.delivery_status == "missing"
-    assert result.by_order[order.pk] == 2
+    # The named delegator's delegation, the ratio, and whether the provider's tx is in a block.
+    assert result.by_order[order.pk] == 3
     assert "Missing on chain" in order.delivery_evidence["words"]
     assert order.delivery_evidence["delegations"] == []  # only the named delegator was read
     assert STRANGER not in order.delivery_evidence["words"]
@@ -241,7 +242,6 @@ def test_an_activation_is_verified_by_the_account_existing(tronzap_account, chai
 def test_orders_that_deliver_nothing_are_not_looked_at(itrx_account, chain, http):
     failed = completed_order(itrx_account, RECEIVER)
     Order.objects.filter(pk=failed.pk).update(status="failed")
-    completed_order(itrx_account, RECEIVER, kind="collection")
     assert run(http, T0).checked == 0
 
 
@@ -257,3 +257,166 @@ def test_the_moment_of_verification_is_kept_through_later_looks(itrx_account, ch
     order.refresh_from_db()
     assert order.delivery_looks == 2
     assert order.delivery_verified_at == T0 + timedelta(seconds=2)
+
+
+# What a look costs: one request says "nothing yet" (issue 20: median <= 3 per verified order).
+
+
+@pytest.mark.django_db
+def test_before_anything_lands_a_named_delegators_look_costs_one_request(
+    netts_account, chain, http
+):
+    order = netts_order(netts_account)
+    first = run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "pending"
+    assert first.by_order[order.pk] == 1  # what the named delegator gives: nothing yet
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    second = run(http, T0 + timedelta(seconds=2))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert second.by_order[order.pk] == 2  # the delegation, then the ratio
+    assert order.delivery_evidence["calls"] == 3
+
+
+@pytest.mark.django_db
+def test_before_anything_lands_an_unnamed_delegators_look_costs_one_request(
+    itrx_account, chain, http
+):
+    order = completed_order(itrx_account, RECEIVER)
+    first = run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "pending"
+    assert first.by_order[order.pk] == 1  # who delegates to the receiver: nobody yet
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    second = run(http, T0 + timedelta(seconds=2))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert second.by_order[order.pk] == 3
+    assert order.delivery_evidence["calls"] == 4
+
+
+@pytest.mark.django_db
+def test_a_provider_transaction_on_chain_whose_delegation_is_gone_is_reclaimed_early_not_missing(
+    netts_account, chain, http, heard
+):
+    """Taken back before our first look: the provider's transaction is in a block, so the
+    energy was delivered and reclaimed, not never sent."""
+    order = netts_order(netts_account)
+    chain.transactions["ab" * 32] = T0 + timedelta(seconds=2)
+    run(http, T0 + timedelta(minutes=4))  # past the deadline, nothing delegated now
+    order.refresh_from_db()
+    assert order.delivery_status == "reclaimed_early"
+    evidence = order.delivery_evidence
+    assert evidence["tx_block_time"].startswith("2026-11-21T12:00:02")
+    assert "Reclaimed early" in evidence["words"] and "ab" * 32 in evidence["words"]
+    assert heard == [(order.pk, "reclaimed_early")]
+
+
+@pytest.mark.django_db
+def test_a_provider_transaction_not_on_chain_with_nothing_delegated_is_missing(
+    netts_account, chain, http
+):
+    order = netts_order(netts_account)
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "missing"
+    assert order.delivery_evidence["tx_on_chain"] is False
+
+
+# Collections (itrx): held to the energy itrx says it delivered, else a USDT transfer's 65,000.
+
+
+@pytest.mark.django_db
+def test_a_collection_is_verified_against_the_energy_itrx_says_it_delivered(
+    itrx_account, chain, http
+):
+    order = completed_order(itrx_account, RECEIVER, kind="collection", energy_delivered=131_000)
+    chain.delegate(POOL, RECEIVER, 131_000, T0 + HOUR)
+    run(http, T0 + timedelta(seconds=1))
+    order.refresh_from_db()
+    assert order.delivery_status == "verified"
+    assert order.delivery_evidence["ordered_energy"] == 131_000
+    assert order.delivery_energy >= 131_000 * 98 // 100
+
+
+@pytest.mark.django_db
+def test_a_collection_with_too_little_on_chain_is_short(itrx_account, chain, http):
+    order = completed_order(itrx_account, RECEIVER, kind="collection", energy_delivered=131_000)
+    chain.delegate(POOL, RECEIVER, 65_000, T0 + HOUR)
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "short"
+
+
+@pytest.mark.django_db
+def test_a_collection_itrx_gave_no_figure_for_is_held_to_one_transfer(itrx_account, chain, http):
+    """Nothing on chain must never pass for verified because the amount is unknown."""
+    order = completed_order(itrx_account, RECEIVER, kind="collection")
+    run(http, T0 + timedelta(minutes=4))
+    order.refresh_from_db()
+    assert order.delivery_status == "missing"
+    assert order.delivery_evidence["ordered_energy"] == 65_000
+
+
+@pytest.mark.django_db
+def test_an_order_just_done_is_looked_at_before_pending_ones_however_many_are_due(
+    itrx_account, chain, http
+):
+    """A pass has room for `limit` orders: the order whose done was just recorded goes first,
+    not after every pending order already waiting (NULL next look sorts last in PostgreSQL)."""
+    from energydash.orders.delivery import due_ids
+
+    waiting = completed_order(itrx_account, address("waiting"))
+    run(http, T0)  # looked at once, nothing yet: pending, due again at T0 + 1 s
+    fresh = completed_order(itrx_account, RECEIVER)
+    assert due_ids(T0 + timedelta(seconds=5), limit=1) == [fresh.pk]
+    assert set(due_ids(T0 + timedelta(seconds=5), limit=2)) == {fresh.pk, waiting.pk}
+
+
+@pytest.mark.django_db
+def test_while_nothing_lands_looks_back_off_and_one_comes_at_the_deadline(
+    itrx_account, chain, http
+):
+    """Every block at first, then less often: a missing order costs a handful of requests until
+    its deadline, not one a second."""
+    order = completed_order(itrx_account, RECEIVER)
+    moments = []
+    at = T0
+    while True:
+        run(http, at)
+        order.refresh_from_db()
+        if order.delivery_status != "pending":
+            break
+        moments.append(at)
+        at = order.delivery_next_check_at
+    assert order.delivery_status == "missing"
+    assert at == T0 + timedelta(seconds=180)  # the deadline's look
+    assert moments[1] - moments[0] == timedelta(seconds=1)  # the first block may be in a second
+    # 15 looks over the 180 s deadline (one a second, then every 2 s and 5 s, was 60).
+    assert len(moments) <= 16
+    assert order.delivery_evidence["calls"] <= 18
+
+
+@pytest.mark.django_db
+def test_the_worker_loop_takes_short_passes_so_a_new_done_waits_one_short_pass(
+    itrx_account, chain, http, settings, monkeypatch
+):
+    """A pass waits for its slowest look; with 200 due orders at the budget's pace a new done
+    order would wait for all of them. The loop's passes take 2 per thread."""
+    from energydash.orders import delivery, tasks
+
+    settings.ENERGYDASH_DELIVERY_CONCURRENCY = 2
+    for n in range(7):
+        completed_order(itrx_account, address(f"r{n}"))
+    seen: list[int] = []
+    real = delivery.verify_pass
+
+    def counting(**kwargs):
+        result = real(client=http, now=T0, **kwargs)
+        seen.append(result.checked)
+        return result
+
+    monkeypatch.setattr(delivery, "verify_pass", counting)
+    tasks._verify_pass()
+    assert seen == [4]

@@ -50,3 +50,52 @@ def test_both_commands_run_one_pass_or_a_bounded_loop(command, words, settings):
     looped = io.StringIO()
     call_command(command, "--loop", "--seconds", "0", stdout=looped)
     assert looped.getvalue().strip() == f"1 pass(es), 0 {words}, 0 changed"
+
+
+# The worker's loop tasks run back to back: a run that ends queues its successor at once instead
+# of leaving the loop idle until the next minute's schedule (django-q2's scheduler looks every
+# 30 s: a 55 s run every minute left 5-35 s a minute with no verification and no polling).
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("task", ["poll_orders", "verify_deliveries"])
+def test_a_loop_task_queues_its_successor_when_its_run_is_over(task, settings, monkeypatch):
+    settings.ENERGYDASH_TRON_API_URL = ""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"  # the lock is shared (the cache is locmem)
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    summary = getattr(tasks, task)(run_for=0)
+    assert summary.startswith("1 pass(es)")
+    assert queued == [f"energydash.orders.tasks.{task}"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("task", ["poll_orders", "verify_deliveries"])
+def test_a_second_run_while_one_loops_does_nothing_and_queues_nothing(task, settings, monkeypatch):
+    """The schedule keeps firing every minute as a watchdog: while a run holds the loop, the
+    scheduled one returns at once, so loops never multiply."""
+    from django.core.cache import cache
+
+    settings.ENERGYDASH_TRON_API_URL = ""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    cache.set(tasks.loop_key(task), "another run", 60)
+    try:
+        summary = getattr(tasks, task)(run_for=0)
+    finally:
+        cache.delete(tasks.loop_key(task))
+    assert summary == "another run is looping; nothing done"
+    assert queued == []
+
+
+@pytest.mark.django_db
+def test_without_a_shared_cache_runs_do_not_chain(settings, monkeypatch):
+    """Each process's own cache cannot tell one loop from another: chaining would multiply
+    them, so without Redis the schedule alone starts runs (as before)."""
+    settings.ENERGYDASH_TRON_API_URL = ""
+    settings.REDIS_URL = ""
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    assert tasks.verify_deliveries(run_for=0).startswith("1 pass(es)")
+    assert queued == []

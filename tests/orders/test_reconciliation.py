@@ -240,3 +240,29 @@ def test_the_usage_summary_never_overrides_a_balance_that_shows_money_gone(itrx)
     )
     assert order.status == Status.NEEDS_REVIEW
     assert "fell by 3.900000 TRX" in order.last_error and "they agree" in order.last_error
+
+
+@pytest.mark.parametrize("kind", ["itrx", "tronzap"])
+def test_an_order_sent_to_review_is_adopted_when_the_provider_has_it_after_all(kind, live_sandbox):
+    """Weighing again in review (reconciliation.reweigh): the provider now has the order by
+    our reference; its record is applied, once, and a second pass changes nothing."""
+    from energydash.orders.reconciliation import reweigh_reviews
+    from energydash.orders.transitions import transition
+
+    box = lossy_box(kind, live_sandbox)
+    with lossy_client(box) as client:
+        order = place_order(spec(box), client=client)
+    remote = SandboxOrder.objects.get()
+    # As if the lookups had failed until the patience ran out: unknown, then review.
+    Order.objects.filter(pk=order.pk).update(status=Status.UNKNOWN, provider_ref="")
+    order.refresh_from_db()
+    assert transition(order, Status.NEEDS_REVIEW, message="sent to review")
+
+    with httpx.Client(timeout=10) as client:
+        assert reweigh_reviews(client=client) == 1
+        order.refresh_from_db()
+        assert order.status in (Status.SUBMITTED, Status.DELEGATING, Status.COMPLETED)
+        assert order.provider_ref == remote.ref
+        assert "Weighed again in review" in " ".join(order.events.values_list("message", flat=True))
+        assert reweigh_reviews(client=client) == 0
+    assert SandboxOrder.objects.count() == 1  # asked, never re-sent

@@ -133,3 +133,41 @@ def test_viewers_cannot_check_now(viewer_client, tronzap):
     order = order_for(tronzap, status=Status.NEEDS_REVIEW)
     assert viewer_client.post(reverse("orders:check", args=[order.code])).status_code == 403
     assert not order.events.exists()
+
+
+def test_the_review_box_shows_the_chain_facts_reconciliation_weighed(
+    operator_client, netts, settings
+):
+    """Beside the ledger: the delegations reconciliation saw dated in the order's window (from
+    which delegator, known as the provider's or not, of the size or not) and the provider's
+    delegators; or that none was seen. From what was recorded; no chain call on a page view."""
+    settings.ENERGYDASH_TRON_API_URL = "http://node.invalid"  # never asked: nothing listens
+    settings.ENERGYDASH_CHAIN_EVIDENCE = True
+    order = charged_after_lost_answer(netts)
+    url = reverse("orders:detail", args=[order.code])
+    html = operator_client.get(url).content.decode()
+    assert "Delegations on chain" in html and "has not been read for it yet" in html
+
+    named = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"
+    for _ in range(2):  # two verified orders taught energydash the provider's delegator
+        taught = order_for(netts, status=Status.COMPLETED)
+        Order.objects.filter(pk=taught.pk).update(
+            delivery_status="verified",
+            delivery_evidence={"delegators": [named], "delegator_known": True},
+        )
+    lock_end_ms = int((order.started_at + timedelta(hours=1, seconds=20)).timestamp() * 1000)
+    Order.objects.filter(pk=order.pk).update(
+        chain_sightings=[
+            {
+                "delegator": named,
+                "staked_sun": 3_071_805_556,
+                "expire_ms": lock_end_ms,
+                "energy": (order.energy or 0) // 2,
+                "seen_at": "2026-12-03T16:44:27+00:00",
+            }
+        ]
+    )
+    html = operator_client.get(url).content.decode()
+    assert named in html and "the provider's (named by Netts)" in html
+    assert f"not of the order's {order.energy} energy" in html
+    assert "seen at 2026-12-03 16:44:27 UTC" in html

@@ -317,3 +317,22 @@ def test_the_poll_task_reports_its_passes_and_stops_when_nothing_is_due(itrx, ht
         summary = tasks.poll_orders(run_for=0)
     assert summary == "1 pass(es), 1 order(s) checked, 1 changed"
     assert Order.objects.get().status == Status.COMPLETED
+
+
+def test_a_replayed_signed_callback_folds_into_the_timeline_instead_of_growing_it(
+    itrx, http, callbacks_reach
+):
+    """Security issue, finding 6: the same signed callback posted again and again (a replay)
+    leaves the timeline at the rows of the first two posts (a repeat is folded into its row, or
+    adds nothing to a final order)."""
+    callbacks_reach(http)
+    order = place(itrx, http)
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=10)):
+        body = payload_for(order)
+        ts = int(time.time())
+        callback(http, itrx.account, body, ts=ts)
+        callback(http, itrx.account, body, ts=ts)
+        rows = order.events.count()
+        for _ in range(20):
+            assert callback(http, itrx.account, body, ts=ts).status_code == 200
+    assert order.events.count() == rows

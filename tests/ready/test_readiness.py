@@ -13,9 +13,15 @@ from django.db import connection
 
 from energydash.chain.reader import ChainReader
 from energydash.orders.models import Order, ReadyCheck, Status
-from energydash.orders.readiness import ReadyRefused, ensure_ready, usdt_units
+from energydash.orders.readiness import (
+    ReadyRefused,
+    ensure_ready,
+    open_check,
+    run_check,
+    usdt_units,
+)
 from energydash.providers.models import ProviderAccount
-from energydash.sandbox.chain_models import ChainAccount
+from energydash.sandbox.chain_models import ChainAccount, ChainNetwork
 from energydash.sandbox.models import SandboxAddress, SandboxOrder
 from tests.api.conftest import address, box
 
@@ -193,3 +199,107 @@ def test_the_command_answers_ready_or_exits_with_the_reason(db, chain, http, mon
     with pytest.raises(CommandError, match="not_ready: No account could take the order for"):
         call_command("ensure_ready", NEWBIE, "--deadline", "0")
     assert SandboxOrder.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_queued_checks_run_by_two_workers_buy_one_deficit(chain, wsgi_app):
+    """The API's path: two requests for one address recorded at once, each run by a worker."""
+    box("tronzap", "tz", price="50")
+    first = open_check("api-a", SENDER, via="test", deadline_seconds=30).check
+    second = open_check("api-b", SENDER, via="test", deadline_seconds=30).check
+    assert (first.state, second.state) == ("working", "queued")
+    start = threading.Barrier(3)
+
+    def worker(check_id):
+        try:
+            with httpx.Client(transport=httpx.WSGITransport(app=wsgi_app)) as http:
+                reader = ChainReader.from_settings(client=http, retries=0)
+                start.wait()
+                run_check(check_id, client=http, reader=reader)
+        finally:
+            connection.close()
+
+    # Both checks, and the first one a second time (a task the queue delivered twice).
+    threads = [
+        threading.Thread(target=worker, args=(pk,)) for pk in (first.pk, second.pk, first.pk)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == ("ready", "ready"), (first.reason, second.reason)
+    assert Order.objects.count() == 1 and energy_bought() == 137_550
+    assert sorted((first.energy_bought, second.energy_bought)) == [0, 137_550]
+
+
+def test_a_queued_check_gives_up_at_its_deadline_and_buys_nothing(db, chain, http, reader):
+    box("tronzap", "tz", price="50")
+    first = open_check("q-a", SENDER, via="test", deadline_seconds=30).check
+    second = open_check("q-b", SENDER, via="test", deadline_seconds=0).check
+    done = run_check(second.pk, client=http, reader=reader)
+    assert done.state == "not_ready" and "still running at the deadline" in done.reason
+    assert "nothing was bought by this one" in done.reason
+    assert not SandboxOrder.objects.exists()
+    first.refresh_from_db()
+    assert first.state == "working"  # untouched: its own worker answers it
+
+
+def test_the_fee_limit_uses_the_chains_energy_fee(db, chain, http, reader):
+    box("tronzap", "tz", price="50")
+    ChainNetwork.current()
+    ChainNetwork.objects.update(energy_fee_sun=210)
+    check = ready("k-fee", http=http, reader=reader).check
+    assert check.state == "ready" and check.energy_fee_sun == 210
+    assert check.fee_limit_sun == 131_000 * 210
+    assert "Send with fee_limit 27.510000 TRX (210 sun per energy, the chain's getEnergyFee)" in (
+        check.reason
+    )
+
+
+def test_an_unreadable_energy_fee_falls_back_to_the_configured_price(
+    db, chain, http, reader, settings
+):
+    settings.ENERGYDASH_READY_ENERGY_PRICE_SUN = 420
+    box("tronzap", "tz", price="50")
+    ChainNetwork.current()
+    ChainNetwork.objects.update(energy_fee_sun=0)  # no node answers 0; it does not vet
+    check = ready("k-fee-0", http=http, reader=reader).check
+    assert check.state == "ready" and check.energy_fee_sun == 420
+    assert check.fee_limit_sun == 131_000 * 420
+    assert "ENERGYDASH_READY_ENERGY_PRICE_SUN: the chain's parameters could not be read" in (
+        check.reason
+    )
+    assert "getEnergyFee 0 sun is outside 1 to 10,000" in check.reason
+
+
+def test_a_deficit_below_every_minimum_is_rounded_up_to_the_smallest(db, chain, http, reader):
+    box("tronzap", "tz", price="50", min_energy=100_000)
+    box("itrx", "itrx", price="60", min_energy=150_000)
+    ChainAccount.objects.create(address=HOLDER, holds_usdt=True)
+    check = ready("k-min", http=http, reader=reader, recipient=HOLDER).check
+    assert check.state == "ready", check.reason
+    assert check.energy_needed == 68_250 and check.energy_bought == 100_000
+    assert check.route.order.account.name == "tz"
+    assert "the 68,250 lacking, rounded up to the provider's minimum" in check.reason
+    assert energy_bought() == 100_000
+
+
+def test_a_deficit_some_account_takes_is_not_rounded(db, chain, http, reader):
+    box("tronzap", "tz", price="50", min_energy=100_000)
+    box("itrx", "itrx", price="60", min_energy=10_000)
+    ChainAccount.objects.create(address=HOLDER, holds_usdt=True)
+    check = ready("k-min-2", http=http, reader=reader, recipient=HOLDER).check
+    assert check.state == "ready" and check.energy_bought == 68_250
+    assert check.route.order.account.name == "itrx"
+
+
+def test_the_command_replaying_a_key_still_running_says_so(db, chain):
+    from django.core.management import CommandError, call_command
+
+    running = open_check("cli:same", SENDER, via="command:ensure_ready", deadline_seconds=0)
+    assert running.check.state == "working"  # another process works on it
+    with pytest.raises(CommandError, match=r"still working: the check with this --key \(id \d+\)"):
+        call_command("ensure_ready", SENDER, "--key", "same")
+    assert not SandboxOrder.objects.exists()

@@ -189,6 +189,19 @@ def test_an_itrx_reclaim_takes_the_delegation_back(http, reader, clock, itrx_box
     assert delegations_to(RECEIVER, reader).value.delegations == ()
 
 
+def test_an_itrx_collection_puts_its_scenes_energy_on_chain(http, reader, clock, itrx_box):
+    """collect-manual delegates one USDT transfer's energy (scene 1: 65,000) to the sweeping
+    address, with itrx's delegation transaction: what the console's verification holds it to."""
+    serial = itrx_post(
+        http, itrx_box, "order/collect-manual", {"scene": 1, "receive_address": RECEIVER}
+    ).json()["serial"]
+    at(clock, 10)
+    (landed,) = delegations_to(RECEIVER, reader).value.delegations
+    assert landed.energy >= 65_000
+    order = SandboxOrder.objects.get(ref=serial)
+    assert reader.transaction_info(order.fake_hash("delegate")).value.on_chain
+
+
 def test_a_refunded_order_never_lands(http, reader, clock, netts_box):
     placed = netts_order(http, netts_box)
     SandboxOrder.objects.get(ref=placed["orderId"]).refund()

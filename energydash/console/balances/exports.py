@@ -376,3 +376,8 @@ def _daily_from_orders(params: Mapping[str, Any]) -> QuerySet:
         .order_by("day", "account__name")
         .values_list(*DAILY_FIELDS)
     )
+
+
+def selected_order_lines(orders: QuerySet) -> Iterator[str]:
+    """The orders CSV (same columns as the full export) of a few chosen orders, newest first."""
+    return _order_lines(order_values(orders.order_by(*EXPORT_ORDER)).iterator())

@@ -22,10 +22,14 @@ def ledger_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, code=code)
     page, intervals = ledger.intervals_page(account, request.GET.get("page"))
     flags = LedgerFlag.objects.filter(account=account).select_related("alert")[:10]
+    # By default the intervals that moved money, each run of unchanged ones folded into one
+    # row; ?show=all lists every interval.
+    show_all = request.GET.get("show") == "all"
     context = {
         "account": account,
         "page": page,
-        "intervals": intervals,
+        "rows": intervals if show_all else ledger.fold_unchanged(intervals),
+        "show_all": show_all,
         "flags": flags,
         "time_zone": zone_label(timezone.get_current_timezone_name()),
     }

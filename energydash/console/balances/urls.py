@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from energydash.console.balances import ledger_views, views
+from energydash.console.balances import ledger_views, statement_views, views
 
 app_name = "balances"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
     path("ledger/<uuid:code>/", ledger_views.ledger_view, name="ledger"),
     path("ledger/<uuid:code>/daily/", ledger_views.ledger_daily_view, name="ledger_daily"),
+    path("statement/<uuid:code>/", statement_views.statement_view, name="statement"),
+    path("statement/<uuid:code>/csv/", statement_views.statement_csv, name="statement_csv"),
     path("exports/orders.csv", views.orders_csv, name="orders_csv"),
     path("exports/daily-cost.csv", views.daily_cost_csv, name="daily_cost_csv"),
 ]

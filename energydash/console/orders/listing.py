@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from energydash.balances.models import DailyOrderRollup
 from energydash.console.orders.filters import OrderFilterForm, filter_by_order_fields
@@ -33,6 +34,7 @@ from energydash.orders.paging import (
     SORTS,
     BadCursor,
     Sort,
+    encode,
     keyset_page,
 )
 
@@ -145,12 +147,42 @@ def list_context(params: Any) -> dict[str, Any]:
     context["totals"] = totals(form, orders)
     links = _links(params, sort, size)
     with_ = links.pop("with_cursor")
+    if sort.name == DEFAULT_SORT and not page.has_previous and not context["cursor_error"]:
+        # Page 1, newest first: new orders are added at the top without a reload (newer()).
+        since = page.previous_cursor or encode(sort, timezone.now(), 0)
+        context["newer_query"] = with_(before=since)
     if page.has_next:
         context["next_query"] = with_(after=page.next_cursor)
     if page.has_previous:
         context["previous_query"] = with_(before=page.previous_cursor)
         context["first_query"] = with_()
     return {**context, **links}
+
+
+def newer(params: Any) -> dict[str, Any] | None:
+    """Orders newer than the list's first row (the `before` cursor), for the list's poll.
+
+    Only for the first page of the default order (newest first) with valid filters; None
+    otherwise, and the poll stops. The same filters as the list, then one index range on
+    (created, id) above the cursor: at most a page of rows, the ones just above it, newest
+    first; the next poll starts from the newest of them.
+    """
+    form = OrderFilterForm(params)
+    sort = SORTS[DEFAULT_SORT]
+    if (params.get("sort") or DEFAULT_SORT) != DEFAULT_SORT or params.get("after"):
+        return None
+    if not params.get("before") or not form.is_valid():
+        return None
+    size = _int(params.get("size"), DEFAULT_PAGE_SIZE)
+    size = size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    orders = filter_orders(form, Order.objects.select_related("account", "placed_by"))
+    try:
+        page = keyset_page(orders, sort, before=params["before"], size=size)
+    except BadCursor:
+        return None
+    since = page.previous_cursor or params["before"]
+    with_ = _links(params, sort, size)["with_cursor"]
+    return {"rows": page.rows, "newer_query": with_(before=since)}
 
 
 def _int(text: str | None, default: int) -> int:

@@ -27,10 +27,10 @@ from energydash.console.templatetags.money import trx
 from energydash.core.ratelimit import quote_refusal
 from energydash.core.roles import ADMIN, can_operate, has_role
 from energydash.core.second_factor import sudo_refusal
-from energydash.orders import hooks
+from energydash.orders import chain_evidence, hooks
 from energydash.orders import quotes as quote_service
 from energydash.orders.approvals import ApprovalRefused, approve, can_decide, expires_at, reject
-from energydash.orders.models import Kind, Order, Status
+from energydash.orders.models import Kind, Order, SavedView, Status
 from energydash.orders.placement import place_order
 from energydash.orders.review import (
     ReopenRefused,
@@ -64,9 +64,23 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
         "attention": Order.objects.filter(status__in=(Status.UNKNOWN, Status.NEEDS_REVIEW)).count(),
         "awaiting": Order.objects.filter(status=Status.AWAITING_APPROVAL).count(),
         "can_operate": can_operate(request.user),
+        "saved_views": SavedView.objects.filter(user=request.user),
     }
     template = "orders/list.html#results" if request.htmx else "orders/list.html"
     return render(request, template, context)
+
+
+@require_GET
+def order_newer(request: HtmxHttpRequest) -> HttpResponse:
+    """The orders list's poll: rows newer than its first row, added at the top (the poll
+    element comes back with the newest row's cursor). 204 when there is nothing new; 286 stops
+    the poll where it does not apply (another sort, a later page, bad filters or cursor)."""
+    context = listing.newer(request.GET)
+    if context is None:
+        return HttpResponseStopPolling()
+    if not context["rows"]:
+        return HttpResponse(status=204)
+    return render(request, "orders/list.html#newer", context)
 
 
 @require_GET
@@ -90,6 +104,8 @@ def order_detail(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
         "can_reopen": can_reopen(order, request.user),
         "can_decide": can_decide(order, request.user),
         "approval_expires_at": expires_at(order),
+        # A fresh one-time key per page: "Try the next cheapest account" routes once per form.
+        "retry_token": uuid.uuid4().hex,
     }
     if request.htmx and request.htmx.target == "order-live":
         # The page polls itself while the order is open, like the list rows; 286 stops it.
@@ -108,6 +124,7 @@ def _evidence(order: Order) -> dict[str, Any]:
         return {}
     return {
         "facts": hooks.review_evidence(order),
+        "chain": chain_evidence.review_facts(order),
         "lookups": list(order.events.filter(kind="exchange").order_by("-id")[:3]),
     }
 

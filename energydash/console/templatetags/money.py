@@ -56,6 +56,21 @@ def ts(value: datetime | None) -> str:
 
 
 @register.filter
+def span(start: datetime | None, end: datetime | None) -> str:
+    """Two moments as one short line in the console's zone: "2026-03-10 09:00:00–11:00:00" on
+    one day, "2026-03-10 23:00:00 – 03-11 01:00:00" across days (the page names the zone)."""
+    if not start or not end:
+        return "—"
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    first = formats.date_format(start, "Y-m-d H:i:s")
+    if start.date() == end.date():
+        return f"{first}–{formats.date_format(end, 'H:i:s')}"
+    if start.year == end.year:
+        return f"{first} – {formats.date_format(end, 'm-d H:i:s')}"
+    return f"{first} – {formats.date_format(end, 'Y-m-d H:i:s')}"
+
+
+@register.filter
 def status_label(value: str) -> str:
     """An order status code ('needs_review') in words ('Needs review'); '' stays ''."""
     if not value:

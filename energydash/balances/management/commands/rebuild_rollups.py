@@ -5,14 +5,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from energydash.balances import balance_rollups
+from energydash.balances import balance_rollups, ledger_days
 from energydash.balances.rollups import rebuild
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute the per-hour and per-day order rollups from the orders and the hourly "
-        "balance rollups from the snapshots (after changing "
+        "Recompute the per-hour and per-day order rollups from the orders, the hourly "
+        "balance rollups from the snapshots and the ledger's daily summary (after changing "
         "TIME_ZONE, restoring a backup, or editing orders by hand). Safe while the console runs."
     )
 
@@ -20,8 +20,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         rows = rebuild()
         balance_rows = balance_rollups.rebuild()
+        ledger_rows = ledger_days.rebuild()
         seconds = time.monotonic() - started
         self.stdout.write(
-            f"{rows:,} hourly rollup rows and {balance_rows:,} hourly balance rows rebuilt "
-            f"in {seconds:.1f} s"
+            f"{rows:,} hourly rollup rows, {balance_rows:,} hourly balance rows and "
+            f"{ledger_rows:,} ledger days rebuilt in {seconds:.1f} s"
         )

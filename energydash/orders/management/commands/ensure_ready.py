@@ -40,6 +40,11 @@ class Command(BaseCommand):
         if not answer.same_body:
             raise CommandError("this --key was used with another request; nothing was done")
         check = answer.check
+        if not check.finished:
+            raise CommandError(
+                f"still working: the check with this --key (id {check.pk}) has not ended by the "
+                "deadline; run again with the same --key for its answer"
+            )
         if check.state != "ready":
             raise CommandError(f"not_ready: {check.reason}")
         self.stdout.write(
