@@ -24,6 +24,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from energydash.orders.price_history import record
 from energydash.orders.quotes import plain_quote_problem, quoting_credentials
@@ -36,7 +37,7 @@ logger = logging.getLogger("energydash.orders")
 
 SIZES = (65_000, 131_000)
 PERIODS = ("1H", "1D")
-PERIOD_LABELS = {"1H": "1 hour", "1D": "1 day"}
+PERIOD_LABELS = {"1H": _("1 hour"), "1D": _("1 day")}
 
 
 @dataclass

@@ -23,6 +23,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, QueryDict, Streami
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from energydash.console.balances.exports import EXPORT_ORDER, selected_order_lines
@@ -62,9 +63,13 @@ def view_save(request: HtmxHttpRequest) -> HttpResponse:
     query, problem = _clean_query(request.POST.get("query") or "")
     back = f"{reverse('orders:list')}?{query}" if query else reverse("orders:list")
     if not name or len(name) > 60:
-        problem = problem or "Give the view a name of 1 to 60 characters; nothing was saved."
+        problem = problem or gettext(
+            "Give the view a name of 1 to 60 characters; nothing was saved."
+        )
     elif SavedView.objects.filter(user=request.user).count() >= MAX_VIEWS:
-        problem = f"You have {MAX_VIEWS} saved views; delete one first. Nothing was saved."
+        problem = gettext(
+            "You have %(count)s saved views; delete one first. Nothing was saved."
+        ) % {"count": MAX_VIEWS}
     if problem:
         messages.error(request, problem)
         return redirect(back)
@@ -72,9 +77,13 @@ def view_save(request: HtmxHttpRequest) -> HttpResponse:
         with transaction.atomic():
             SavedView.objects.create(user=request.user, name=name, query=query)
     except IntegrityError:
-        messages.error(request, f"You already have a view named “{name}”; nothing was saved.")
+        messages.error(
+            request,
+            gettext("You already have a view named “%(name)s”; nothing was saved.")
+            % {"name": name},
+        )
         return redirect(back)
-    messages.success(request, f"Saved the view “{name}”.")
+    messages.success(request, gettext("Saved the view “%(name)s”.") % {"name": name})
     return redirect(back)
 
 
@@ -82,7 +91,7 @@ def view_save(request: HtmxHttpRequest) -> HttpResponse:
 def view_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, user=request.user)  # never another's
     view.delete()
-    messages.success(request, f"Deleted the view “{view.name}”.")
+    messages.success(request, gettext("Deleted the view “%(name)s”.") % {"name": view.name})
     return redirect("orders:list")
 
 
@@ -113,7 +122,8 @@ def bulk_action(request: HtmxHttpRequest) -> HttpResponse:
     orders = _selected(request)
     if orders is None:
         return HttpResponseBadRequest(
-            f"Select 1 to {MAX_SELECTED} orders of the list; nothing was done.",
+            gettext("Select 1 to %(max)s orders of the list; nothing was done.")
+            % {"max": MAX_SELECTED},
             content_type="text/plain; charset=utf-8",
         )
     if action == "export":
