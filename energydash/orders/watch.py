@@ -422,3 +422,155 @@ def _buy_energy(
         order_id=route.order_id,
     )
     return 1
+
+
+FIELDS = (
+    "name",
+    "kind",
+    "energy",
+    "hour_from",
+    "hour_to",
+    "renew_minutes",
+    "max_price_sun",
+    "daily_budget_sun",
+    "period",
+    "enabled",
+    "interval_seconds",
+)
+LIMITS = {  # field: (lowest, highest)
+    "energy": (1, 100_000_000),
+    "hour_from": (0, 23),
+    "hour_to": (0, 23),
+    "renew_minutes": (1, 43_200),
+    "max_price_sun": (1, 100_000),
+    "daily_budget_sun": (0, 10**15),
+    "interval_seconds": (MIN_INTERVAL_SECONDS, 86_400),
+}
+
+
+def _whole(name: str, value: Any, optional: bool) -> int | None:
+    if value is None or value == "":
+        if optional:
+            return None
+        raise WatchRefused(f"{name}: required")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise WatchRefused(f"{name}: a whole number")
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 16:
+        raise WatchRefused(f"{name}: a whole number, not {text[:20]!r}")
+    number = int(text)
+    low, high = LIMITS[name]
+    if not low <= number <= high:
+        raise WatchRefused(f"{name}: between {low:,} and {high:,}")
+    return number
+
+
+def _accounts(values: Any) -> list[Any]:
+    from energydash.providers.models import ProviderAccount
+
+    if values in (None, ""):
+        return []
+    if isinstance(values, str):
+        values = [v for v in re.split(r"[\s,;]+", values) if v]
+    if not isinstance(values, list | tuple):
+        raise WatchRefused("accounts: a list of account names or ids")
+    found = []
+    for value in values:
+        text = str(value).strip()
+        match = ProviderAccount.objects.filter(name=text).first()
+        if match is None and re.fullmatch(r"[0-9a-fA-F-]{32,36}", text):
+            match = ProviderAccount.objects.filter(code=text).first()
+        if match is None and text.isdigit():
+            match = ProviderAccount.objects.filter(pk=int(text)).first()
+        if match is None:
+            raise WatchRefused(f"accounts: no account {text[:40]!r}")
+        found.append(match)
+    return found
+
+
+def save_rule(rule: WatchRule | None, data: dict[str, Any]) -> WatchRule:
+    """Create (rule None) or update a rule from `data` (the API's or the console's fields, with
+    `addresses` as a list or pasted text and `accounts` as names or ids). Every field is
+    checked before anything is written; a refusal raises WatchRefused and changes nothing."""
+    from django.db import transaction
+
+    from energydash.providers.results import PERIODS
+
+    current = {name: getattr(rule, name) for name in FIELDS} if rule is not None else {}
+    values = {**current, **{k: v for k, v in data.items() if k in FIELDS}}
+    name = str(values.get("name") or "").strip()
+    if not name or len(name) > 80:
+        raise WatchRefused("name: 1 to 80 characters")
+    kind = values.get("kind") or WatchRule.Kind.THRESHOLD
+    if kind not in WatchRule.Kind.values:
+        raise WatchRefused(f"kind: one of {', '.join(WatchRule.Kind.values)}")
+    period = values.get("period") or "1H"
+    if period not in PERIODS:
+        raise WatchRefused(f"period: one of {', '.join(PERIODS)}")
+    enabled = values.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise WatchRefused("enabled: true or false")
+    clean: dict[str, Any] = {"name": name, "kind": kind, "period": period, "enabled": enabled}
+    clean["energy"] = _whole("energy", values.get("energy"), False)
+    clean["max_price_sun"] = _whole("max_price_sun", values.get("max_price_sun"), False)
+    clean["daily_budget_sun"] = _whole("daily_budget_sun", values.get("daily_budget_sun"), False)
+    interval = values.get("interval_seconds")
+    clean["interval_seconds"] = _whole(
+        "interval_seconds", 300 if interval in (None, "") else interval, False
+    )
+    clean["hour_from"] = _whole("hour_from", values.get("hour_from"), True)
+    clean["hour_to"] = _whole("hour_to", values.get("hour_to"), True)
+    if (clean["hour_from"] is None) != (clean["hour_to"] is None):
+        raise WatchRefused("hour_from and hour_to: both or neither")
+    clean["renew_minutes"] = _whole("renew_minutes", values.get("renew_minutes"), True)
+    if kind == WatchRule.Kind.RENEW and clean["renew_minutes"] is None:
+        raise WatchRefused("renew_minutes: required for a renew rule")
+    accounts = _accounts(data["accounts"]) if "accounts" in data else None
+    addresses = None
+    if "addresses" in data:
+        given = data["addresses"]
+        if isinstance(given, list | tuple):
+            given = "\n".join(str(a) for a in given)
+        addresses = parse_addresses(given)
+    elif rule is None:
+        addresses = []
+    with transaction.atomic():
+        if rule is None:
+            rule = WatchRule.objects.create(**clean)
+        else:
+            for field, value in clean.items():
+                setattr(rule, field, value)
+            rule.save()
+        if accounts is not None:
+            rule.accounts.set(accounts)
+        if addresses is not None:
+            rule.addresses.exclude(address__in=addresses).delete()
+            have = set(rule.addresses.values_list("address", flat=True))
+            WatchAddress.objects.bulk_create(
+                [WatchAddress(rule=rule, address=a) for a in addresses if a not in have]
+            )
+    return rule
+
+
+def rule_json(rule: WatchRule, now: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        **{name: getattr(rule, name) for name in FIELDS},
+        "accounts": [a.name for a in rule.accounts.order_by("name")],
+        "addresses": list(rule.addresses.order_by("pk").values_list("address", flat=True)),
+        "spent_today_sun": spent_today(rule, now),
+        "created": rule.created,
+    }
+
+
+def event_json(event: WatchEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "address": event.address,
+        "kind": event.kind,
+        "reason": event.reason,
+        "energy_available": event.energy_available,
+        "energy": event.energy,
+        "order": str(event.order.code) if event.order_id else None,
+        "created": event.created,
+    }
