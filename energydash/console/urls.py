@@ -26,4 +26,5 @@ urlpatterns = [
     path("callbacks/itrx/<uuid:code>/", itrx_callback, name="itrx_callback"),
     path("batches/", include("energydash.console.batches.urls")),
     path("ready/", include("energydash.console.ready.urls")),
+    path("watch/", include("energydash.console.watch.urls")),
 ]
