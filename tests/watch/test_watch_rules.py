@@ -218,3 +218,21 @@ def test_pasted_addresses_one_per_line_or_csv():
     assert parse_addresses(f"address\n{ONE}\n\n{TWO}, {ONE}") == [ONE, TWO]
     with pytest.raises(WatchRefused, match="not a valid TRON address"):
         parse_addresses(f"{ONE}\nT123")
+
+
+def test_a_disabled_rule_is_not_checked(db, chain, http, reader):
+    box("tronzap", "tz", price="50")
+    watch = rule(enabled=False)
+    assert run(http, reader).checked == 0
+    assert not watch.events.exists() and not Order.objects.exists()
+
+
+def test_the_worker_task_is_scheduled_and_allowed(db):
+    from django_q.models import Schedule
+
+    from energydash.core.task_guard import check_task_function
+    from energydash.orders.schedules import WATCH_RULES, ensure_schedules
+
+    ensure_schedules()
+    schedule = Schedule.objects.get(name=WATCH_RULES)
+    assert check_task_function(schedule.func) == "energydash.orders.tasks.check_watch_rules"
