@@ -553,6 +553,8 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
 class WatchRule(models.Model):
     """A watch rule (orders/watch.py): keep watched addresses stocked with energy.
 
