@@ -125,23 +125,6 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
             f"the balance rose by {format_trx(total)} TRX that no order explains (a top-up?) "
             f"while it could have been charged, which could hide a charge of {cost_words}",
         )
-    # Intervals count a timing pair (a charge read in a neighbouring interval) as explained; a
-    # charge of this order could be one half of such a pair. Summed over the span (widened back
-    # until every order recorded in it was sent in it), the pair nets out and the charge shows.
-    spans = _span(account, since, until)
-    if spans is None:
-        return Evidence(
-            NO_EVIDENCE, "the balance readings around it do not close over its charge window"
-        )
-    net = -sum(iv.residual_sun for iv in spans)
-    rounding = 2 * max(iv.tolerance_sun for iv in spans)
-    if net + rounding >= cost:
-        return Evidence(
-            MAYBE_CHARGED,
-            f"the balance fell by {format_trx(net)} TRX more than recorded orders explain from "
-            f"{spans[0].started_at:%H:%M:%S} to {spans[-1].ended_at:%H:%M:%S} UTC (timing pairs "
-            f"netted), enough to cover {cost_words}",
-        )
     left = (
         f"only {format_trx(decrease)} TRX left the account unexplained"
         if decrease
