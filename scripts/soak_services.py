@@ -62,14 +62,6 @@ def soak_environment(port: int) -> dict[str, str]:
         # within 3 s; the chain's deadline passes at 30 s), so 120 s leaves the same margin
         # production's 600 s does, and the soak does not sit out 10 minutes of waiting.
         "ENERGYDASH_RECONCILE_PATIENCE_SECONDS": os.environ.get("SOAK_PATIENCE_SECONDS", "120"),
-        # The sandbox takes an order's money before it answers, holds the answer or loses it
-        # (sandbox/faults.py), never after: its charge window needs no slack beyond the 2 s
-        # answer timeout (production's 60 s is for providers still processing after the client
-        # gave up). A charge outside this window would be concluded "not placed" and fail the
-        # soak (charged_concluded_not_placed), so a narrower window is a stricter test.
-        "ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS": os.environ.get(
-            "SOAK_CHARGE_SLACK_SECONDS", "5"
-        ),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "locmem",
         # The chain reader asks the sandbox's simulated chain (as `make run` does); chain

@@ -43,6 +43,7 @@ from energydash.api.serializers import (
     route_attempts,
     trx,
 )
+from energydash.api.watch import router as watch_router
 from energydash.lib.tron import InvalidAddress, parse_trx, validate_address
 from energydash.orders.models import OPEN, Order, ReadyCheck, Route, RouteAttempt
 from energydash.orders.models import Status as OrderStatus
@@ -71,6 +72,8 @@ api = contract.DocumentedAPI(
 problems.install(api)
 # GET /api/v1/events (api/events.py): the webhook events to catch up after downtime.
 api.add_router("/events", events_router)
+# /api/v1/watch-rules (api/watch.py): watch rules and their history.
+api.add_router("/watch-rules", watch_router)
 
 STATUS_FILTERS = [*OrderStatus.values, "open"]
 StatusFilter = Literal[tuple(STATUS_FILTERS)]  # type: ignore[valid-type]

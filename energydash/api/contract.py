@@ -108,7 +108,7 @@ def _statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
         found.append(422)
     if "{" in path:
         found.append(404)
-    if method == "post":
+    if method in ("post", "patch"):  # a body: JSON only, size-limited
         found += [413, 415]
     if method == "post" and path.endswith(("/orders", "/resume")):
         found.append(409)

@@ -83,7 +83,7 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
     `decrease`: unexplained_decrease_sun since the order was sent, when the caller has it."""
     account = order.account
     since, until = charge_window(order)
-    cost = order.cost_sun if order.cost_sun is not None else (order.quoted_cost_sun or 0)
+    cost = least_charge_sun(order)
     cost_words = f"this order's {format_trx(cost)} TRX"
     readings = BalanceSnapshot.objects.filter(account=account)
     if not readings.filter(taken_at__lte=since).exists():
@@ -100,7 +100,8 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
         decrease = unexplained_decrease_sun(account, since, until)
     if not isinstance(decrease, int):
         return Evidence(NO_EVIDENCE, "there is no balance reading since it was sent")
-    if decrease >= cost:
+    rounding = 2 * (account.ledger_tolerance_sun or 0)
+    if decrease + rounding >= cost:
         placed = _placed_others_explain(order, since, until, cost)
         if placed is not None:
             return placed
@@ -135,6 +136,18 @@ def judge(order: Order, *, decrease: int | None | object = _ASK) -> Evidence:
         f"the balance agrees: from when it was sent to {slack} s after its answer was given up "
         f"on, {left}, less than {cost_words}",
     )
+
+
+def least_charge_sun(order: Order) -> int:
+    """The least this order can have been charged: its recorded cost, else its quote, less an
+    activation the quote counted that the provider may not have charged (an address already
+    active): the energy at the quoted price."""
+    if order.cost_sun is not None:
+        return order.cost_sun
+    quoted = order.quoted_cost_sun or 0
+    if order.unit_price_sun is not None and order.energy:
+        return min(quoted, int(order.unit_price_sun * order.energy))
+    return quoted
 
 
 def summary_evidence(order: Order, adapter: Adapter) -> Evidence | None:

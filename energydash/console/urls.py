@@ -41,4 +41,5 @@ urlpatterns = [
     path("batches/", include("energydash.console.batches.urls")),
     path("ready/", include("energydash.console.ready.urls")),
     path("audit/", audit_list, name="audit"),
+    path("watch/", include("energydash.console.watch.urls")),
 ]

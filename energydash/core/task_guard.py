@@ -33,6 +33,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.balances.tasks.renotify_alerts",
         "energydash.batches.tasks.run_batch",
         "energydash.orders.tasks.check_late_refunds",
+        "energydash.orders.tasks.check_watch_rules",
         "energydash.orders.tasks.expire_approvals",
         "energydash.orders.tasks.poll_orders",
         "energydash.orders.tasks.reweigh_reviews",

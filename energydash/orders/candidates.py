@@ -56,6 +56,8 @@ class RouteRequest:
     account: ProviderAccount | None = None
     max_cost_sun: int | None = None
     to_address: str = ""  # a collection's USDT destination
+    # Only these accounts (ids) may take it, when given (a watch rule's allowed accounts).
+    accounts: tuple[int, ...] = ()
 
     def spec(self, account: ProviderAccount) -> OrderSpec:
         return OrderSpec(
@@ -159,6 +161,8 @@ def candidates(
             a for a in ProviderAccount.objects.filter(enabled=True) if offers(a, request.kind)
         ]
     accounts = [a for a in accounts if a.pk not in exclude]
+    if request.accounts:
+        accounts = [a for a in accounts if a.pk in request.accounts]
     specs = [request.spec(a) for a in accounts]
     if client is not None or len(specs) < 2:
         prices = [_price(s, client) for s in specs]

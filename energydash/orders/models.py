@@ -554,3 +554,88 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
+class WatchRule(models.Model):
+    """A watch rule (orders/watch.py): keep watched addresses stocked with energy.
+
+    `threshold`: keep at least `energy` on each address (only between hour_from and hour_to in
+    the console's time zone when both are set). `renew`: buy `energy` again `renew_minutes`
+    before the current rental (the rule's last purchase for the address) expires, or now when
+    there is none. Never above max_price_sun per energy, never beyond daily_budget_sun a day.
+    """
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", "Keep at least"
+        RENEW = "renew", "Renew before expiry"
+
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.THRESHOLD)
+    energy = models.PositiveIntegerField()
+    hour_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    hour_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    renew_minutes = models.PositiveIntegerField(null=True, blank=True)
+    max_price_sun = models.PositiveIntegerField(help_text="Sun per energy, at most.")
+    daily_budget_sun = models.BigIntegerField(help_text="Sun a day, at most, for the rule.")
+    period = models.CharField(max_length=8, default="1H")
+    accounts = models.ManyToManyField(
+        "providers.ProviderAccount", blank=True, related_name="+"
+    )  # none: any enabled account
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField(default=300)
+    # The one worker acting on the rule sets this (a guarded write); it lapses if it dies.
+    busy_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WatchAddress(models.Model):
+    """One address watched by a rule."""
+
+    rule = models.ForeignKey(WatchRule, on_delete=models.CASCADE, related_name="addresses")
+    address = models.CharField(max_length=34)
+    next_check_at = models.DateTimeField(default=timezone.now, db_index=True)
+    purchases = models.PositiveIntegerField(default=0)  # numbers each purchase's key
+    # Set while the price is above the cap (one alert per episode), cleared when it is not.
+    capped_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "address"], name="orders_watch_one_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class WatchEvent(models.Model):
+    """A rule's history: checks, purchases (with the order), skips with reasons, alerts."""
+
+    class Kind(models.TextChoices):
+        CHECK = "check", "Check"
+        PURCHASE = "purchase", "Purchase"
+        ACTIVATION = "activation", "Activation"
+        SKIP = "skip", "Skipped"
+        ALERT = "alert", "Alert"
+
+    rule = models.ForeignKey(WatchRule, on_delete=models.CASCADE, related_name="events")
+    address = models.CharField(max_length=34)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.TextField(blank=True)
+    energy_available = models.BigIntegerField(null=True, blank=True)
+    energy = models.PositiveIntegerField(default=0)  # bought
+    route = models.ForeignKey(
+        Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.address}"

@@ -380,6 +380,12 @@ def _on_its_way(address: str) -> tuple[Order | None, int]:
             route__order__isnull=False,
         ).values("route__order")
     )
+    return on_its_way(orders)
+
+
+def on_its_way(orders: Any) -> tuple[Order | None, int]:
+    """Of `orders` (a queryset): one awaiting approval, or None; and the energy of those accepted
+    and not yet judged on chain (still on its way)."""
     waiting = orders.filter(status=Status.AWAITING_APPROVAL).order_by("pk").first()
     coming = orders.filter(
         Q(status__in=(Status.SUBMITTED, Status.DELEGATING, Status.UNKNOWN))
@@ -412,18 +418,32 @@ def _energy_fee(reader: ChainReader) -> tuple[int, str]:
 
 
 def _order_size(address: str, lacking: int, client: httpx.Client | None) -> tuple[int, bool]:
+    return order_size(address, lacking, client, period=settings.ENERGYDASH_READY_PERIOD)
+
+
+def order_size(
+    address: str,
+    lacking: int,
+    client: httpx.Client | None,
+    *,
+    period: str,
+    accounts: tuple[int, ...] = (),
+) -> tuple[int, bool]:
     """The energy to order for `lacking`: itself when an account takes it. Otherwise (below
     every minimum) the smallest minimum above it, as the providers' quotes for a full transfer
-    (131,000) list them, or as their refusals name them."""
-    period = settings.ENERGYDASH_READY_PERIOD
+    (131,000) list them, or as their refusals name them. Also used by watch rules (watch.py)."""
     rows = candidates(
-        RouteRequest(receive_address=address, energy=lacking, period=period), client=client
+        RouteRequest(receive_address=address, energy=lacking, period=period, accounts=accounts),
+        client=client,
     )
     if any(row.eligible for row in rows):
         return lacking, False
     minimums = {row.min_energy for row in rows if row.min_energy}
     probe = RouteRequest(
-        receive_address=address, energy=max(lacking, USDT_ENERGY_NEW), period=period
+        receive_address=address,
+        energy=max(lacking, USDT_ENERGY_NEW),
+        period=period,
+        accounts=accounts,
     )
     for row in candidates(probe, client=client):
         if row.eligible and row.quote is not None:
@@ -456,21 +476,49 @@ def _estimate(check: ReadyCheck, reader: ChainReader) -> tuple[int, str]:
 
 
 def _buy(check: ReadyCheck, kind: str, energy: int | None, client: httpx.Client | None) -> Route:
-    request = RouteRequest(
-        receive_address=check.address,
-        energy=energy,
-        period=settings.ENERGYDASH_READY_PERIOD if kind == Kind.ENERGY else "",
-        kind=kind,
-    )
-    route, _ = route_order(
+    return buy(
         _key(check.key, kind),
-        request,
+        check.address,
+        kind,
+        energy,
+        period=settings.ENERGYDASH_READY_PERIOD,
         via=check.via,
         actor=check.actor,
         token=check.token,
         client=client,
     )
+
+
+def buy(
+    key: str,
+    address: str,
+    kind: str,
+    energy: int | None,
+    *,
+    period: str,
+    via: str,
+    actor: Any = None,
+    token: Any = None,
+    client: httpx.Client | None = None,
+    max_cost_sun: int | None = None,
+    accounts: tuple[int, ...] = (),
+) -> Route:
+    """Buy `energy` (or an activation) for `address` once per key, through best-price routing
+    (limits and approvals apply). Ready to send and watch rules (watch.py) both buy here."""
+    request = RouteRequest(
+        receive_address=address,
+        energy=energy,
+        period=period if kind == Kind.ENERGY else "",
+        kind=kind,
+        max_cost_sun=max_cost_sun,
+        accounts=accounts,
+    )
+    route, _ = route_order(key, request, via=via, actor=actor, token=token, client=client)
     return route
+
+
+def route_problem(route: Route, what: str) -> str:
+    return _route_problem(route, what)
 
 
 def _route_problem(route: Route, what: str) -> str:

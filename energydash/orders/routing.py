@@ -384,6 +384,7 @@ def route_request(
             # Only when given, so the keys of routes made before collections could be routed
             # keep their digests.
             **({"to_address": request.to_address} if request.to_address else {}),
+            **({"accounts": sorted(request.accounts)} if request.accounts else {}),
             "account": request.account.pk if request.account else None,
             "max_cost_sun": request.max_cost_sun,
             # Only when given, like to_address: a retry elsewhere is another request.

@@ -10,6 +10,7 @@ LATE_REFUNDS_EVERY_MINUTES = 5
 VERIFY_DELIVERIES = "orders: verify deliveries on chain"
 EXPIRE_APPROVALS = "orders: expire approval requests"
 REWEIGH_REVIEWS = "orders: weigh orders in review again"
+WATCH_RULES = "orders: watch rules"
 
 
 def ensure_schedules() -> list[str]:
@@ -22,4 +23,5 @@ def ensure_schedules() -> list[str]:
         every_minutes(VERIFY_DELIVERIES, "energydash.orders.tasks.verify_deliveries", 1),
         every_minutes(EXPIRE_APPROVALS, "energydash.orders.tasks.expire_approvals", 5),
         every_minutes(REWEIGH_REVIEWS, "energydash.orders.tasks.reweigh_reviews", 2),
+        every_minutes(WATCH_RULES, "energydash.orders.tasks.check_watch_rules", 1),
     ]

@@ -153,3 +153,11 @@ def run_ready_check(check_id: int) -> str:
 
     check = run_check(check_id)
     return f"ready check {check_id}: {check.state if check is not None else 'gone'}"
+
+
+def check_watch_rules() -> str:
+    """One pass over the watch rules' due addresses (orders/watch.py); scheduled every minute."""
+    from energydash.orders.watch import watch_pass
+
+    done = watch_pass()
+    return f"{done.checked} watched address(es) checked, {done.changed} order(s) placed"

@@ -9,6 +9,7 @@ never "not placed"."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -477,3 +478,32 @@ def test_weighing_again_never_overwrites_a_persons_decision(netts_account, chain
     with time_machine.travel(at(1000), tick=False):
         assert reweigh_reviews(now=at(1000)) == 0
     assert Order.objects.get(pk=o.pk).status == Status.COMPLETED
+
+
+# The 2,000-order soak: charged Netts orders concluded "not placed" because a 3.575 TRX charge
+# read at 0.01 TRX reads 3.570, and a quote counting activation (8.305) exceeded the charge made
+# when the address was already active (7.205).
+
+
+def test_a_charge_read_rounded_below_the_cost_is_never_not_placed(netts_account, chain):
+    learnt(netts_account)
+    netts_account.ledger_tolerance_sun = 10_000
+    netts_account.save()
+    balances(netts_account, 100 * TRX, 100 * TRX - 1_160_000)  # 1.170 charged, read 1.160
+    chain(Chain())
+    o = settle(lost_netts_order(netts_account), 200)
+    assert o.status == Status.UNKNOWN
+
+
+def test_an_activation_the_quote_counted_but_was_not_charged_is_never_not_placed(
+    netts_account, chain
+):
+    learnt(netts_account)
+    balances(netts_account, 100 * TRX, 100 * TRX - COST)  # the energy part only
+    chain(Chain())
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(
+        quoted_cost_sun=COST + 1_100_000, unit_price_sun=Decimal(COST) / 65_000
+    )  # the energy at the quoted price, plus activation
+    o = settle(Order.objects.get(pk=o.pk), 200)
+    assert o.status == Status.UNKNOWN
