@@ -274,7 +274,8 @@ def release(
 ) -> None:
     """End the lease of a chunk in one UPDATE: the orders looked at are due again by the
     schedule (schedule.next_delay: age, provider, and whether this look changed them) and
-    counted; any not reached (an error stopped the chunk) stay due as they were.
+    counted; any not reached (an error stopped the chunk) stay due as they were. An order whose
+    next look was moved while it was held (a callback: "look again now") keeps that time.
     """
     seen = {order.pk for order in looked}
     changed = changed or set()
@@ -282,8 +283,11 @@ def release(
         schedule = Schedule.from_settings()
         due_again = Case(
             *(
+                # Only if nobody moved its next look meanwhile: a callback (or the chain) that
+                # said "look again now" during this look keeps its earlier time.
                 When(
                     pk=order.pk,
+                    next_poll_at=order.next_poll_at,
                     then=Value(
                         now
                         + next_delay(

@@ -98,3 +98,29 @@ def test_an_old_order_that_got_a_callback_is_looked_at_on_the_next_pass(
     assert order.next_poll_at <= timezone.now() < later
     with time_machine.travel(timezone.now() + seconds(1), tick=False):
         assert poll_pass(client=http).checked == 1
+
+
+def test_a_callback_during_a_look_is_not_undone_by_the_release(itrx, http, monkeypatch):
+    """A callback that lands while a poller holds the order sets its next look to now; the
+    poller's release must not push that back to the order's (long) scheduled interval."""
+    from energydash.orders import polling
+
+    itrx.sandbox.delegation_delay_seconds = 100_000
+    itrx.sandbox.save()
+    order = place(itrx, http)
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(created=now - seconds(20 * 60), next_poll_at=now)
+    look = polling.process
+
+    def look_while_a_callback_lands(order, adapter, at):
+        Order.objects.filter(pk=order.pk).update(next_poll_at=at)  # as callbacks.py does
+        return look(order, adapter, at)
+
+    monkeypatch.setattr(polling, "process", look_while_a_callback_lands)
+    with time_machine.travel(now + seconds(1), tick=False):
+        assert poll_pass(client=http).checked == 1
+    monkeypatch.setattr(polling, "process", look)
+    order.refresh_from_db()
+    assert order.next_poll_at <= now + seconds(1)
+    with time_machine.travel(now + seconds(2), tick=False):
+        assert poll_pass(client=http).checked == 1
