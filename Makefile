@@ -77,7 +77,8 @@ fuzz: venv
 # databases (BENCH_SMALL and BENCH_ORDERS orders) and prints ratios measured side by side.
 BENCH_ORDERS ?= 1000000
 bench: venv
-	BENCH_ORDERS=$(BENCH_ORDERS) $(PY) scripts/bench.py && $(PY) scripts/bench_paths.py
+	BENCH_ORDERS=$(BENCH_ORDERS) $(PY) scripts/bench.py && $(PY) scripts/bench_paths.py \
+		&& $(PY) scripts/bench_poller.py
 
 # ruff, then the import contract (pyproject.toml, [tool.importlinter]): the layers of README's Layout.
 lint: venv

@@ -384,6 +384,25 @@ ENERGYDASH_ORDER_STUCK_MINUTES = env_int("ENERGYDASH_ORDER_STUCK_MINUTES", 30)
 ENERGYDASH_POLL_CONCURRENCY = env_int("ENERGYDASH_POLL_CONCURRENCY", 8)
 if not 1 <= ENERGYDASH_POLL_CONCURRENCY <= 64:
     raise ImproperlyConfigured("ENERGYDASH_POLL_CONCURRENCY must be between 1 and 64")
+# The poller's adaptive schedule (orders/schedule.py): every BASE s while an order is younger
+# than FAST s (or changed at its last look), then BASE + SLOWDOWN% of the age past FAST, capped
+# at MAX s, times CALLBACK_FACTOR for providers that push callbacks (itrx).
+ENERGYDASH_POLL_BASE_SECONDS = env_int("ENERGYDASH_POLL_BASE_SECONDS", 2)
+ENERGYDASH_POLL_FAST_SECONDS = env_int("ENERGYDASH_POLL_FAST_SECONDS", 60)
+ENERGYDASH_POLL_SLOWDOWN_PERCENT = env_int("ENERGYDASH_POLL_SLOWDOWN_PERCENT", 20)
+ENERGYDASH_POLL_MAX_SECONDS = env_int("ENERGYDASH_POLL_MAX_SECONDS", 60)
+ENERGYDASH_POLL_CALLBACK_FACTOR = env_int("ENERGYDASH_POLL_CALLBACK_FACTOR", 2)
+if not 1 <= ENERGYDASH_POLL_BASE_SECONDS <= ENERGYDASH_POLL_MAX_SECONDS <= 3600:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_POLL_BASE_SECONDS and ENERGYDASH_POLL_MAX_SECONDS: 1 <= base <= max <= 3600"
+    )
+_fast, _slowdown = ENERGYDASH_POLL_FAST_SECONDS, ENERGYDASH_POLL_SLOWDOWN_PERCENT
+if not 0 <= _fast <= 3600 or not 0 <= _slowdown <= 1000:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_POLL_FAST_SECONDS must be 0-3600, ENERGYDASH_POLL_SLOWDOWN_PERCENT 0-1000"
+    )
+if not 1 <= ENERGYDASH_POLL_CALLBACK_FACTOR <= 10:
+    raise ImproperlyConfigured("ENERGYDASH_POLL_CALLBACK_FACTOR must be between 1 and 10")
 # An unknown order the provider does not know after 3 lookups spread over this long was not placed.
 ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS = env_int("ENERGYDASH_RECONCILE_NOT_FOUND_SECONDS", 120)
 # A provider may charge while the request is in flight and a little after energydash gave up

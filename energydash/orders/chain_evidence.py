@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField
+from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce
 
 from energydash.chain.answers import ReceivedDelegation, from_ms
@@ -43,7 +43,14 @@ from energydash.chain.delegations import delegations_to
 from energydash.chain.reader import ChainReader
 from energydash.orders.delivery_look import known_delegator, period_of
 from energydash.orders.delivery_rules import LOCK_SLACK
-from energydash.orders.models import CHARGED_STATUSES, POSSIBLE_STATUSES, Delivery, Kind, Order
+from energydash.orders.models import (
+    CHARGED_STATUSES,
+    POLLABLE,
+    POSSIBLE_STATUSES,
+    Delivery,
+    Kind,
+    Order,
+)
 
 DELIVERED = "delivered"
 NONE_SEEN = "none_seen"
@@ -175,7 +182,14 @@ def _remember(order: Order, dated: list[ReceivedDelegation], now: datetime) -> l
                 }
                 for d in new
             ]
-            Order.objects.filter(pk=order.pk).update(chain_sightings=rows)
+            # The chain says something changed: an open order is looked at on the next pass
+            # whatever its age (orders/schedule.py), in the same write that keeps the sighting.
+            Order.objects.filter(pk=order.pk).update(
+                chain_sightings=rows,
+                next_poll_at=Case(
+                    When(status__in=POLLABLE, then=Value(now)), default=F("next_poll_at")
+                ),
+            )
     order.chain_sightings = rows
     current = {_key(d) for d in dated}
     return dated + [_as_delegation(r) for r in rows if _key(_as_delegation(r)) not in current]

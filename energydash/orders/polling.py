@@ -25,36 +25,21 @@ from django.utils import timezone
 
 from energydash.core import logcontext
 from energydash.orders.models import POLLABLE, Order, Status
+from energydash.orders.schedule import Schedule, next_delay
 from energydash.orders.tracking import DRAFT_GRACE, process, record_failure
 from energydash.providers.registry import adapter_for
 
 logger = logging.getLogger("energydash.orders")
 
 LEASE = timedelta(minutes=2)
-# Seconds to wait before the next look, by the order's age: most orders settle within a minute
-# or two of placing, so a young order is looked at every 2-3 s and a provider's change shows
-# within a few seconds (issue 9: <= 10 s p95); an order still open after minutes backs off to
-# every 8 s, and goes to review after ENERGYDASH_ORDER_STUCK_MINUTES.
-SCHEDULE = (
-    (timedelta(minutes=1), 2),
-    (timedelta(minutes=5), 3),
-    (timedelta(minutes=15), 5),
-)
-SLOWEST = 8
 
 
+# When an order is looked at next (by its age, provider and whether its last look changed it)
+# is orders/schedule.py: next_delay is re-exported here for the callers that know it from here.
 @dataclass
 class PassResult:
     checked: int = 0
     changed: int = 0
-
-
-def next_delay(age: timedelta) -> timedelta:
-    """How long until the next look at an order this old (created to now)."""
-    for younger_than, seconds in SCHEDULE:
-        if age < younger_than:
-            return timedelta(seconds=seconds)
-    return timedelta(seconds=SLOWEST)
 
 
 def _due(now: datetime) -> Q:
@@ -229,13 +214,17 @@ def _poll_chunks(
             .order_by("next_poll_at", "id")
         )
         looked: list[Order] = []
+        changed: set[int] = set()
         try:
             for order in orders:
                 looked.append(order)
+                before = result.changed
                 with logcontext.bind_order(order):
                     _look(order, now, client, credentials, result)
+                if result.changed != before:
+                    changed.add(order.pk)
         finally:
-            release(orders, looked, now)
+            release(orders, looked, now, changed)
 
 
 class _Credentials:
@@ -280,15 +269,35 @@ def _look(
             logger.exception("could not record the failure of order %s", order.code)
 
 
-def release(claimed: list[Order], looked: list[Order], now: datetime) -> None:
-    """End the lease of a chunk in one UPDATE: the orders looked at are due again by their age
-    (next_delay) and counted; any not reached (an error stopped the chunk) stay due as they were.
+def release(
+    claimed: list[Order], looked: list[Order], now: datetime, changed: set[int] | None = None
+) -> None:
+    """End the lease of a chunk in one UPDATE: the orders looked at are due again by the
+    schedule (schedule.next_delay: age, provider, and whether this look changed them) and
+    counted; any not reached (an error stopped the chunk) stay due as they were. An order whose
+    next look was moved while it was held (a callback: "look again now") keeps that time.
     """
     seen = {order.pk for order in looked}
+    changed = changed or set()
     if looked:
+        schedule = Schedule.from_settings()
         due_again = Case(
             *(
-                When(pk=order.pk, then=Value(now + next_delay(now - order.started_at)))
+                # Only if nobody moved its next look meanwhile: a callback (or the chain) that
+                # said "look again now" during this look keeps its earlier time.
+                When(
+                    pk=order.pk,
+                    next_poll_at=order.next_poll_at,
+                    then=Value(
+                        now
+                        + next_delay(
+                            now - order.started_at,
+                            order.account.provider,
+                            changed=order.pk in changed,
+                            schedule=schedule,
+                        )
+                    ),
+                )
                 for order in looked
             ),
             default=F("next_poll_at"),

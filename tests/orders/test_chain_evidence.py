@@ -507,3 +507,18 @@ def test_an_activation_the_quote_counted_but_was_not_charged_is_never_not_placed
     )  # the energy at the quoted price, plus activation
     o = settle(Order.objects.get(pk=o.pk), 200)
     assert o.status == Status.UNKNOWN
+
+
+def test_a_new_sighting_on_chain_makes_an_open_order_due_at_once(netts_account, chain):
+    """The chain said something changed (issue 23, adaptive schedule): the order is looked at
+    on the next pass, whatever its age, in the same write that keeps the sighting."""
+    balances(netts_account, 100 * TRX, 100 * TRX - COST)
+    chain(Chain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1))))
+    o = lost_netts_order(netts_account)
+    Order.objects.filter(pk=o.pk).update(next_poll_at=at(600))
+    o = settle(o, 30)
+    assert o.status == Status.UNKNOWN and o.chain_sightings
+    assert o.next_poll_at == at(30)
+    Order.objects.filter(pk=o.pk).update(next_poll_at=at(600))
+    o = settle(o, 40)  # nothing new on chain: its schedule stands
+    assert o.next_poll_at == at(600)

@@ -59,13 +59,14 @@ def test_polling_looks_often_while_young_then_backs_off(itrx, http):
     order.refresh_from_db()
     assert order.status in (Status.SUBMITTED, Status.DELEGATING)
     assert order.poll_count == 1
-    assert order.next_poll_at == start + next_delay(start - order.created)
+    assert order.next_poll_at == start + next_delay(start - order.created, "itrx")
     seconds = timezone.timedelta(seconds=1)
-    # A young order is looked at every 2-3 s (fresh within ~10 s p95), an old one less often.
+    # A young order is looked at every 2 s (fresh within ~10 s p95), an old one less often
+    # (orders/schedule.py; tests/orders/test_schedule.py).
     assert order.next_poll_at - order.created <= 5 * seconds
     assert next_delay(10 * seconds) <= 3 * seconds
-    assert next_delay(3 * 60 * seconds) <= 4 * seconds
-    assert next_delay(10 * seconds) < next_delay(30 * 60 * seconds) <= 10 * seconds
+    assert next_delay(50 * seconds) <= 3 * seconds
+    assert next_delay(10 * seconds) < next_delay(30 * 60 * seconds) <= 120 * seconds
 
 
 def test_an_order_stuck_past_the_limit_needs_review(itrx, http, settings):
