@@ -21,7 +21,8 @@ The money faults (scripts/soak_money.py, SOAK_MONEY_FAULTS=0 turns them off) are
 itrx 41 in part, 0/43 keeping the money and 31/32 on the way, TronZap failed after acceptance and
 refunded after completion, Netts activating unasked, balances printed at 0.01 TRX (TronZap, Netts).
 Their figures and goals are reported under "money" and "money_goals"; an unmet goal fails the
-soak (SOAK_STRICT_MONEY=0 only reports them).
+soak (SOAK_STRICT_MONEY=0 only reports them, except a charged order concluded "not placed",
+which always fails it).
 
 Every child process runs in its own process group and is stopped by its group id. The soak uses
 its own database (SOAK_DATABASE_URL, dropped and re-created) and Redis database (SOAK_REDIS_URL,
@@ -250,17 +251,28 @@ def summary(tally: Tally, subs: list[Submission], before: dict[str, int], wall: 
     }
 
 
+# Enforced whatever SOAK_STRICT_MONEY says: money a provider kept, concluded "not placed".
+ALWAYS_ENFORCED = ("charged_concluded_not_placed",)
+
+
 def passed(result: dict) -> bool:
-    """The old checks and, unless SOAK_STRICT_MONEY=0, every money goal."""
-    money_ok = all(g["met"] for g in result.get("money_goals", {}).values())
-    return (soak_money.STRICT_MONEY is False or money_ok) and (
-        result["duplicates"] == 0
-        and result["lost"] == 0
-        and result["not_final_not_in_review"] == 0
-        and all(v == 0 for v in result["mismatch_sun"].values())
-        and result["unexpected_errors"] == 0
-        and result["double_submit_answers_differed"] == 0
-        and result["orders_placed"] > 0
+    """The old checks, a charged order never concluded "not placed", and, unless
+    SOAK_STRICT_MONEY=0, every money goal."""
+    goals = result.get("money_goals", {})
+    money_ok = all(g["met"] for g in goals.values())
+    safe = all(goals[name]["met"] for name in ALWAYS_ENFORCED if name in goals)
+    return (
+        safe
+        and (soak_money.STRICT_MONEY is False or money_ok)
+        and (
+            result["duplicates"] == 0
+            and result["lost"] == 0
+            and result["not_final_not_in_review"] == 0
+            and all(v == 0 for v in result["mismatch_sun"].values())
+            and result["unexpected_errors"] == 0
+            and result["double_submit_answers_differed"] == 0
+            and result["orders_placed"] > 0
+        )
     )
 
 
