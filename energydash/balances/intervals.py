@@ -40,6 +40,15 @@ in any order. That shows as a run of neighbouring intervals whose unexplained ch
 (a discrepancy and a top-up of the same sun, or -4, +8, -4 TRX); the run ends within
 TIMING_WINDOW of where it began. Such a run is classified *explained (timing)* and never alerts.
 
+Charge span. The provider charged an order somewhere between when its request left
+(``started_at``) and ``submitted_at``; for a lost answer (the order went unknown and was later
+settled as placed) ``submitted_at`` is when energydash gave up waiting, seconds after the charge,
+and a reading may lie between. Then the interval before that reading shows the charge missing
+and the one holding ``submitted_at`` counts it, where it may offset an unresolved order's charge
+instead of a top-up (so no timing run cancels, and a false discrepancy opens). So a confirmed
+charge moves to the earliest interval ending inside its span whose unexplained decrease equals
+it (place_charges_in_span); money only moves inside the order's own span and sums stay exact.
+
 Rounding. TronZap and Netts show balances to 0.01 TRX, so a reading is off by up to that much:
 an interval whose unexplained change is within the account's ``ledger_tolerance_sun`` is
 *explained (rounding)*, and a timing run cancels to within it. (Rounding errors do not add up:
@@ -222,6 +231,18 @@ class LateRefund:
     role: str  # "rise": the rise it explains is here; "moved": heard here, counted at the rise
 
 
+@dataclass(frozen=True)
+class MovedCharge:
+    """A confirmed charge counted in an earlier interval than its submitted_at: `charged` where
+    the balance fell by it, `moved` where submitted_at lies (place_charges_in_span)."""
+
+    order_id: int
+    short_code: str
+    amount_sun: int
+    submitted_at: datetime
+    role: str  # "charged" or "moved"
+
+
 @dataclass
 class Interval:
     """Two consecutive readings and what the orders between them explain."""
@@ -244,6 +265,7 @@ class Interval:
     possible_cover_sun: int = 0  # uncertain orders whose possible charge could lie here
     orders: list[Order] = field(default_factory=list)
     late_refunds: list[LateRefund] = field(default_factory=list)
+    moved_charges: list[MovedCharge] = field(default_factory=list)
 
     @property
     def within_tolerance(self) -> bool:
@@ -358,6 +380,7 @@ def build_intervals_with_span(
     tolerance = account.ledger_tolerance_sun or 0
     for iv in intervals:
         iv.tolerance_sun = tolerance
+    place_charges_in_span(intervals, _spanning_charges(account, intervals))
     _cover_possible(account, intervals)
     match_late_refunds(intervals, late)
     mark_timing(intervals)
@@ -409,6 +432,70 @@ def match_late_refunds(intervals: list[Interval], late: list[tuple]) -> None:
         holder.residual_sun += amount
         rise.late_refunds.append(LateRefund(pk, short, amount, heard, "rise"))
         holder.late_refunds.append(LateRefund(pk, short, amount, heard, "moved"))
+
+
+def _spanning_charges(account: ProviderAccount, intervals: list[Interval]) -> list[tuple]:
+    """(id, code, sent, submitted_at, cost) of the account's charged orders that could move
+    (place_charges_in_span): sent before a short interval ended, submitted_at after it. Only
+    asked when an interval is short; few rows (orders in flight across a reading)."""
+    short = [iv for iv in intervals if iv.residual_sun < -iv.tolerance_sun]
+    if not short:
+        return []
+    first, last = short[0].ended_at, short[-1].ended_at
+    rows = (
+        Order.objects.filter(
+            money.CHARGED,
+            account=account,
+            created__lt=last,
+            submitted_at__gt=first,
+            submitted_at__lte=intervals[-1].ended_at,
+        )
+        .annotate(charge=money.COST)
+        .order_by("submitted_at", "id")
+        .values_list("pk", "code", "created", "approved_at", "submitted_at", "charge")
+    )
+    return [
+        (pk, code, approved or created, submitted, charge)
+        for pk, code, created, approved, submitted, charge in rows
+        if charge
+    ]
+
+
+def place_charges_in_span(intervals: list[Interval], charges: list[tuple]) -> None:
+    """Move a confirmed charge to the interval where the balance fell by it (module docstring,
+    "Charge span").
+
+    A charge is counted at submitted_at, but the provider charged somewhere between when the
+    request left (started_at: approval, else creation) and then; for an answer that was lost,
+    submitted_at is when energydash gave up waiting, seconds later, and a reading can fall in
+    between. For each such order, the earliest interval ending inside that span whose
+    unexplained decrease equals the charge (within the tolerance) takes it from the interval
+    holding submitted_at. The money only moves inside the order's own span, so the sums stay
+    exact and a decrease nothing explains stays unexplained (in one interval or the other)."""
+    for pk, code, sent, submitted, amount in charges:
+        holder = next((iv for iv in intervals if iv.started_at < submitted <= iv.ended_at), None)
+        if holder is None:
+            continue
+        earlier = next(
+            (
+                iv
+                for iv in intervals
+                if sent < iv.ended_at <= holder.started_at
+                and abs(iv.residual_sun + amount) <= iv.tolerance_sun
+            ),
+            None,
+        )
+        if earlier is None:
+            continue
+        short = str(code)[:8]
+        earlier.charges_sun += amount
+        earlier.charged_count += 1
+        earlier.residual_sun += amount
+        holder.charges_sun -= amount
+        holder.charged_count -= 1
+        holder.residual_sun -= amount
+        earlier.moved_charges.append(MovedCharge(pk, short, amount, submitted, "charged"))
+        holder.moved_charges.append(MovedCharge(pk, short, amount, submitted, "moved"))
 
 
 def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:

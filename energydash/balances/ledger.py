@@ -96,6 +96,7 @@ def moved_money(iv: Interval) -> bool:
         or iv.possible_cover_sun
         or iv.orders
         or iv.late_refunds
+        or iv.moved_charges
     )
 
 

@@ -161,7 +161,10 @@ def test_a_timing_pair_at_the_left_edge_of_a_range_is_timing_not_a_top_up(tronza
     Order.objects.filter(pk=o.pk).update(submitted_at=at(12), finished_at=at(13))
     refresh(tronzap_account, 20, 96 * TRX)
     (iv,) = ledger.build_intervals(tronzap_account, [at(20)])
-    assert (iv.kind, iv.topup_sun) == ("timing", 0)
+    # The order was sent at 9, before the reading at 10: its charge is placed in the interval
+    # that fell by it (intervals.place_charges_in_span), so this one is plainly explained.
+    assert (iv.kind, iv.topup_sun, iv.charges_sun) == ("explained", 0, 0)
+    assert [m.role for m in iv.moved_charges] == ["moved"]
 
 
 # --- 4. balances rounded to 0.01 TRX ------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""A confirmed charge whose answer was lost: the provider charged it somewhere between when the
+request left and when energydash gave up waiting (submitted_at), so it may belong to an earlier
+interval than the one holding submitted_at (soak, Netts: a false 7.21 TRX discrepancy)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from energydash.balances import ledger
+from energydash.balances.intervals import DISCREPANCY, POSSIBLE, ROUNDING
+from energydash.balances.ledger_checks import check_discrepancies
+from energydash.balances.models import BalanceSnapshot, LedgerFlag
+from energydash.orders.models import Order, Status
+from tests.balances.factories import order
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+COST = 7_205_000  # a 131,000-energy Netts order
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def reading(account, seconds: float, balance_sun: int) -> None:
+    BalanceSnapshot.objects.create(
+        account=account, balance_sun=balance_sun, taken_at=at(seconds), source="refresh"
+    )
+
+
+def sent(account, created: float, submitted: float, status: str, **fields) -> Order:
+    o = order(account, cost_sun=None, quoted_cost_sun=COST, status=status, created=at(created))
+    Order.objects.filter(pk=o.pk).update(submitted_at=at(submitted), **fields)
+    return o
+
+
+def intervals(account):
+    ends = BalanceSnapshot.objects.filter(account=account).values_list("taken_at", flat=True)
+    return ledger.build_intervals(account, ends)
+
+
+def test_lost_answer_charge_lands_where_the_balance_fell(netts_account):
+    """The soak's interval: order A's answer was lost (submitted_at is when the client gave up,
+    2 s after it was sent; later settled as placed at its quoted cost). The provider charged A
+    before the 9.7 s reading, and charged order B (still unknown) after it. Balances at 0.01
+    TRX. A's charge belongs to the first interval; B's possible charge covers the second."""
+    netts_account.ledger_tolerance_sun = 10_000
+    netts_account.save()
+    reading(netts_account, 6.6, 100_000_000)
+    sent(netts_account, 8.2, 10.2, Status.COMPLETED, finished_at=at(48))  # A, charged at 8.24
+    reading(netts_account, 9.7, 92_800_000)  # 92.795 TRX printed as 92.80
+    sent(netts_account, 10.5, 12.5, Status.NEEDS_REVIEW)  # B, charged at 10.55
+    reading(netts_account, 12.8, 85_590_000)  # 85.59 TRX
+    reading(netts_account, 60, 85_590_000)
+
+    ivs = intervals(netts_account)
+    assert [iv.kind for iv in ivs[:2]] == [ROUNDING, POSSIBLE]
+    assert [iv.charges_sun for iv in ivs[:2]] == [COST, 0]
+    # The sums stay exact: the charge only moved inside its order's span.
+    assert sum(iv.residual_sun for iv in ivs) == -14_410_000 + COST
+    check_discrepancies(netts_account, at(60) + timedelta(minutes=11))
+    assert not LedgerFlag.objects.filter(kind=LedgerFlag.Kind.DISCREPANCY).exists()
+
+
+def test_money_gone_beyond_the_moved_charge_is_still_a_discrepancy(netts_account):
+    """Same readings, but no other order could have taken the second 7.21 TRX: moving A's
+    charge into its span does not hide it, the money missing is flagged in full."""
+    netts_account.ledger_tolerance_sun = 10_000
+    netts_account.save()
+    reading(netts_account, 6.6, 100_000_000)
+    sent(netts_account, 8.2, 10.2, Status.COMPLETED, finished_at=at(48))
+    reading(netts_account, 9.7, 92_800_000)
+    reading(netts_account, 12.8, 85_590_000)
+    reading(netts_account, 60, 85_590_000)
+
+    ivs = intervals(netts_account)
+    assert [iv.kind for iv in ivs].count(DISCREPANCY) == 1
+    assert abs(sum(iv.discrepancy_sun for iv in ivs) - COST) <= 10_000
+
+
+def test_a_charge_does_not_move_before_its_order_was_sent(netts_account):
+    """The decrease lies wholly before the order was created: it stays unexplained there."""
+    netts_account.ledger_tolerance_sun = 10_000
+    netts_account.save()
+    reading(netts_account, 0, 100_000_000)
+    reading(netts_account, 5, 92_800_000)  # money gone before A was sent
+    sent(netts_account, 6, 8, Status.COMPLETED, finished_at=at(48))
+    reading(netts_account, 9, 92_800_000)
+
+    ivs = intervals(netts_account)
+    assert ivs[0].charges_sun == 0 and ivs[1].charges_sun == COST
+    assert ivs[0].residual_sun == -7_200_000
