@@ -113,7 +113,8 @@ def test_make_test_checks_chromium_before_anything_else():
     lines = [line.strip() for line in recipe.splitlines() if line.strip()]
     assert lines[0] == "@scripts/ensure-chromium"
     assert lines[1] == "@scripts/ensure-promtool"  # the alert-rule tests run promtool
-    assert "lint" in lines[2] and "test-unit" in lines[2] and "test-browser" in lines[2]
+    assert lines[2] == "@scripts/ensure-gettext"  # the catalog tests re-extract with xgettext
+    assert "lint" in lines[3] and "test-unit" in lines[3] and "test-browser" in lines[3]
 
 
 def test_make_run_on_a_taken_port_says_so_in_one_line(tmp_path):

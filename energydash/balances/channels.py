@@ -160,7 +160,7 @@ def inbox_url() -> str:
 
 def message(alert: Alert, *, again: bool = False) -> tuple[str, str]:
     title = ("Still open: " if again else "") + alert.subject
-    lines = [AlertKind(alert.kind).label if alert.kind in AlertKind.values else alert.kind]
+    lines = [str(AlertKind(alert.kind).label) if alert.kind in AlertKind.values else alert.kind]
     if alert.account_id:
         lines.append(f"Account: {alert.account.name} ({alert.account.provider})")
     if alert.kind in (AlertKind.LOW_BALANCE, AlertKind.REFRESH_FAILING) and alert.balance_sun:
