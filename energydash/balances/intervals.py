@@ -72,6 +72,7 @@ reading; nothing scans a whole table; Python only walks the readings of the rang
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -471,20 +472,33 @@ def place_charges_in_span(intervals: list[Interval], charges: list[tuple]) -> No
     between. For each such order, the earliest interval ending inside that span whose
     unexplained decrease equals the charge (within the tolerance) takes it from the interval
     holding submitted_at. The money only moves inside the order's own span, so the sums stay
-    exact and a decrease nothing explains stays unexplained (in one interval or the other)."""
+    exact and a decrease nothing explains stays unexplained (in one interval or the other).
+
+    Intervals are in time order (ends ascending, each starting where a reading before it
+    ended), so both searches bisect on the ends: O(charges x log intervals) plus the few
+    intervals inside each span, not charges x intervals (a busy day at 1M orders: 2,000 charges
+    and 900 intervals took half a second)."""
+    ends = [iv.ended_at for iv in intervals]
+    n = len(intervals)
     for pk, code, sent, submitted, amount in charges:
-        holder = next((iv for iv in intervals if iv.started_at < submitted <= iv.ended_at), None)
+        holder = None
+        for i in range(bisect_left(ends, submitted), n):
+            iv = intervals[i]
+            if iv.started_at >= submitted:  # starts only grow from here: nothing holds it
+                break
+            if iv.started_at < submitted <= iv.ended_at:
+                holder = iv
+                break
         if holder is None:
             continue
-        earlier = next(
-            (
-                iv
-                for iv in intervals
-                if sent < iv.ended_at <= holder.started_at
-                and abs(iv.residual_sun + amount) <= iv.tolerance_sun
-            ),
-            None,
-        )
+        earlier = None
+        for i in range(bisect_right(ends, sent), n):
+            iv = intervals[i]
+            if iv.ended_at > holder.started_at:
+                break
+            if abs(iv.residual_sun + amount) <= iv.tolerance_sun:
+                earlier = iv
+                break
         if earlier is None:
             continue
         short = str(code)[:8]
