@@ -29,7 +29,10 @@ Which timestamp places money in an interval (the rule the README repeats):
   nothing else creates orders) to ``submitted_at`` (for a lost answer, when the timeout fired).
   So an interval overlapping that span can hold the charge (``possible_cover_sun``), and in
   the ledger a decrease no larger than that is "possibly charged", not a discrepancy (the
-  order's own review settles it). ``unexplained_decrease_sun`` does NOT let them explain
+  order's own review settles it). At a provider that activates a recipient unasked (Netts),
+  an order whose quote did not count activation, to an address not known to be active (no
+  order to it completed before it was sent), may have cost the quote plus the activation fee,
+  and covers both. ``unexplained_decrease_sun`` does NOT let them explain
   anything: it answers "did money leave that no confirmed order accounts for?", and the order
   being decided must not explain its own charge.
 
@@ -85,7 +88,9 @@ from django.utils.translation import gettext_lazy as _
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import row_datetime
 from energydash.orders import money
+from energydash.orders.activation import unquoted_activation_sun
 from energydash.orders.models import POSSIBLE_STATUSES, Order
+from energydash.orders.models import Status as OrderStatus
 from energydash.providers.models import ProviderAccount
 
 CHARGED = money.CHARGED
@@ -501,7 +506,12 @@ def place_charges_in_span(intervals: list[Interval], charges: list[tuple]) -> No
 def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:
     """Each interval's possible_cover_sun: the uncertain orders whose request left before it
     ended and whose answer was given up on (submitted_at) after it began. Few rows: only
-    orders still unknown or in review, on the index account + status + created."""
+    orders still unknown or in review, on the index account + status + created.
+
+    At a provider that activates a recipient unasked (Netts), an order whose quote did not
+    count activation, to an address not known to be active (no order to it completed before
+    this one was sent), may have cost its quote plus the activation fee: it covers both
+    (module docstring, "Possible charges")."""
     for iv in intervals:
         iv.possible_cover_sun = iv.possible_sun
     if not intervals:
@@ -511,9 +521,25 @@ def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None
         Order.objects.filter(account=account, status__in=POSSIBLE_STATUSES, created__lte=hi)
         .filter(Q(submitted_at__gt=lo) | Q(submitted_at__isnull=True))
         .annotate(possible=money.COST)
-        .values_list("created", "submitted_at", "possible")
+        .values_list(
+            "created",
+            "submitted_at",
+            "possible",
+            "cost_sun",
+            "quoted_cost_sun",
+            "unit_price_sun",
+            "energy",
+            "receive_address",
+        )
     )
-    spans = list(rows)
+    spans = [
+        (
+            sent,
+            given_up,
+            cost + _unasked_activation(account, sent, stated, quoted, unit, energy, to),
+        )
+        for sent, given_up, cost, stated, quoted, unit, energy, to in rows
+    ]
     if not spans:
         return
     for iv in intervals:
@@ -522,6 +548,29 @@ def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None
             for sent, given_up, cost in spans
             if sent < iv.ended_at and (given_up is None or given_up > iv.started_at)
         )
+
+
+def _unasked_activation(
+    account: ProviderAccount,
+    sent: datetime,
+    stated: int | None,
+    quoted: int | None,
+    unit: Any,
+    energy: int | None,
+    address: str,
+) -> int:
+    """The activation an unresolved order may have been charged beyond its quote (0 when the
+    provider stated its charge, the quote counted activation, the provider never activates
+    unasked, or an order to the address completed before this one was sent)."""
+    if stated is not None:
+        return 0
+    fee = unquoted_activation_sun(account.provider, quoted, unit, energy)
+    if not fee:
+        return 0
+    active = Order.objects.filter(
+        receive_address=address, status=OrderStatus.COMPLETED, finished_at__lte=sent
+    ).exists()
+    return 0 if active else fee
 
 
 def mark_timing(intervals: list[Interval]) -> None:
