@@ -112,6 +112,27 @@ def _chained(
     return counts
 
 
+LOOPS = ("poll_orders", "verify_deliveries")
+
+
+def start_loops(**kwargs: Any) -> None:
+    """django-q2's post_spawn (a worker process started): queue each loop no run holds.
+
+    django-q2 runs its scheduler first 30 s after a cluster starts, so without this every start
+    (a deploy, a restart) left 30 s with no polling and no verifying: an uncertain order's
+    delegation taken back within that time was never seen. With Redis only (the loop's hold is
+    shared; without it the schedule alone starts runs); a run that finds its loop held returns
+    at once, so a kick from each worker never multiplies loops."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        return
+    for task in LOOPS:
+        if cache.get(loop_key(task)) is None:
+            _queue(f"energydash.orders.tasks.{task}")
+
+
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:
     counts = _chained("poll_orders", poll_loop, run_for)
     if counts is None:
