@@ -4,6 +4,7 @@ interval than the one holding submitted_at (soak, Netts: a false 7.21 TRX discre
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,3 +94,29 @@ def test_a_charge_does_not_move_before_its_order_was_sent(netts_account):
     ivs = intervals(netts_account)
     assert ivs[0].charges_sun == 0 and ivs[1].charges_sun == COST
     assert ivs[0].residual_sun == -7_200_000
+
+
+def ledger_rows(client, account) -> list[str]:
+    """The ledger page's interval rows, oldest first (the page lists the newest first)."""
+    html = client.get(f"/ledger/{account.code}/?show=all").content.decode()
+    rows = re.findall(r'<tr class="ledger-[a-z]+" data-kind="[a-z]+">(.*?)</tr>', html, re.S)
+    return rows[::-1]
+
+
+def test_the_ledger_page_lists_a_moved_charge_where_the_money_moved(viewer_client, netts_account):
+    """The page shows order A in the interval its charge moved into (where the balance fell),
+    saying why, and not under the interval holding its submitted_at."""
+    netts_account.ledger_tolerance_sun = 10_000
+    netts_account.save()
+    reading(netts_account, 6.6, 100_000_000)
+    a = sent(netts_account, 8.2, 10.2, Status.COMPLETED, finished_at=at(48))
+    reading(netts_account, 9.7, 92_800_000)
+    reading(netts_account, 12.8, 92_800_000)
+    reading(netts_account, 60, 92_800_000)
+
+    first, second, third = ledger_rows(viewer_client, netts_account)
+    link = f"/orders/{a.code}/"
+    assert link in first
+    assert "charged between its sending and when energydash gave up waiting" in first
+    assert link not in second
+    assert link in third  # it finished (completed) there: listed as before
