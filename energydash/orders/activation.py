@@ -10,9 +10,8 @@ counts activation, so a limit is checked against the whole possible charge.
 
 from __future__ import annotations
 
-from typing import Any
-
 from decimal import Decimal
+from typing import Any
 
 from energydash.chain.reader import ChainReader
 from energydash.orders.models import Order, Status
