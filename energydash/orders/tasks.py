@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -9,6 +10,8 @@ from typing import Any, Protocol
 
 from energydash.orders import late_refunds
 from energydash.orders.polling import poll_pass
+
+logger = logging.getLogger("energydash.tasks")
 
 # The worker loops: run a pass over due orders, and when none were due sleep IDLE_SLEEP_SECONDS
 # and look again, so an order due now is looked at within about a second (freshness, issue 9).
@@ -129,8 +132,11 @@ def start_loops(**kwargs: Any) -> None:
     if not settings.REDIS_URL:
         return
     for task in LOOPS:
-        if cache.get(loop_key(task)) is None:
-            _queue(f"energydash.orders.tasks.{task}")
+        try:
+            if cache.get(loop_key(task)) is None:
+                _queue(f"energydash.orders.tasks.{task}")
+        except Exception:  # never kill a starting worker: the schedule starts the loop later
+            logger.exception("could not queue %s at worker start", task)
 
 
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:

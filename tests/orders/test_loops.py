@@ -146,3 +146,18 @@ def test_without_a_shared_cache_a_starting_worker_queues_nothing(settings, monke
     monkeypatch.setattr(tasks, "_queue", queued.append)
     post_spawn.send(sender="django_q", proc_name="Process-3")
     assert queued == []
+
+
+@pytest.mark.django_db
+def test_a_starting_worker_survives_a_broker_that_fails(settings, monkeypatch):
+    """The kick runs inside django-q2's worker start-up: a failure there is logged, never
+    raised (it would kill the worker, and the cluster would respawn it in a loop)."""
+    from django_q.signals import post_spawn
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+
+    def broken(func: str) -> None:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks, "_queue", broken)
+    post_spawn.send(sender="django_q", proc_name="Process-4")  # does not raise
