@@ -51,6 +51,12 @@ and the one holding ``submitted_at`` counts it, where it may offset an unresolve
 instead of a top-up (so no timing run cancels, and a false discrepancy opens). So a confirmed
 charge moves to the earliest interval ending inside its span whose unexplained decrease equals
 it (place_charges_in_span); money only moves inside the order's own span and sums stay exact.
+A provider may also take the money just after energydash gave up waiting (still processing the
+request): when the interval holding submitted_at shows an unexplained rise of at least the
+charge (money counted that had not left), the charge moves to the first later interval, within
+the charge slack (ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS), whose unexplained decrease is at
+least it (place_charges_after_give_up): a rise and a fall a timing run would pair anyway, which
+an unresolved order's charge in the later interval would otherwise keep from cancelling.
 
 Rounding. TronZap and Netts show balances to 0.01 TRX, so a reading is off by up to that much:
 an interval whose unexplained change is within the account's ``ledger_tolerance_sun`` is
@@ -246,6 +252,7 @@ class MovedCharge:
     amount_sun: int
     submitted_at: datetime
     role: str  # "charged" or "moved"
+    after_give_up: bool = False  # taken just after energydash gave up waiting, not before
 
 
 @dataclass
@@ -386,6 +393,7 @@ def build_intervals_with_span(
     for iv in intervals:
         iv.tolerance_sun = tolerance
     place_charges_in_span(intervals, _spanning_charges(account, intervals))
+    place_charges_after_give_up(intervals, _given_up_charges(account, intervals))
     _cover_possible(account, intervals)
     match_late_refunds(intervals, late)
     mark_timing(intervals)
@@ -501,6 +509,66 @@ def place_charges_in_span(intervals: list[Interval], charges: list[tuple]) -> No
         holder.residual_sun -= amount
         earlier.moved_charges.append(MovedCharge(pk, short, amount, submitted, "charged"))
         holder.moved_charges.append(MovedCharge(pk, short, amount, submitted, "moved"))
+
+
+def _given_up_charges(account: ProviderAccount, intervals: list[Interval]) -> list[tuple]:
+    """(id, code, submitted_at, cost) of the account's charged orders recorded in an interval
+    that shows a surplus (money recorded as charged that had not left) followed by a short one
+    (place_charges_after_give_up). Only asked when both exist; few rows."""
+    surplus = [iv for iv in intervals if iv.residual_sun > iv.tolerance_sun]
+    short = [iv for iv in intervals if iv.residual_sun < -iv.tolerance_sun]
+    if not surplus or not short or surplus[0].ended_at >= short[-1].ended_at:
+        return []
+    rows = (
+        Order.objects.filter(
+            money.CHARGED,
+            account=account,
+            submitted_at__gt=surplus[0].started_at,
+            submitted_at__lte=surplus[-1].ended_at,
+        )
+        .annotate(charge=money.COST)
+        .order_by("submitted_at", "id")
+        .values_list("pk", "code", "submitted_at", "charge")
+    )
+    return [row for row in rows if row[3]]
+
+
+def place_charges_after_give_up(intervals: list[Interval], charges: list[tuple]) -> None:
+    """Move a confirmed charge to the interval just after submitted_at where the balance fell
+    by it, when the interval holding submitted_at shows that money still there (module
+    docstring, "Charge span"): a provider may take the money while energydash, having given up
+    waiting (submitted_at), no longer listens. Only within the charge slack after submitted_at
+    (ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS, the time reconciliation allows for it), only
+    out of a holder whose unexplained rise is at least the charge (it replaces a rise and a fall
+    that a timing run would pair anyway, and keeps sums exact), into the first later interval
+    whose unexplained decrease is at least the charge."""
+    from django.conf import settings
+
+    slack = timedelta(seconds=settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS)
+    for pk, code, submitted, amount in charges:
+        holder = next((iv for iv in intervals if iv.started_at < submitted <= iv.ended_at), None)
+        if holder is None or holder.residual_sun < amount - holder.tolerance_sun:
+            continue
+        later = next(
+            (
+                iv
+                for iv in intervals
+                if holder.ended_at <= iv.started_at < submitted + slack
+                and iv.residual_sun <= -amount + iv.tolerance_sun
+            ),
+            None,
+        )
+        if later is None:
+            continue
+        short = str(code)[:8]
+        later.charges_sun += amount
+        later.charged_count += 1
+        later.residual_sun += amount
+        holder.charges_sun -= amount
+        holder.charged_count -= 1
+        holder.residual_sun -= amount
+        later.moved_charges.append(MovedCharge(pk, short, amount, submitted, "charged", True))
+        holder.moved_charges.append(MovedCharge(pk, short, amount, submitted, "moved", True))
 
 
 def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:
