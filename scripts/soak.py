@@ -163,6 +163,13 @@ def settle(services: Services) -> float:
     return time.monotonic() - started
 
 
+def reweigh_once() -> int:
+    """One pass of the product's reweigh_reviews task (orders in review weighed again)."""
+    from energydash.orders.reconciliation import reweigh_reviews
+
+    return reweigh_reviews()
+
+
 def matched() -> tuple[list, list, dict[int, list], list]:
     """Console orders, sandbox orders, the sandbox orders behind each console order, and the
     sandbox orders no console order knows (lost)."""
@@ -360,6 +367,9 @@ def main() -> int:
         log(f"placed in {time.monotonic() - started:.0f} s; faults off, settling")
         try:
             log(f"settled in {settle(services):.0f} s")
+            # What the reweigh_reviews schedule does every 2 minutes, once, before counting:
+            # an order in review whose neighbour settled meanwhile is weighed again.
+            log(f"weighed again in review: {reweigh_once()} settled")
             wait_until(soak_money.sandbox_refunds_credited, 300, "sandbox refunds credited", 1)
             late_refunds = soak_money.late_refund_pass()
             # A late refund is the console's to notice: given a bounded time, not waited for.

@@ -29,7 +29,10 @@ Which timestamp places money in an interval (the rule the README repeats):
   nothing else creates orders) to ``submitted_at`` (for a lost answer, when the timeout fired).
   So an interval overlapping that span can hold the charge (``possible_cover_sun``), and in
   the ledger a decrease no larger than that is "possibly charged", not a discrepancy (the
-  order's own review settles it). ``unexplained_decrease_sun`` does NOT let them explain
+  order's own review settles it). At a provider that activates a recipient unasked (Netts),
+  an order whose quote did not count activation, to an address not known to be active (no
+  order to it completed before it was sent), may have cost the quote plus the activation fee,
+  and covers both. ``unexplained_decrease_sun`` does NOT let them explain
   anything: it answers "did money leave that no confirmed order accounts for?", and the order
   being decided must not explain its own charge.
 
@@ -48,6 +51,12 @@ and the one holding ``submitted_at`` counts it, where it may offset an unresolve
 instead of a top-up (so no timing run cancels, and a false discrepancy opens). So a confirmed
 charge moves to the earliest interval ending inside its span whose unexplained decrease equals
 it (place_charges_in_span); money only moves inside the order's own span and sums stay exact.
+A provider may also take the money just after energydash gave up waiting (still processing the
+request): when the interval holding submitted_at shows an unexplained rise of at least the
+charge (money counted that had not left), the charge moves to the first later interval, within
+the charge slack (ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS), whose unexplained decrease is at
+least it (place_charges_after_give_up): a rise and a fall a timing run would pair anyway, which
+an unresolved order's charge in the later interval would otherwise keep from cancelling.
 
 Rounding. TronZap and Netts show balances to 0.01 TRX, so a reading is off by up to that much:
 an interval whose unexplained change is within the account's ``ledger_tolerance_sun`` is
@@ -86,7 +95,9 @@ from django.utils.translation import gettext_lazy as _
 from energydash.balances.models import BalanceSnapshot
 from energydash.balances.ranges import row_datetime
 from energydash.orders import money
+from energydash.orders.activation import unquoted_activation_sun
 from energydash.orders.models import POSSIBLE_STATUSES, Order
+from energydash.orders.models import Status as OrderStatus
 from energydash.providers.models import ProviderAccount
 
 CHARGED = money.CHARGED
@@ -242,6 +253,7 @@ class MovedCharge:
     amount_sun: int
     submitted_at: datetime
     role: str  # "charged" or "moved"
+    after_give_up: bool = False  # taken just after energydash gave up waiting, not before
 
 
 @dataclass
@@ -382,6 +394,7 @@ def build_intervals_with_span(
     for iv in intervals:
         iv.tolerance_sun = tolerance
     place_charges_in_span(intervals, _spanning_charges(account, intervals))
+    place_charges_after_give_up(intervals, _given_up_charges(account, intervals))
     _cover_possible(account, intervals)
     match_late_refunds(intervals, late)
     mark_timing(intervals)
@@ -512,10 +525,75 @@ def place_charges_in_span(intervals: list[Interval], charges: list[tuple]) -> No
         holder.moved_charges.append(MovedCharge(pk, short, amount, submitted, "moved"))
 
 
+def _given_up_charges(account: ProviderAccount, intervals: list[Interval]) -> list[tuple]:
+    """(id, code, submitted_at, cost) of the account's charged orders recorded in an interval
+    that shows a surplus (money recorded as charged that had not left) followed by a short one
+    (place_charges_after_give_up). Only asked when both exist; few rows."""
+    surplus = [iv for iv in intervals if iv.residual_sun > iv.tolerance_sun]
+    short = [iv for iv in intervals if iv.residual_sun < -iv.tolerance_sun]
+    if not surplus or not short or surplus[0].ended_at >= short[-1].ended_at:
+        return []
+    rows = (
+        Order.objects.filter(
+            money.CHARGED,
+            account=account,
+            submitted_at__gt=surplus[0].started_at,
+            submitted_at__lte=surplus[-1].ended_at,
+        )
+        .annotate(charge=money.COST)
+        .order_by("submitted_at", "id")
+        .values_list("pk", "code", "submitted_at", "charge")
+    )
+    return [row for row in rows if row[3]]
+
+
+def place_charges_after_give_up(intervals: list[Interval], charges: list[tuple]) -> None:
+    """Move a confirmed charge to the interval just after submitted_at where the balance fell
+    by it, when the interval holding submitted_at shows that money still there (module
+    docstring, "Charge span"): a provider may take the money while energydash, having given up
+    waiting (submitted_at), no longer listens. Only within the charge slack after submitted_at
+    (ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS, the time reconciliation allows for it), only
+    out of a holder whose unexplained rise is at least the charge (it replaces a rise and a fall
+    that a timing run would pair anyway, and keeps sums exact), into the first later interval
+    whose unexplained decrease is at least the charge."""
+    from django.conf import settings
+
+    slack = timedelta(seconds=settings.ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS)
+    for pk, code, submitted, amount in charges:
+        holder = next((iv for iv in intervals if iv.started_at < submitted <= iv.ended_at), None)
+        if holder is None or holder.residual_sun < amount - holder.tolerance_sun:
+            continue
+        later = next(
+            (
+                iv
+                for iv in intervals
+                if holder.ended_at <= iv.started_at < submitted + slack
+                and iv.residual_sun <= -amount + iv.tolerance_sun
+            ),
+            None,
+        )
+        if later is None:
+            continue
+        short = str(code)[:8]
+        later.charges_sun += amount
+        later.charged_count += 1
+        later.residual_sun += amount
+        holder.charges_sun -= amount
+        holder.charged_count -= 1
+        holder.residual_sun -= amount
+        later.moved_charges.append(MovedCharge(pk, short, amount, submitted, "charged", True))
+        holder.moved_charges.append(MovedCharge(pk, short, amount, submitted, "moved", True))
+
+
 def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None:
     """Each interval's possible_cover_sun: the uncertain orders whose request left before it
     ended and whose answer was given up on (submitted_at) after it began. Few rows: only
-    orders still unknown or in review, on the index account + status + created."""
+    orders still unknown or in review, on the index account + status + created.
+
+    At a provider that activates a recipient unasked (Netts), an order whose quote did not
+    count activation, to an address not known to be active (no order to it completed before
+    this one was sent), may have cost its quote plus the activation fee: it covers both
+    (module docstring, "Possible charges")."""
     for iv in intervals:
         iv.possible_cover_sun = iv.possible_sun
     if not intervals:
@@ -525,9 +603,25 @@ def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None
         Order.objects.filter(account=account, status__in=POSSIBLE_STATUSES, created__lte=hi)
         .filter(Q(submitted_at__gt=lo) | Q(submitted_at__isnull=True))
         .annotate(possible=money.COST)
-        .values_list("created", "submitted_at", "possible")
+        .values_list(
+            "created",
+            "submitted_at",
+            "possible",
+            "cost_sun",
+            "quoted_cost_sun",
+            "unit_price_sun",
+            "energy",
+            "receive_address",
+        )
     )
-    spans = list(rows)
+    spans = [
+        (
+            sent,
+            given_up,
+            cost + _unasked_activation(account, sent, stated, quoted, unit, energy, to),
+        )
+        for sent, given_up, cost, stated, quoted, unit, energy, to in rows
+    ]
     if not spans:
         return
     for iv in intervals:
@@ -536,6 +630,29 @@ def _cover_possible(account: ProviderAccount, intervals: list[Interval]) -> None
             for sent, given_up, cost in spans
             if sent < iv.ended_at and (given_up is None or given_up > iv.started_at)
         )
+
+
+def _unasked_activation(
+    account: ProviderAccount,
+    sent: datetime,
+    stated: int | None,
+    quoted: int | None,
+    unit: Any,
+    energy: int | None,
+    address: str,
+) -> int:
+    """The activation an unresolved order may have been charged beyond its quote (0 when the
+    provider stated its charge, the quote counted activation, the provider never activates
+    unasked, or an order to the address completed before this one was sent)."""
+    if stated is not None:
+        return 0
+    fee = unquoted_activation_sun(account.provider, quoted, unit, energy)
+    if not fee:
+        return 0
+    active = Order.objects.filter(
+        receive_address=address, status=OrderStatus.COMPLETED, finished_at__lte=sent
+    ).exists()
+    return 0 if active else fee
 
 
 def mark_timing(intervals: list[Interval]) -> None:

@@ -133,7 +133,11 @@ def fold_unchanged(intervals: list[Interval]) -> list[Interval | UnchangedRun]:
 
 
 def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
-    """Put each interval's orders (charged, possibly charged or refunded in it) on it."""
+    """Put each interval's orders (charged, possibly charged or refunded in it) on it.
+
+    An order whose charge moved to an earlier interval (intervals.place_charges_in_span: the
+    balance fell there, between its sending and when energydash gave up waiting for its
+    answer) is listed where the money moved, not under the interval holding its submitted_at."""
     if not intervals:
         return
     lo = min(iv.started_at for iv in intervals)
@@ -149,14 +153,24 @@ def attach_orders(account: ProviderAccount, intervals: list[Interval]) -> None:
         .filter(CHARGED | Q(status__in=POSSIBLE_STATUSES) | Q(refund_sun__gt=0))
         .order_by("submitted_at", "id")[: ORDERS_PER_INTERVAL * len(intervals) * 2]
     )
+    moved_from = {
+        (m.order_id, id(iv)) for iv in intervals for m in iv.moved_charges if m.role == "moved"
+    }
+    moved_to = {
+        (m.order_id, id(iv)) for iv in intervals for m in iv.moved_charges if m.role == "charged"
+    }
     for o in rows:
         for iv in intervals:
-            hit = any(
-                when is not None and iv.started_at < when <= iv.ended_at
-                for when in (o.submitted_at, o.finished_at, o.refunded_at)
+            charged_here = (o.pk, id(iv)) in moved_to or (
+                (o.pk, id(iv)) not in moved_from and _within(iv, o.submitted_at)
             )
+            hit = charged_here or _within(iv, o.finished_at) or _within(iv, o.refunded_at)
             if hit and len(iv.orders) < ORDERS_PER_INTERVAL:
                 iv.orders.append(o)
+
+
+def _within(iv: Interval, when: datetime | None) -> bool:
+    return when is not None and iv.started_at < when <= iv.ended_at
 
 
 @dataclass

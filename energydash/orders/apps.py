@@ -16,3 +16,10 @@ class OrdersConfig(AppConfig):
         from energydash.orders.hooks import check_hooks
 
         checks.register(check_hooks)
+
+        from django_q.signals import post_spawn
+
+        from energydash.orders.tasks import start_loops
+
+        # A worker that starts queues the poll and verify loops (tasks.start_loops).
+        post_spawn.connect(start_loops, dispatch_uid="orders:start_loops")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -9,6 +10,8 @@ from typing import Any, Protocol
 
 from energydash.orders import late_refunds
 from energydash.orders.polling import poll_pass
+
+logger = logging.getLogger("energydash.tasks")
 
 # The worker loops: run a pass over due orders, and when none were due sleep IDLE_SLEEP_SECONDS
 # and look again, so an order due now is looked at within about a second (freshness, issue 9).
@@ -110,6 +113,30 @@ def _chained(
             cache.delete(key)
     _queue(f"energydash.orders.tasks.{task}")
     return counts
+
+
+LOOPS = ("poll_orders", "verify_deliveries")
+
+
+def start_loops(**kwargs: Any) -> None:
+    """django-q2's post_spawn (a worker process started): queue each loop no run holds.
+
+    django-q2 runs its scheduler first 30 s after a cluster starts, so without this every start
+    (a deploy, a restart) left 30 s with no polling and no verifying: an uncertain order's
+    delegation taken back within that time was never seen. With Redis only (the loop's hold is
+    shared; without it the schedule alone starts runs); a run that finds its loop held returns
+    at once, so a kick from each worker never multiplies loops."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        return
+    for task in LOOPS:
+        try:
+            if cache.get(loop_key(task)) is None:
+                _queue(f"energydash.orders.tasks.{task}")
+        except Exception:  # never kill a starting worker: the schedule starts the loop later
+            logger.exception("could not queue %s at worker start", task)
 
 
 def poll_orders(run_for: float = RUN_FOR_SECONDS) -> str:

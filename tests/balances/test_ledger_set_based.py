@@ -129,14 +129,17 @@ def test_interval_sums_equal_the_per_reading_sums(itrx_account, tronzap_account,
     ends = BalanceSnapshot.objects.filter(account=itrx_account).values_list("taken_at", flat=True)
     got = {
         iv.end_id: (
-            iv.charges_sun,
-            iv.charged_count,
+            iv.charges_sun
+            - sum(m.amount_sun * (1 if m.role == "charged" else -1) for m in iv.moved_charges),
+            iv.charged_count - sum(1 if m.role == "charged" else -1 for m in iv.moved_charges),
             iv.possible_sun,
             iv.possible_count,
             iv.refunds_sun,
         )
         for iv in intervals.build_intervals(itrx_account, ends)
     }
+    # The set-based sums equal the reference once the charges the span rules moved between
+    # intervals (place_charges_in_span, place_charges_after_give_up) are put back.
     assert got == expected
     assert any(v[4] for v in got.values()) and any(v[2] for v in got.values())
 

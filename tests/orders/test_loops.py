@@ -99,3 +99,65 @@ def test_without_a_shared_cache_runs_do_not_chain(settings, monkeypatch):
     monkeypatch.setattr(tasks, "_queue", queued.append)
     assert tasks.verify_deliveries(run_for=0).startswith("1 pass(es)")
     assert queued == []
+
+
+# A cluster that starts runs django-q2's scheduler only 30 s later: without a kick, every start
+# (a deploy, the soak) left 30 s with no polling and no verifying (the soak's early Netts orders:
+# a delegation taken back 20 s after landing was never seen, its charged order went to review
+# and held its never-charged neighbours there).
+
+
+@pytest.mark.django_db
+def test_a_worker_that_starts_queues_both_loops_at_once(settings, monkeypatch):
+    from django_q.signals import post_spawn
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    post_spawn.send(sender="django_q", proc_name="Process-1")
+    assert sorted(queued) == [
+        "energydash.orders.tasks.poll_orders",
+        "energydash.orders.tasks.verify_deliveries",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_worker_that_starts_while_a_loop_runs_queues_only_the_idle_one(settings, monkeypatch):
+    from django.core.cache import cache
+    from django_q.signals import post_spawn
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    cache.set(tasks.loop_key("poll_orders"), "another run", 60)
+    try:
+        post_spawn.send(sender="django_q", proc_name="Process-2")
+    finally:
+        cache.delete(tasks.loop_key("poll_orders"))
+    assert queued == ["energydash.orders.tasks.verify_deliveries"]
+
+
+@pytest.mark.django_db
+def test_without_a_shared_cache_a_starting_worker_queues_nothing(settings, monkeypatch):
+    from django_q.signals import post_spawn
+
+    settings.REDIS_URL = ""
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "_queue", queued.append)
+    post_spawn.send(sender="django_q", proc_name="Process-3")
+    assert queued == []
+
+
+@pytest.mark.django_db
+def test_a_starting_worker_survives_a_broker_that_fails(settings, monkeypatch):
+    """The kick runs inside django-q2's worker start-up: a failure there is logged, never
+    raised (it would kill the worker, and the cluster would respawn it in a loop)."""
+    from django_q.signals import post_spawn
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+
+    def broken(func: str) -> None:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks, "_queue", broken)
+    post_spawn.send(sender="django_q", proc_name="Process-4")  # does not raise
