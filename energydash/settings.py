@@ -416,6 +416,19 @@ ENERGYDASH_RECONCILE_PATIENCE_SECONDS = env_int("ENERGYDASH_RECONCILE_PATIENCE_S
 # Chain evidence in reconciliation (orders/chain_evidence.py): on by default when a TRON node is
 # configured; 0 turns it off (the soak's comparison run).
 ENERGYDASH_CHAIN_EVIDENCE = env_bool("ENERGYDASH_CHAIN_EVIDENCE", True)
+# A reading of a receive address is reused by every uncertain order to it for at least this long
+# (one block), or a quarter of the order's age up to the most (orders/chain_evidence.py).
+ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS = env_int("ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS", 3)
+ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS = env_int(
+    "ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS", 30
+)
+if not 0 <= ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS <= ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS must be between 0 and "
+        "ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS"
+    )
+if ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS > 3600:
+    raise ImproperlyConfigured("ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS must be at most 3600")
 if not 0 <= ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS <= 3600:
     raise ImproperlyConfigured("ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS must be 0 to 3600")
 if not 0 <= ENERGYDASH_RECONCILE_PATIENCE_SECONDS <= 86_400:
