@@ -349,6 +349,14 @@ ENERGYDASH_TRON_API_URL = env_str("ENERGYDASH_TRON_API_URL", "https://api.trongr
 ENERGYDASH_TRON_API_URL = ENERGYDASH_TRON_API_URL.rstrip("/")
 ENERGYDASH_TRON_API_KEY = env_str("ENERGYDASH_TRON_API_KEY").strip()
 ENERGYDASH_TRON_API_QPS = env_int("ENERGYDASH_TRON_API_QPS", 10)
+# Of those, this share is kept in hand (a busy node counts a request late, maybe in the next
+# second), and reconciliation's chain evidence may use at most this share of the rest.
+ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT = env_int("ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT", 20)
+ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT = env_int("ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT", 40)
+if not 0 <= ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT <= 90:
+    raise ImproperlyConfigured("ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT must be between 0 and 90")
+if not 1 <= ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT must be between 1 and 100")
 if ENERGYDASH_TRON_API_URL and not ENERGYDASH_TRON_API_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(
         "ENERGYDASH_TRON_API_URL must be an http:// or https:// URL (or empty: not configured)"

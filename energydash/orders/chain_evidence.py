@@ -228,7 +228,7 @@ def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
     energy_part = int(order.unit_price_sun * order.energy)
     if order.quoted_cost_sun - energy_part >= fee:
         return None  # activation was quoted already
-    reading = ChainReader.from_settings().account(order.receive_address)
+    reading = ChainReader.for_evidence().account(order.receive_address)
     if not reading.ok or not reading.value.activated or reading.value.created_at is None:
         return None
     created = reading.value.created_at
@@ -291,7 +291,7 @@ def chain_facts(
     """What the chain says about whether this uncertain order's energy arrived."""
     if not enabled() or order.kind != Kind.ENERGY or not order.energy:
         return None
-    reader = reader or ChainReader.from_settings()
+    reader = reader or ChainReader.for_evidence()
     if not reader.configured:
         return None
     period = period_of(order)
