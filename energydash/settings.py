@@ -376,6 +376,9 @@ ENERGYDASH_DELIVERY_DEADLINE_SECONDS = {
 }
 ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT = env_int("ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT", 20)
 ENERGYDASH_DELIVERY_CONCURRENCY = env_int("ENERGYDASH_DELIVERY_CONCURRENCY", 4)
+# Watch the chain for an energy order's delegation from 3 s after it was sent, before the
+# provider's done is recorded (orders/delivery_look.py early looks); 0: only after done.
+ENERGYDASH_DELIVERY_EARLY_LOOKS = env_bool("ENERGYDASH_DELIVERY_EARLY_LOOKS", True)
 if not 0 <= ENERGYDASH_DELIVERY_TOLERANCE_PERCENT <= 50:
     raise ImproperlyConfigured("ENERGYDASH_DELIVERY_TOLERANCE_PERCENT must be between 0 and 50")
 if not all(5 <= _s <= 86_400 for _s in ENERGYDASH_DELIVERY_DEADLINE_SECONDS.values()):
