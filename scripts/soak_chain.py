@@ -285,6 +285,12 @@ def _route_accounts(public_url: str) -> list:
     return made
 
 
+def phase_windows(seconds: float) -> tuple[float, float]:
+    """(end of the "first" window, start of the "last" one) for a routing phase this long: the
+    first minute and the last two, or for a short phase its first quarter and last third."""
+    return min(60.0, seconds / 4), max(seconds - 120.0, seconds * 2 / 3)
+
+
 def routing_phase(public_url: str, log) -> dict:
     import hashlib
 
@@ -321,8 +327,9 @@ def routing_phase(public_url: str, log) -> dict:
         i += 1
         time.sleep(max(0.0, ROUTING_INTERVAL - (time.monotonic() - started - at)))
     ours = degraded.account.pk
-    early = [r for r in rows if r[0] < 60]
-    late = [r for r in rows if r[0] >= ROUTING_SECONDS - 120]
+    early_end, late_start = phase_windows(ROUTING_SECONDS)
+    early = [r for r in rows if r[0] < early_end]
+    late = [r for r in rows if r[0] >= late_start]
 
     def share(part: list) -> float | None:
         return round(100 * sum(r[1] == ours for r in part) / len(part), 1) if part else None
@@ -345,6 +352,8 @@ def routing_phase(public_url: str, log) -> dict:
         "degraded_account": degraded.account.name,
         "degraded_missing_percent": round(100 * ROUTING_DEGRADED_MISSING),
         "runner_up": runner_up.account.name,
+        "first_window_seconds": [0, round(early_end)],
+        "last_window_seconds": [round(late_start), round(ROUTING_SECONDS)],
         "share_first_minute_percent": early_share,
         "share_last_two_minutes_percent": late_share,
         "share_fall_percent": fall,

@@ -67,3 +67,10 @@ def test_energy_taken_back_before_it_landed_must_end_missing_not_reclaimed(soak_
     assert soak_chain.taken_back_fault([(lands, lands + timedelta(seconds=9))]) == "taken_back"
     assert soak_chain.EXPECTED["never_landed"] == "missing"
     assert soak_chain.EXPECTED["taken_back"] == "reclaimed_early"
+
+
+def test_a_short_routing_phase_compares_its_first_quarter_with_its_last_third(soak_chain):
+    """CI's 2-minute phase: the "last two minutes" would be the whole phase, first minute
+    included, so no fall could show; a short phase compares its own first and last parts."""
+    assert soak_chain.phase_windows(120) == (30, 80)
+    assert soak_chain.phase_windows(600) == (60, 480)  # the 10-minute run: 1st min, last 2
