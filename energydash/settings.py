@@ -349,6 +349,14 @@ ENERGYDASH_TRON_API_URL = env_str("ENERGYDASH_TRON_API_URL", "https://api.trongr
 ENERGYDASH_TRON_API_URL = ENERGYDASH_TRON_API_URL.rstrip("/")
 ENERGYDASH_TRON_API_KEY = env_str("ENERGYDASH_TRON_API_KEY").strip()
 ENERGYDASH_TRON_API_QPS = env_int("ENERGYDASH_TRON_API_QPS", 10)
+# Of those, this share is kept in hand (a busy node counts a request late, maybe in the next
+# second), and reconciliation's chain evidence may use at most this share of the rest.
+ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT = env_int("ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT", 20)
+ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT = env_int("ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT", 40)
+if not 0 <= ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT <= 90:
+    raise ImproperlyConfigured("ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT must be between 0 and 90")
+if not 1 <= ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT must be between 1 and 100")
 if ENERGYDASH_TRON_API_URL and not ENERGYDASH_TRON_API_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(
         "ENERGYDASH_TRON_API_URL must be an http:// or https:// URL (or empty: not configured)"
@@ -368,6 +376,9 @@ ENERGYDASH_DELIVERY_DEADLINE_SECONDS = {
 }
 ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT = env_int("ENERGYDASH_DELIVERY_MIDPERIOD_PERCENT", 20)
 ENERGYDASH_DELIVERY_CONCURRENCY = env_int("ENERGYDASH_DELIVERY_CONCURRENCY", 4)
+# Watch the chain for an energy order's delegation from 3 s after it was sent, before the
+# provider's done is recorded (orders/delivery_look.py early looks); 0: only after done.
+ENERGYDASH_DELIVERY_EARLY_LOOKS = env_bool("ENERGYDASH_DELIVERY_EARLY_LOOKS", True)
 if not 0 <= ENERGYDASH_DELIVERY_TOLERANCE_PERCENT <= 50:
     raise ImproperlyConfigured("ENERGYDASH_DELIVERY_TOLERANCE_PERCENT must be between 0 and 50")
 if not all(5 <= _s <= 86_400 for _s in ENERGYDASH_DELIVERY_DEADLINE_SECONDS.values()):
@@ -416,6 +427,19 @@ ENERGYDASH_RECONCILE_PATIENCE_SECONDS = env_int("ENERGYDASH_RECONCILE_PATIENCE_S
 # Chain evidence in reconciliation (orders/chain_evidence.py): on by default when a TRON node is
 # configured; 0 turns it off (the soak's comparison run).
 ENERGYDASH_CHAIN_EVIDENCE = env_bool("ENERGYDASH_CHAIN_EVIDENCE", True)
+# A reading of a receive address is reused by every uncertain order to it for at least this long
+# (one block), or a quarter of the order's age up to the most (orders/chain_evidence.py).
+ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS = env_int("ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS", 3)
+ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS = env_int(
+    "ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS", 30
+)
+if not 0 <= ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS <= ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS must be between 0 and "
+        "ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS"
+    )
+if ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS > 3600:
+    raise ImproperlyConfigured("ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS must be at most 3600")
 if not 0 <= ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS <= 3600:
     raise ImproperlyConfigured("ENERGYDASH_RECONCILE_CHARGE_SLACK_SECONDS must be 0 to 3600")
 if not 0 <= ENERGYDASH_RECONCILE_PATIENCE_SECONDS <= 86_400:

@@ -290,6 +290,27 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the clean-up below
 
 
+LOOPS = ("poll_orders", "verify_deliveries")
+
+
+def start_loops() -> None:
+    """Queue the poll and verify loops now instead of at the workers' first schedule tick (up
+    to 30 s after they start): orders placed before then would wait for it, and every latency
+    figure of a soak whose orders are all a minute old would measure that start-up gap."""
+    from django_q.tasks import async_task
+
+    for task in LOOPS:
+        async_task(f"energydash.orders.tasks.{task}")
+
+
+def loops_running() -> bool:
+    from django.core.cache import cache
+
+    from energydash.orders.tasks import loop_key
+
+    return all(cache.get(loop_key(task)) for task in LOOPS)
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
@@ -353,6 +374,8 @@ def main() -> int:
                 return False
 
         wait_until(serving, 120, "gunicorn listening")
+        start_loops()
+        wait_until(loops_running, 120, "the poll and verify loops running", 1)
         rng = random.Random(SEED)
         subs = plan(ORDERS, rng)
         mark_unactivated(subs)

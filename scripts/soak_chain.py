@@ -28,6 +28,7 @@ import os
 import statistics
 import time
 from collections import Counter
+from typing import Any
 
 BLOCK_SECONDS = int(os.environ.get("SOAK_CHAIN_BLOCK_SECONDS", "3"))
 CHAIN_QPS = int(os.environ.get("SOAK_CHAIN_QPS", "10"))
@@ -44,6 +45,9 @@ EXPECTED = {
     "short": "short",
     "early": "reclaimed_early",
     "taken_back": "reclaimed_early",
+    # Refunded before its block: the sandbox undelegates it before it lands, so the chain never
+    # showed any energy: missing is the truth.
+    "never_landed": "missing",
 }
 FAILED = ("short", "missing", "reclaimed_early")
 
@@ -58,6 +62,16 @@ def environment(public_url: str) -> dict[str, str]:
         "ENERGYDASH_ROUTING_HEALTH_MIN_ORDERS": "10",
         "ENERGYDASH_ROUTING_HEALTH_FLOOR_PERCENT": "90",
     }
+
+
+def taken_back_fault(delegations: list[tuple[Any, Any]]) -> str:
+    """For an order a money fault took back: "taken_back" when its delegation was on chain for
+    a while (landed before it was undelegated), "never_landed" otherwise. `delegations`: the
+    (lands_at, undelegated_at) of the provider's own delegations for the order."""
+    for lands_at, undelegated_at in delegations:
+        if undelegated_at is None or undelegated_at > lands_at:
+            return "taken_back"
+    return "never_landed"
 
 
 def set_chain_knobs() -> None:
@@ -157,7 +171,13 @@ def chain_summary(per_order: dict) -> dict:
         if remote.refund_sun is not None or remote.reclaimed_at is not None:
             # A money fault (a refund after completion, an itrx reclaim) took the energy back:
             # the chain then shows it gone early, or nothing if the first look came after.
-            fault = "taken_back"
+            fault = taken_back_fault(
+                list(
+                    remote.chain_delegations.filter(by_other_party=False).values_list(
+                        "lands_at", "undelegated_at"
+                    )
+                )
+            )
         expected = EXPECTED[fault]
         if order.kind == "collection":
             collections["orders"] += 1
@@ -265,6 +285,12 @@ def _route_accounts(public_url: str) -> list:
     return made
 
 
+def phase_windows(seconds: float) -> tuple[float, float]:
+    """(end of the "first" window, start of the "last" one) for a routing phase this long: the
+    first minute and the last two, or for a short phase its first quarter and last third."""
+    return min(60.0, seconds / 4), max(seconds - 120.0, seconds * 2 / 3)
+
+
 def routing_phase(public_url: str, log) -> dict:
     import hashlib
 
@@ -301,8 +327,9 @@ def routing_phase(public_url: str, log) -> dict:
         i += 1
         time.sleep(max(0.0, ROUTING_INTERVAL - (time.monotonic() - started - at)))
     ours = degraded.account.pk
-    early = [r for r in rows if r[0] < 60]
-    late = [r for r in rows if r[0] >= ROUTING_SECONDS - 120]
+    early_end, late_start = phase_windows(ROUTING_SECONDS)
+    early = [r for r in rows if r[0] < early_end]
+    late = [r for r in rows if r[0] >= late_start]
 
     def share(part: list) -> float | None:
         return round(100 * sum(r[1] == ours for r in part) / len(part), 1) if part else None
@@ -325,6 +352,8 @@ def routing_phase(public_url: str, log) -> dict:
         "degraded_account": degraded.account.name,
         "degraded_missing_percent": round(100 * ROUTING_DEGRADED_MISSING),
         "runner_up": runner_up.account.name,
+        "first_window_seconds": [0, round(early_end)],
+        "last_window_seconds": [round(late_start), round(ROUTING_SECONDS)],
         "share_first_minute_percent": early_share,
         "share_last_two_minutes_percent": late_share,
         "share_fall_percent": fall,

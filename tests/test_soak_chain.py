@@ -47,4 +47,30 @@ def test_a_missed_or_unmeasured_figure_is_an_unmet_goal(soak_chain, over, unmet)
 def test_every_fault_has_the_state_it_must_end_in(soak_chain):
     from energydash.sandbox.models import SandboxOrder
 
-    assert set(soak_chain.EXPECTED) == {"", "taken_back", *SandboxOrder.CHAIN_FAULTS}
+    assert set(soak_chain.EXPECTED) == {
+        "",
+        "taken_back",
+        "never_landed",
+        *SandboxOrder.CHAIN_FAULTS,
+    }
+
+
+def test_energy_taken_back_before_it_landed_must_end_missing_not_reclaimed(soak_chain):
+    """A refund before the delegation's block undelegates it before it lands: the chain never
+    showed it, so "missing" is the right state (the CI soak's one taken_back order "wrong")."""
+    from datetime import UTC, datetime, timedelta
+
+    lands = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert soak_chain.taken_back_fault([(lands, lands - timedelta(seconds=1))]) == "never_landed"
+    assert soak_chain.taken_back_fault([(lands, lands)]) == "never_landed"
+    assert soak_chain.taken_back_fault([]) == "never_landed"
+    assert soak_chain.taken_back_fault([(lands, lands + timedelta(seconds=9))]) == "taken_back"
+    assert soak_chain.EXPECTED["never_landed"] == "missing"
+    assert soak_chain.EXPECTED["taken_back"] == "reclaimed_early"
+
+
+def test_a_short_routing_phase_compares_its_first_quarter_with_its_last_third(soak_chain):
+    """CI's 2-minute phase: the "last two minutes" would be the whole phase, first minute
+    included, so no fall could show; a short phase compares its own first and last parts."""
+    assert soak_chain.phase_windows(120) == (30, 80)
+    assert soak_chain.phase_windows(600) == (60, 480)  # the 10-minute run: 1st min, last 2

@@ -159,7 +159,9 @@ class Delegations:
 
     receiver: str
     delegations: tuple[ReceivedDelegation, ...]
-    resource: AccountResource  # the receiver's EnergyLimit and the ratio used
+    # The receiver's EnergyLimit and the ratio used; None when nobody delegates to it (the
+    # index answered empty, so its resources were not read: one request instead of two).
+    resource: AccountResource | None
     calls: int  # node requests it took (retries included)
 
     @property
@@ -169,6 +171,8 @@ class Delegations:
     @property
     def energy(self) -> int | None:
         """The energy of all of them together, converted once (as the chain does)."""
+        if self.resource is None:
+            return 0 if not self.delegations else None
         return self.resource.energy_for(self.staked_sun)
 
     def from_delegator(self, delegator: str) -> tuple[ReceivedDelegation, ...]:

@@ -10,6 +10,14 @@ go, so a request let go in the last EDGE_SECONDS of a second is counted in that 
 next, and goes only if both have room. A node counting by arrival thus never sees more than QPS in
 one second as long as a request takes less than EDGE_SECONDS to reach it.
 
+With a margin: only qps - margin requests go a second (ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT,
+20%, at least 1 request left). A busy node counts a request when its handler runs, which can be a
+second or more after it arrived; the margin is room under its limit for such a late batch.
+
+Shares (ShareOf): a caller that must not crowd out the others (reconciliation's chain evidence,
+asked at every poll of every uncertain order) draws on a smaller budget of its own *and* on the
+whole one, so the delivery check always finds the rest of the whole.
+
 If the cache fails (Redis down), each process falls back to counting for itself and logs a
 warning: the node may then see QPS per process, which its own 429s and our backoff absorb. A chain
 read never fails with a 500 because the budget could not be counted.
@@ -68,10 +76,12 @@ class RequestBudget:
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 2.0,
         key_prefix: str = KEY_PREFIX,
+        margin: int = 0,
     ) -> None:
         if qps < 1:
             raise ValueError("the request budget needs at least 1 request per second")
         self.qps = qps
+        self.limit = max(1, qps - max(0, margin))  # what goes a second
         self._cache = cache
         self._clock = clock
         self._sleep = sleep
@@ -93,9 +103,9 @@ class RequestBudget:
         while True:
             now = self._clock()
             window = int(now)
-            fits = self._count(window) <= self.qps
+            fits = self._count(window) <= self.limit
             if int(now + EDGE_SECONDS) != window:  # it may arrive in the next second
-                fits = self._count(window + 1) <= self.qps and fits
+                fits = self._count(window + 1) <= self.limit and fits
             if fits:
                 return True
             pause = max(window + 1 - now, 0.001)
@@ -130,3 +140,18 @@ class RequestBudget:
             except ValueError:
                 continue  # expired between add and incr: add it again
         raise RuntimeError("the budget counter keeps vanishing")
+
+
+class ShareOf:
+    """A share of a whole budget: a request goes when it fits both the share and the whole."""
+
+    def __init__(self, share: RequestBudget, whole: RequestBudget) -> None:
+        self.share = share
+        self.whole = whole
+
+    @property
+    def qps(self) -> int:
+        return self.share.qps
+
+    def acquire(self) -> bool:
+        return self.share.acquire() and self.whole.acquire()

@@ -1,9 +1,11 @@
 """Who gives a receiver energy right now, how much, until when: the question behind "was the
 order's energy delivered".
 
-It takes 2 + N node requests for N delegators: the receiver's resources (its EnergyLimit and the
-network ratio), the Stake 2.0 index of who delegates to it, then one getdelegatedresourcev2 per
-delegator. Any one failing fails the whole reading: half a list of delegations is not evidence.
+Index first: the Stake 2.0 index of who delegates to the receiver; when nobody does, that one
+request is the whole answer (the usual case while an order's energy has not landed). Otherwise
+2 + N node requests for N delegators: the index, the receiver's resources (its EnergyLimit and the
+network ratio), then one getdelegatedresourcev2 per delegator. Any one failing fails the whole
+reading: half a list of delegations is not evidence.
 """
 
 from __future__ import annotations
@@ -30,15 +32,14 @@ def delegations_to(
             exchanges=(*exchanges, *reading.exchanges),
         )
 
-    resource = reader.account_resource(receiver)
-    if not resource.ok:
-        return failed(resource, "reading the receiver's resources")
-    exchanges.extend(resource.exchanges)
     index = reader.delegation_index(receiver)
     if not index.ok:
         return failed(index, "reading who delegates to the receiver")
     exchanges.extend(index.exchanges)
     delegators = [d for d in index.value.from_accounts if d != receiver]
+    if not delegators:
+        value = Delegations(receiver, (), None, calls=len(exchanges))
+        return Reading(OK, value=value, exchanges=tuple(exchanges))
     if len(delegators) > max_delegators:
         return Reading(
             UNAVAILABLE,
@@ -46,6 +47,10 @@ def delegations_to(
             f"than the chain budget allows here (at most {max_delegators})",
             exchanges=tuple(exchanges),
         )
+    resource = reader.account_resource(receiver)
+    if not resource.ok:
+        return failed(resource, "reading the receiver's resources")
+    exchanges.extend(resource.exchanges)
     found: list[ReceivedDelegation] = []
     for delegator in delegators:
         entries = reader.delegated_resources(delegator, receiver)

@@ -24,6 +24,14 @@ strong evidence for "not placed", to be taken together with the ledger); NOT_YET
 deadline); DOUBT (something that could be ours: a part, a stranger's of the size, a sibling's
 claim); UNREAD (the chain could not be read). None when chain evidence is off, no node is
 configured, or the order delivers no energy.
+
+*Asked sparingly*: an uncertain order is weighed at every poll (every 2 s while young), but the
+chain changes once a block, and every node request comes out of the request budget the delivery
+check shares (chain/budget.py). So a reading of a receive address is kept in the cache (shared by
+every process with Redis) and reused by every order to that address while it is younger than
+ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS (a block, 3) or a quarter of the order's age, whichever is
+longer, at most ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS (30). A reading taken before the
+provider's deadline is never reused after it: "nothing past the deadline" needs a reading past it.
 """
 
 from __future__ import annotations
@@ -34,12 +42,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce
 
-from energydash.chain.answers import ReceivedDelegation, from_ms
+from energydash.chain.answers import Delegations, ReceivedDelegation, from_ms
 from energydash.chain.delegations import delegations_to
+from energydash.chain.outcomes import OK, Reading
 from energydash.chain.reader import ChainReader
 from energydash.orders.delivery_look import known_delegator, period_of
 from energydash.orders.delivery_rules import LOCK_SLACK
@@ -58,6 +68,7 @@ NOT_YET = "not_yet"
 DOUBT = "doubt"
 UNREAD = "unread"
 LEARN_FROM = 200  # verified orders of the account whose delegators are learnt
+READING_KEY = "chain-evidence:reading:"
 
 
 @dataclass(frozen=True)
@@ -217,7 +228,7 @@ def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
     energy_part = int(order.unit_price_sun * order.energy)
     if order.quoted_cost_sun - energy_part >= fee:
         return None  # activation was quoted already
-    reading = ChainReader.from_settings().account(order.receive_address)
+    reading = ChainReader.for_evidence().account(order.receive_address)
     if not reading.ok or not reading.value.activated or reading.value.created_at is None:
         return None
     created = reading.value.created_at
@@ -226,19 +237,67 @@ def activated_by(order: Order, adapter: Any) -> tuple[int, str] | None:
     return energy_part + fee, f"{created:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def reuse_for(order: Order, now: datetime) -> timedelta:
+    """How old a reading of the order's receive address may be and still be weighed for it."""
+    least = settings.ENERGYDASH_CHAIN_EVIDENCE_REUSE_SECONDS
+    most = max(least, settings.ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS)
+    age = (now - order.started_at).total_seconds()
+    return timedelta(seconds=min(most, max(least, age / 4)))
+
+
+def _kept_reading(order: Order, now: datetime) -> tuple[datetime, Delegations] | None:
+    try:
+        kept = cache.get(READING_KEY + order.receive_address)
+    except Exception:  # the cache is down: read the chain instead
+        return None
+    if not isinstance(kept, tuple) or len(kept) != 2:
+        return None
+    read_at, value = kept
+    if not isinstance(read_at, datetime) or not isinstance(value, Delegations):
+        return None
+    if read_at > now or now - read_at >= reuse_for(order, now):
+        return None
+    if read_at < deadline_of(order) <= now:
+        return None  # only a reading past the deadline can show nothing came by it
+    return read_at, value
+
+
+def _keep_reading(order: Order, read_at: datetime, value: Delegations) -> None:
+    timeout = max(1, int(settings.ENERGYDASH_CHAIN_EVIDENCE_REUSE_MAX_SECONDS) + 1)
+    try:
+        cache.set(READING_KEY + order.receive_address, (read_at, value), timeout=timeout)
+    except Exception:  # the cache is down: the next weighing reads again
+        return
+
+
+def receiver_reading(
+    order: Order, now: datetime, reader: ChainReader
+) -> tuple[Reading[Delegations], datetime]:
+    """(the delegations to the order's receive address, when they were read): a kept reading
+    while it is fresh enough for this order (no node request), else a new one."""
+    kept = _kept_reading(order, now)
+    if kept is not None:
+        read_at, value = kept
+        return Reading(OK, value=value), read_at
+    reading = delegations_to(order.receive_address, reader)
+    if reading.ok:
+        _keep_reading(order, now, reading.value)
+    return reading, now
+
+
 def chain_facts(
     order: Order, now: datetime, reader: ChainReader | None = None
 ) -> ChainFacts | None:
     """What the chain says about whether this uncertain order's energy arrived."""
     if not enabled() or order.kind != Kind.ENERGY or not order.energy:
         return None
-    reader = reader or ChainReader.from_settings()
+    reader = reader or ChainReader.for_evidence()
     if not reader.configured:
         return None
     period = period_of(order)
     if period is None:
         return None
-    reading = delegations_to(order.receive_address, reader)
+    reading, read_at = receiver_reading(order, now, reader)
     if not reading.ok:
         return ChainFacts(UNREAD, f"the chain could not be read ({reading})", reading.calls)
     delegators = known_delegators(order)
@@ -250,7 +309,7 @@ def chain_facts(
     fits = [d for d in ours if _of_size(order, d)]
     strangers = [d for d in dated if d.delegator not in delegators and _of_size(order, d)]
     siblings = _siblings(order)
-    past = now >= deadline_of(order)
+    past = read_at >= deadline_of(order)
     receiver = order.receive_address
     if len(fits) > siblings:
         d = fits[0]

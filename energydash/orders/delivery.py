@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
-from energydash.orders.delivery_look import look
+from energydash.orders.delivery_look import EARLY_FIRST, EARLY_STATUSES, EARLY_WINDOW, look
 from energydash.orders.models import Delivery, Kind, Order, Status
 
 logger = logging.getLogger("energydash.orders")
@@ -45,6 +45,8 @@ def state_of(order: Order) -> str | None:
     """The delivery status to show: the verdict, "pending" for an energy, collection or
     activation order not yet looked at that may still deliver, None for an order that delivers
     nothing."""
+    if order.delivery_status == Delivery.PENDING and order.status in NOT_DELIVERING:
+        return None  # watched before done (an early look), then it failed: nothing to deliver
     if order.delivery_status:
         return order.delivery_status
     if order.kind in DELIVERING_KINDS and order.status not in NOT_DELIVERING:
@@ -62,7 +64,21 @@ def _due(now: datetime) -> Q:
         delivery_status="",
         kind__in=DELIVERING_KINDS,
     )
-    return unstarted | Q(delivery_next_check_at__lte=now)
+    due = unstarted | Q(delivery_next_check_at__lte=now)
+    if early_looks():
+        # Sent, not yet reported done: watched from a few seconds after sending (early looks).
+        due |= Q(
+            status__in=EARLY_STATUSES,
+            kind=Kind.ENERGY,
+            delivery_status="",
+            created__lte=now - EARLY_FIRST,
+            created__gt=now - EARLY_WINDOW,
+        )
+    return due
+
+
+def early_looks() -> bool:
+    return settings.ENERGYDASH_DELIVERY_EARLY_LOOKS and bool(settings.ENERGYDASH_TRON_API_URL)
 
 
 def due_ids(now: datetime, limit: int) -> list[int]:
@@ -82,7 +98,8 @@ def claim(pk: int, now: datetime) -> Order | None:
         return None
     rows = Order.objects.filter(pk=pk, delivery_looks=order.delivery_looks)
     if order.delivery_status == "":
-        if order.status != Status.COMPLETED:
+        early = order.status in EARLY_STATUSES and order.kind == Kind.ENERGY and early_looks()
+        if order.status != Status.COMPLETED and not early:
             return None
         got = rows.filter(delivery_status="").update(
             delivery_status=Delivery.PENDING, delivery_next_check_at=now + LEASE

@@ -36,6 +36,12 @@ LABEL = "task:verify_deliveries"
 RETRY_PENDING = timedelta(seconds=10)
 RETRY_VERIFIED = timedelta(seconds=30)
 GIVE_UP_AFTER_DEADLINE = timedelta(minutes=10)
+# Early looks (before the provider's done is recorded): from EARLY_FIRST after the order was
+# sent, one a block while it is younger than EARLY_WINDOW; after that the done transition asks.
+EARLY_STATUSES = ("submitted", "delegating")
+EARLY_FIRST = timedelta(seconds=3)
+EARLY_STEP = timedelta(seconds=3)
+EARLY_WINDOW = timedelta(seconds=60)
 _PERIOD = re.compile(r"^(\d{1,3})([HD])$")
 _DELEGATE_ADDRESS = re.compile(r'"delegateAddress"\s*:\s*"(T[1-9A-HJ-NP-Za-km-z]{33})"')
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -236,6 +242,13 @@ def next_verified_look(
 def look(order: Order, reader: ChainReader, now: datetime) -> tuple[bool, int]:
     """Look once at a claimed order; write what it found. (changed, node requests used)."""
     exp = expectation(order, now)
+    if (
+        order.status in EARLY_STATUSES
+        and order.kind == Kind.ENERGY
+        and order.delivery_status in ("", Delivery.PENDING)
+        and reader.configured
+    ):
+        return _look_early(order, exp, reader, now)
     if order.status != "completed":  # refunded or reopened since: nothing to verify any more
         return write(order, order.delivery_status or Delivery.PENDING, now, next_at=None), 0
     if not reader.configured:
@@ -301,6 +314,53 @@ def look(order: Order, reader: ChainReader, now: datetime) -> tuple[bool, int]:
         exchanges=reading.exchanges,
     )
     return changed, spent - before
+
+
+def _look_early(
+    order: Order, exp: rules.Expectation, reader: ChainReader, now: datetime
+) -> tuple[bool, int]:
+    """A look before the provider's done is recorded: verified as soon as the energy is on
+    chain; otherwise pending (nothing is short or missing before done), looked at again a block
+    later while the order is young. The poller records the provider's done as before."""
+    before = int((order.delivery_evidence or {}).get("calls") or 0)
+    evidence: dict[str, Any] = {
+        **(order.delivery_evidence or {}),
+        "delegator_known": bool(exp.delegator),
+        "delegator": exp.delegator or None,
+        "delegator_source": exp.delegator_source,
+    }
+    again: datetime | None = now + EARLY_STEP
+    if again - order.created > EARLY_WINDOW:
+        again = None  # the transition to done makes the next look due
+    reading = read_first_look(reader, exp, now)
+    evidence["calls"] = before + reading.calls
+    if not reading.ok:
+        evidence["last_read"] = str(reading)[:300]
+    elif reading.value is not None:
+        verdict = rules.judge_energy(exp, reading.value, now)
+        if verdict.status == rules.VERIFIED:
+            words = (
+                f"{verdict.words} Seen on chain before the provider's done was recorded "
+                f"({int((now - order.created).total_seconds())} s after the order was sent)."
+            )
+            verdict.evidence.update(
+                calls=before + reading.calls,
+                looked_at=now.isoformat(),
+                before_done=True,
+                words=words,
+            )
+            changed = write(
+                order,
+                Delivery.VERIFIED,
+                now,
+                energy=verdict.energy,
+                evidence=verdict.evidence,
+                next_at=next_verified_look(order, exp, [], now),
+                words=words,
+                exchanges=reading.exchanges,
+            )
+            return changed, reading.calls
+    return write(order, Delivery.PENDING, now, evidence=evidence, next_at=again), reading.calls
 
 
 def _look_again(

@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from energydash.orders import hooks
-from energydash.orders.models import FINAL, Order, OrderEvent
+from energydash.orders.models import FINAL, Delivery, Order, OrderEvent, Status
 from energydash.orders.signals import send_settled
 from energydash.providers.base import Exchange
 
@@ -134,6 +134,11 @@ def transition(
         changed = rows.update(**values)
         if not changed:
             return False
+        if to_status == Status.COMPLETED and from_status != to_status:
+            # Done: a delivery look already under way (early looks) is due now.
+            Order.objects.filter(pk=order.pk, delivery_status=Delivery.PENDING).update(
+                delivery_next_check_at=now
+            )
         # The rollups (owned by balances, wired through orders.hooks) follow in the same
         # transaction, under a per-(account, day) lock: see balances/rollups.py.
         hooks.order_changed(order, from_status, to_status, fields.keys())

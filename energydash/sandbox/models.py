@@ -389,10 +389,12 @@ class SandboxOrder(OrderFate):
                     balance_sun=F("balance_sun") + sun
                 )
                 # A refunded order is not (or no longer) delivered: its delegation leaves the
-                # chain (or never lands, when it had not yet).
+                # chain (or never lands, when it had not yet). Not before now: a refund due
+                # earlier but credited now cannot change what the chain already showed.
+                gone = max(at, timezone.now())
                 self.chain_delegations.filter(by_other_party=False).filter(
-                    Q(undelegated_at__isnull=True) | Q(undelegated_at__gt=at)
-                ).update(undelegated_at=at)
+                    Q(undelegated_at__isnull=True) | Q(undelegated_at__gt=gone)
+                ).update(undelegated_at=gone)
         self.refresh_from_db(fields=["refund_sun"])
         return bool(done)
 

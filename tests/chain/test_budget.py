@@ -119,3 +119,72 @@ def test_a_node_counting_by_arrival_never_sees_more_than_qps_in_its_second(clock
                 clock.now += 0.005
     assert max(arrived.values()) <= 10
     assert sum(arrived.values()) == 400
+
+
+def test_a_margin_keeps_each_second_below_the_nodes_limit(clock):
+    """The node counts when its handler runs, which on a busy server is late: requests let go
+    in one second may be counted in the next. The budget lets only qps - margin go a second, so
+    a late batch finds room under the node's limit."""
+    budget = RequestBudget(
+        10, cache=caches["default"], clock=clock, sleep=clock.sleep, max_wait=60, margin=2
+    )
+    clock.now = 2000.0
+    granted: Counter[int] = Counter()
+    for _ in range(80):
+        assert budget.acquire()
+        granted[int(clock.now)] += 1
+        clock.now += 0.01
+    assert max(granted.values()) == 8
+    assert budget.limit == 8
+
+
+def test_the_margin_never_leaves_less_than_one_request_a_second():
+    assert RequestBudget(1, margin=5).limit == 1
+    assert RequestBudget(10).limit == 10
+
+
+def test_from_settings_the_reader_keeps_the_configured_margin(settings):
+    from energydash.chain.reader import ChainReader
+
+    settings.ENERGYDASH_TRON_API_QPS = 10
+    settings.ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT = 20
+    assert ChainReader.from_settings().node.budget.limit == 8
+
+
+def test_chain_evidence_draws_on_its_own_share_and_never_starves_the_delivery_check(clock):
+    """Reconciliation's chain evidence is one caller among several: it gets a share of the
+    budget, so the delivery check always finds the rest."""
+    from energydash.chain.budget import ShareOf
+
+    whole = RequestBudget(10, cache=caches["default"], clock=clock, sleep=clock.sleep, max_wait=0)
+    share = ShareOf(
+        RequestBudget(
+            4,
+            cache=caches["default"],
+            clock=clock,
+            sleep=clock.sleep,
+            max_wait=0,
+            key_prefix="test-evidence",
+        ),
+        whole,
+    )
+    clock.now = 3000.0
+    evidence = sum(share.acquire() for _ in range(20))
+    delivery = sum(whole.acquire() for _ in range(20))
+    assert (evidence, delivery) == (4, 6)
+    clock.now = 3001.0
+    assert sum(whole.acquire() for _ in range(10)) == 10
+    assert not share.acquire()  # the whole budget is used: the share has nothing either
+    assert share.qps == 4
+
+
+def test_the_evidence_reader_draws_on_a_share_of_what_goes_a_second(settings):
+    from energydash.chain.budget import ShareOf
+    from energydash.chain.reader import ChainReader
+
+    settings.ENERGYDASH_TRON_API_QPS = 10
+    settings.ENERGYDASH_TRON_API_QPS_MARGIN_PERCENT = 20
+    settings.ENERGYDASH_CHAIN_EVIDENCE_QPS_PERCENT = 40
+    budget = ChainReader.for_evidence().node.budget
+    assert isinstance(budget, ShareOf)
+    assert (budget.share.limit, budget.whole.limit) == (3, 8)  # 40% of the 8 that go

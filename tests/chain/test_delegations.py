@@ -73,12 +73,13 @@ def test_it_lists_each_delegation_with_its_energy_and_counts_the_calls(reader, n
     assert found.from_delegator(POOL)[0].expires_at.year == 2025
 
 
-def test_no_delegators_takes_two_calls(reader, node):
-    node.post("/wallet/getaccountresource").respond(json=RATIO)
+def test_no_delegators_takes_one_call_the_index(reader, node):
+    resources = node.post("/wallet/getaccountresource").respond(json=RATIO)
     node.post("/wallet/getdelegatedresourceaccountindexv2").respond(json={})
     reading = delegations_to(RECEIVER, reader)
-    assert reading.ok and reading.value.delegations == () and reading.calls == 2
+    assert reading.ok and reading.value.delegations == () and reading.calls == 1
     assert reading.value.energy == 0
+    assert not resources.called  # nobody delegates: the ratio is not needed
 
 
 def test_without_a_ratio_the_energy_is_unknown_not_zero(reader, node):
@@ -124,6 +125,14 @@ def test_too_many_delegators_is_not_read_one_by_one(reader, node):
 
 
 def test_a_failing_first_call_says_which_step(reader, node):
+    node.post("/wallet/getdelegatedresourceaccountindexv2").respond(503)
+    reading = delegations_to(RECEIVER, reader)
+    assert reading.outcome == UNAVAILABLE
+    assert reading.message.startswith("reading who delegates to the receiver: ")
+
+
+def test_a_failing_resource_read_after_the_index_says_which_step(reader, node):
+    node.post("/wallet/getdelegatedresourceaccountindexv2").respond(json={"fromAccounts": [POOL]})
     node.post("/wallet/getaccountresource").respond(503)
     reading = delegations_to(RECEIVER, reader)
     assert reading.outcome == UNAVAILABLE

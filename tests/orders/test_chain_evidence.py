@@ -522,3 +522,84 @@ def test_a_new_sighting_on_chain_makes_an_open_order_due_at_once(netts_account, 
     Order.objects.filter(pk=o.pk).update(next_poll_at=at(600))
     o = settle(o, 40)  # nothing new on chain: its schedule stands
     assert o.next_poll_at == at(600)
+
+
+# Asking the chain at most once per block per receiver (the shared request budget) ----------------
+
+
+class CountingChain(Chain):
+    def __init__(self, *delegations: ReceivedDelegation, readable: bool = True) -> None:
+        super().__init__(*delegations, readable=readable)
+        self.asked = 0
+
+    def __call__(self, receiver, reader=None, **kw):
+        self.asked += 1
+        return super().__call__(receiver, reader, **kw)
+
+
+def facts_at(o: Order, seconds: float):
+    with time_machine.travel(at(seconds), tick=False):
+        return chain_evidence.chain_facts(o, at(seconds))
+
+
+def test_an_uncertain_order_weighed_five_times_within_one_block_asks_the_chain_once(
+    netts_account, chain
+):
+    fake = CountingChain()
+    chain(fake)
+    o = lost_netts_order(netts_account)
+    verdicts = [facts_at(o, 30 + 0.5 * n).verdict for n in range(5)]
+    assert verdicts == [chain_evidence.NOT_YET] * 5
+    assert fake.asked == 1
+
+
+def test_orders_to_the_same_address_share_one_reading(netts_account, chain):
+    fake = CountingChain()
+    chain(fake)
+    first, second = lost_netts_order(netts_account), lost_netts_order(netts_account)
+    facts_at(first, 30)
+    facts_at(second, 31)
+    assert fake.asked == 1
+
+
+def test_an_older_order_reuses_a_reading_longer_but_a_block_later_a_young_one_asks_again(
+    netts_account, chain
+):
+    fake = CountingChain()
+    chain(fake)
+    o = lost_netts_order(netts_account)
+    facts_at(o, 10)
+    facts_at(o, 14)  # 4 s later: more than a block at 14 s of age
+    assert fake.asked == 2
+    facts_at(o, 100)
+    facts_at(o, 110)  # 100 s old: a reading is good for a quarter of that
+    assert fake.asked == 3
+
+
+def test_a_reading_from_before_the_deadline_never_says_none_seen_after_it(netts_account, chain):
+    fake = CountingChain()
+    chain(fake)
+    o = lost_netts_order(netts_account)
+    assert facts_at(o, 179).verdict == chain_evidence.NOT_YET
+    assert facts_at(o, 181).verdict == chain_evidence.NONE_SEEN
+    assert fake.asked == 2  # read again past the deadline, however fresh the first reading
+
+
+def test_an_unreadable_chain_is_not_remembered(netts_account, chain):
+    fake = CountingChain(readable=False)
+    chain(fake)
+    o = lost_netts_order(netts_account)
+    assert facts_at(o, 30).verdict == chain_evidence.UNREAD
+    assert facts_at(o, 30.5).verdict == chain_evidence.UNREAD
+    assert fake.asked == 2
+
+
+def test_a_reused_reading_still_places_the_order_it_shows_delivered(netts_account, chain):
+    learnt(netts_account)
+    fake = CountingChain(delegation(DELEGATOR, 65_000, at(20) + timedelta(hours=1)))
+    chain(fake)
+    first, second = lost_netts_order(netts_account), lost_netts_order(netts_account)
+    Order.objects.filter(pk=second.pk).update(receive_address=STRANGER)
+    assert facts_at(first, 30).verdict == chain_evidence.DELIVERED
+    assert facts_at(first, 31).verdict == chain_evidence.DELIVERED
+    assert fake.asked == 1

@@ -104,7 +104,7 @@ def test_never_delegates(http, reader, clock, netts_box):
     netts_order(http, netts_box)
     at(clock, 60)
     reading = delegations_to(RECEIVER, reader)
-    assert reading.ok and reading.value.delegations == () and reading.calls == 2
+    assert reading.ok and reading.value.delegations == () and reading.calls == 1  # the index only
 
 
 def test_delegates_a_part(http, reader, clock, netts_box):
@@ -359,3 +359,20 @@ def test_per_order_fault_rates_pick_disjoint_orders_each_the_way_it_goes_wrong(n
     assert sorted(r.by_other_party for r in beside) == [False, True]
     (healthy,) = record_delegation(picked[""][0])
     assert healthy.undelegated_at == picked[""][0].expires_at()
+
+
+def test_a_refund_credited_late_never_rewrites_what_the_chain_showed(
+    http, reader, clock, netts_box
+):
+    """A refund due before the delegation's block but credited after it landed (the callback
+    worker credits due refunds when it runs): the chain showed the energy meanwhile, and a chain
+    cannot change its past, so the delegation leaves when the refund is credited."""
+    placed = netts_order(http, netts_box)
+    order = SandboxOrder.objects.get(ref=placed["orderId"])
+    at(clock, 60)
+    (landed,) = delegations_to(RECEIVER, reader).value.delegations
+    order.refund(at=order.created_at + timedelta(seconds=1))  # due long before it landed
+    row = ChainDelegation.objects.get(order=order, by_other_party=False)
+    assert row.undelegated_at == START + timedelta(seconds=60)  # when credited, not when due
+    assert row.undelegated_at > row.lands_at
+    assert delegations_to(RECEIVER, reader).value.delegations == ()
