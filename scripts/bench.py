@@ -313,13 +313,19 @@ def copy_orders(conn: psycopg.Connection) -> int:
     return size
 
 
+def load_average() -> str:
+    """The load average as every bench script prints it beside its figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count() or 1} cores"
+
+
 def quiet_machine() -> None:
     """Figures are taken on a quiet machine: print the load average, refuse above 1.5 per core
     unless BENCH_FORCE=1 (then the figures are marked as taken on a busy machine)."""
-    one, five, fifteen = os.getloadavg()
+    one = os.getloadavg()[0]
     cores = os.cpu_count() or 1
     busy = one / cores > 1.5
-    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {cores} cores", flush=True)
+    print(load_average(), flush=True)
     if busy and os.environ.get("BENCH_FORCE") != "1":
         sys.exit(f"refused: load {one:.2f} is above 1.5 per core; BENCH_FORCE=1 to measure anyway")
     record("load average (1 min) per core at start", one / cores, "<= 1.5", f"{one:.2f} load")

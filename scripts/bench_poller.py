@@ -42,6 +42,9 @@ CONCURRENCY = os.environ.get("BENCH_POLLER_CONCURRENCY", "16")
 AGE_MINUTES = int(os.environ.get("BENCH_POLLER_AGE_MINUTES", "25"))
 LATENCY_MS = 200
 BOOT_SECONDS = 40  # the pollers boot Django before the common start time
+PORT = int(os.environ.get("BENCH_POLLER_PORT", "8795"))
+# A path: the first poller process writes its cProfile stats there (pstats format).
+PROFILE = os.environ.get("BENCH_POLLER_PROFILE", "")
 
 SEED_SCRIPT = """
 import json, random, uuid
@@ -124,8 +127,19 @@ def look(order, now, client, credentials, result):
 polling._look = look
 late = time.time() - %(start)f  # > 0: this process booted after the common start
 time.sleep(max(0, -late))
+profile = %(profile)r
+if profile:
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
+cpu = time.process_time()
 passes, checked, changed = poll_loop(%(seconds)d, idle_sleep=0.2)
-print(json.dumps({"looks": looks, "passes": passes, "changed": changed, "late": late}))
+cpu = time.process_time() - cpu
+if profile:
+    profiler.disable()
+    profiler.dump_stats(profile)
+print(json.dumps({"looks": looks, "passes": passes, "changed": changed, "late": late,
+                  "cpu": cpu}))
 """
 
 
@@ -150,7 +164,10 @@ def run(base: str, orders: int) -> None:
     start = seeded["begin"]  # seeding 50k takes a while: the schedule starts after it
     if seeded["open"] != orders:
         sys.exit(f"seeded {seeded['open']} open orders, not {orders}")
-    script = POLLER_SCRIPT % {"start": start, "seconds": SECONDS}
+    scripts = [
+        POLLER_SCRIPT % {"start": start, "seconds": SECONDS, "profile": PROFILE if i == 0 else ""}
+        for i in range(PROCESSES)
+    ]
     env = bench.env_for(NAME, ENERGYDASH_POLL_CONCURRENCY=CONCURRENCY)
     pollers = [
         subprocess.Popen(
@@ -162,7 +179,7 @@ def run(base: str, orders: int) -> None:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        for _ in range(PROCESSES)
+        for script in scripts
     ]
     outputs = []
     limit = start + SECONDS + 90
@@ -180,7 +197,6 @@ def run(base: str, orders: int) -> None:
     looks = [look for out in outputs for look in out["looks"]]
     lags = [max(0.0, lag) for lag, _ in looks]
     shares = [max(0.0, lag) / interval for lag, interval in looks]
-    one, five, _ = os.getloadavg()
     bench.record(
         f"poller at {orders:,} open orders, {PROCESSES} processes x {CONCURRENCY} threads, "
         f"{LATENCY_MS} ms sandbox: look-lag p95 / interval",
@@ -190,17 +206,18 @@ def run(base: str, orders: int) -> None:
         f"{max(lags):.1f} s); {len(looks) / SECONDS:.0f} looks/s, schedule asks "
         f"{seeded['required']:.0f}/s; {len(looks):,} looks in {SECONDS} s; booted "
         f"{max(0, -max(out['late'] for out in outputs)):.0f} s before the start; "
-        f"load average {one:.1f} {five:.1f} on {os.cpu_count()} cores",
+        f"{1000 * sum(out['cpu'] for out in outputs) / max(1, len(looks)):.1f} ms poller CPU "
+        "per look; "
+        f"{bench.load_average()}",
     )
 
 
 def main() -> None:
-    one, five, fifteen = os.getloadavg()
-    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores", flush=True)
+    print(bench.load_average(), flush=True)
     bench.fresh_database(NAME)
     bench.manage(NAME, "migrate", "--no-input", "-v", "0")
     workers = int(os.environ.get("BENCH_SANDBOX_WORKERS", "3"))
-    sandbox = bench.Server(NAME, port=8795, workers=workers)
+    sandbox = bench.Server(NAME, port=PORT, workers=workers)
     try:
         for orders in SIZES:
             run(sandbox.base, orders)
