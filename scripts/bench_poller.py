@@ -148,7 +148,23 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
 
 
-def run(base: str, orders: int) -> None:
+def server_cpu(server: bench.Server) -> float:
+    """CPU seconds the sandbox's gunicorn processes have used (master and workers)."""
+    pids = [server.proc.pid]
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run(sandbox: bench.Server, orders: int) -> None:
+    base = sandbox.base
     start = time.time() + BOOT_SECONDS
     print(f"seeding {orders:,} open orders...", flush=True)
     values = {
@@ -182,6 +198,7 @@ def run(base: str, orders: int) -> None:
         for script in scripts
     ]
     outputs = []
+    sandbox_cpu = server_cpu(sandbox)
     limit = start + SECONDS + 90
     try:
         for poller in pollers:
@@ -194,6 +211,7 @@ def run(base: str, orders: int) -> None:
                 poller.wait()
     if len(outputs) != PROCESSES:
         sys.exit("a poller did not finish")
+    sandbox_cpu = server_cpu(sandbox) - sandbox_cpu
     looks = [look for out in outputs for look in out["looks"]]
     lags = [max(0.0, lag) for lag, _ in looks]
     shares = [max(0.0, lag) / interval for lag, interval in looks]
@@ -207,7 +225,8 @@ def run(base: str, orders: int) -> None:
         f"{seeded['required']:.0f}/s; {len(looks):,} looks in {SECONDS} s; booted "
         f"{max(0, -max(out['late'] for out in outputs)):.0f} s before the start; "
         f"{1000 * sum(out['cpu'] for out in outputs) / max(1, len(looks)):.1f} ms poller CPU "
-        "per look; "
+        f"per look, {1000 * sandbox_cpu / max(1, len(looks)):.1f} ms sandbox CPU per look "
+        "(the simulated providers on the same cores); "
         f"{bench.load_average()}",
     )
 
@@ -220,7 +239,7 @@ def main() -> None:
     sandbox = bench.Server(NAME, port=PORT, workers=workers)
     try:
         for orders in SIZES:
-            run(sandbox.base, orders)
+            run(sandbox, orders)
     finally:
         sandbox.stop()
         drop_database()
