@@ -177,7 +177,9 @@ def seed(name: str, orders: int) -> float:
 class Server:
     """gunicorn with the project's gunicorn.conf.py (gthread), one worker, for one database."""
 
-    def __init__(self, name: str, *, port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self, name: str, *, port: int | None = None, workers: int = 1, threads: int = 16
+    ) -> None:
         self.name = name
         self.port = port or PORTS[name]
         self.proc = subprocess.Popen(
@@ -187,7 +189,7 @@ class Server:
                 name,
                 GUNICORN_BIND=f"127.0.0.1:{self.port}",
                 WEB_WORKERS=str(workers),
-                WEB_THREADS="16",
+                WEB_THREADS=str(threads),
                 GUNICORN_ACCESS_LOG="/dev/null",
                 GUNICORN_LOG_LEVEL="warning",
                 GUNICORN_MAX_REQUESTS="0",
