@@ -101,10 +101,11 @@ def test_the_export_streams_from_a_chunked_cursor_not_a_list(itrx_account, monke
         assert chunk_sizes == [exports.CHUNK]
 
 
-def test_postgresql_copy_writes_what_the_python_path_writes(settings, itrx_account):
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/St_Johns", "UTC"])
+def test_postgresql_copy_writes_what_the_python_path_writes(settings, itrx_account, zone):
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
-    settings.TIME_ZONE = "Asia/Kolkata"
+    settings.TIME_ZONE = zone
     itrx_account.name = '-minus, "quoted"'
     itrx_account.save()
     first = order(itrx_account, status=Status.FAILED, cost_sun=None, quoted_cost_sun=77)

@@ -182,17 +182,13 @@ def _safe_sql(column: str) -> str:
 
 
 def _local_time_sql() -> str:
-    """created as Python's isoformat() of the local time: 2026-03-01T10:00:00[.123456]+08:00."""
-    local = f"({_O}.created AT TIME ZONE %s)"
-    offset = f"CAST(EXTRACT(EPOCH FROM ({local} - ({_O}.created AT TIME ZONE 'UTC'))) AS integer)"
-    micro = f"(CAST(EXTRACT(MICROSECONDS FROM {local}) AS bigint) %% 1000000)"
-    return (
-        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-        f" || CASE WHEN {micro} <> 0 THEN to_char({local}, '.US') ELSE '' END"
-        f" || CASE WHEN {offset} < 0 THEN '-' ELSE '+' END"
-        f" || lpad(CAST(abs({offset}) / 3600 AS text), 2, '0') || ':'"
-        f" || lpad(CAST(abs({offset}) %% 3600 / 60 AS text), 2, '0')"
-    )
+    """created as Python's isoformat() of the local time: 2026-03-01T10:00:00[.123456]+08:00.
+
+    One to_char in the session's zone (_copy_lines sets it to the operators' zone for its
+    transaction); whole seconds drop the ".000000", as isoformat() does. The former expression
+    (five AT TIME ZONE and an offset computed from epochs) cost more than the rest of the row.
+    """
+    return f"replace(to_char({_O}.created, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM'), '.000000', '')"
 
 
 # The tables as Django's query names them (no aliases), so the list's own WHERE clause (filters
@@ -209,7 +205,7 @@ def copy_select(orders: QuerySet) -> tuple[str, list[Any]]:
     unsettled = ", ".join(repr(str(s)) for s in NOT_SETTLED)
     kept = f"CASE WHEN {_O}.status IN ({unsettled}) THEN NULL ELSE {spend_sql(_O)} END"
     columns = [
-        RawSQL(time_sql, [local_tz().key] * time_sql.count("AT TIME ZONE %s")),
+        RawSQL(time_sql, []),
         RawSQL(f"{_O}.code", []),
         RawSQL(_safe_sql(f"{_A}.name"), []),
         RawSQL(f"{_A}.provider", []),
@@ -258,6 +254,8 @@ def _copy_lines(orders: QuerySet) -> Iterator[bytes]:
     size = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
+        # The CSV's times in the operators' zone (_local_time_sql), for this transaction only.
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [local_tz().key])
         with cursor.cursor.copy(query, params) as copy:
             for block in copy:
                 buffer.append(bytes(block))
