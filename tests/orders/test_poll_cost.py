@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from energydash.orders.models import Order, Status
+from energydash.orders.models import Status
 from energydash.orders.polling import poll_pass
 from tests.orders.test_tracking import place
 
