@@ -177,7 +177,9 @@ def seed(name: str, orders: int) -> float:
 class Server:
     """gunicorn with the project's gunicorn.conf.py (gthread), one worker, for one database."""
 
-    def __init__(self, name: str, *, port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self, name: str, *, port: int | None = None, workers: int = 1, threads: int = 16
+    ) -> None:
         self.name = name
         self.port = port or PORTS[name]
         self.proc = subprocess.Popen(
@@ -187,7 +189,7 @@ class Server:
                 name,
                 GUNICORN_BIND=f"127.0.0.1:{self.port}",
                 WEB_WORKERS=str(workers),
-                WEB_THREADS="16",
+                WEB_THREADS=str(threads),
                 GUNICORN_ACCESS_LOG="/dev/null",
                 GUNICORN_LOG_LEVEL="warning",
                 GUNICORN_MAX_REQUESTS="0",
@@ -313,13 +315,19 @@ def copy_orders(conn: psycopg.Connection) -> int:
     return size
 
 
+def load_average() -> str:
+    """The load average as every bench script prints it beside its figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count() or 1} cores"
+
+
 def quiet_machine() -> None:
     """Figures are taken on a quiet machine: print the load average, refuse above 1.5 per core
     unless BENCH_FORCE=1 (then the figures are marked as taken on a busy machine)."""
-    one, five, fifteen = os.getloadavg()
+    one = os.getloadavg()[0]
     cores = os.cpu_count() or 1
     busy = one / cores > 1.5
-    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {cores} cores", flush=True)
+    print(load_average(), flush=True)
     if busy and os.environ.get("BENCH_FORCE") != "1":
         sys.exit(f"refused: load {one:.2f} is above 1.5 per core; BENCH_FORCE=1 to measure anyway")
     record("load average (1 min) per core at start", one / cores, "<= 1.5", f"{one:.2f} load")

@@ -98,7 +98,9 @@ def main() -> None:
 
 def measure(base: str) -> None:
     print("measuring provider calls and bulk orders against the sandbox...", flush=True)
-    out = json.loads(bench.manage(NAME, "shell", "-c", CALLS_SCRIPT % {"base": base}).splitlines()[-1])
+    out = json.loads(
+        bench.manage(NAME, "shell", "-c", CALLS_SCRIPT % {"base": base}).splitlines()[-1]
+    )
     bench.record(
         "provider calls per routed (API) order, 3 accounts",
         f"{out['per_order']:.2f}",
@@ -130,7 +132,7 @@ def measure(base: str) -> None:
         f"{rate:.1f} lines/s of {ideal:.0f}; {done['placed']} placed, {done['failed']} failed, "
         f"{done['review']} review, {done['remaining']} pending in {done['seconds']:.1f} s; "
         f"{1000 * done['cpu'] / max(1, done['handled']):.0f} ms CPU per line in the worker; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        f"{bench.load_average()}",
     )
 
 

@@ -38,10 +38,18 @@ NAME = "poller"
 SIZES = [int(n) for n in os.environ.get("BENCH_POLLER_ORDERS", "1000,10000,50000").split(",")]
 PROCESSES = int(os.environ.get("BENCH_POLLERS", "4"))
 SECONDS = int(os.environ.get("BENCH_POLLER_SECONDS", "60"))
-CONCURRENCY = os.environ.get("BENCH_POLLER_CONCURRENCY", "16")
+# Looks in flight the schedule needs: looks/s asked x latency (407/s at 10k x 0.2 s = 82). Four
+# processes of 16 threads could never do more than 64 / 0.2 s = 320 looks/s, and the sandbox's
+# 3 workers x 16 threads no more than 240 requests/s: both are sized above the need now.
+CONCURRENCY = os.environ.get("BENCH_POLLER_CONCURRENCY", "32")
+SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", "3"))
+SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", "32"))
 AGE_MINUTES = int(os.environ.get("BENCH_POLLER_AGE_MINUTES", "25"))
 LATENCY_MS = 200
 BOOT_SECONDS = 40  # the pollers boot Django before the common start time
+PORT = int(os.environ.get("BENCH_POLLER_PORT", "8795"))
+# A path: the first poller process writes its cProfile stats there (pstats format).
+PROFILE = os.environ.get("BENCH_POLLER_PROFILE", "")
 
 SEED_SCRIPT = """
 import json, random, uuid
@@ -124,8 +132,19 @@ def look(order, now, client, credentials, result):
 polling._look = look
 late = time.time() - %(start)f  # > 0: this process booted after the common start
 time.sleep(max(0, -late))
+profile = %(profile)r
+if profile:
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
+cpu = time.process_time()
 passes, checked, changed = poll_loop(%(seconds)d, idle_sleep=0.2)
-print(json.dumps({"looks": looks, "passes": passes, "changed": changed, "late": late}))
+cpu = time.process_time() - cpu
+if profile:
+    profiler.disable()
+    profiler.dump_stats(profile)
+print(json.dumps({"looks": looks, "passes": passes, "changed": changed, "late": late,
+                  "cpu": cpu}))
 """
 
 
@@ -134,7 +153,23 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
 
 
-def run(base: str, orders: int) -> None:
+def server_cpu(server: bench.Server) -> float:
+    """CPU seconds the sandbox's gunicorn processes have used (master and workers)."""
+    pids = [server.proc.pid]
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run(sandbox: bench.Server, orders: int) -> None:
+    base = sandbox.base
     start = time.time() + BOOT_SECONDS
     print(f"seeding {orders:,} open orders...", flush=True)
     values = {
@@ -150,7 +185,10 @@ def run(base: str, orders: int) -> None:
     start = seeded["begin"]  # seeding 50k takes a while: the schedule starts after it
     if seeded["open"] != orders:
         sys.exit(f"seeded {seeded['open']} open orders, not {orders}")
-    script = POLLER_SCRIPT % {"start": start, "seconds": SECONDS}
+    scripts = [
+        POLLER_SCRIPT % {"start": start, "seconds": SECONDS, "profile": PROFILE if i == 0 else ""}
+        for i in range(PROCESSES)
+    ]
     env = bench.env_for(NAME, ENERGYDASH_POLL_CONCURRENCY=CONCURRENCY)
     pollers = [
         subprocess.Popen(
@@ -162,9 +200,10 @@ def run(base: str, orders: int) -> None:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        for _ in range(PROCESSES)
+        for script in scripts
     ]
     outputs = []
+    sandbox_cpu = server_cpu(sandbox)
     limit = start + SECONDS + 90
     try:
         for poller in pollers:
@@ -177,33 +216,35 @@ def run(base: str, orders: int) -> None:
                 poller.wait()
     if len(outputs) != PROCESSES:
         sys.exit("a poller did not finish")
+    sandbox_cpu = server_cpu(sandbox) - sandbox_cpu
     looks = [look for out in outputs for look in out["looks"]]
     lags = [max(0.0, lag) for lag, _ in looks]
     shares = [max(0.0, lag) / interval for lag, interval in looks]
-    one, five, _ = os.getloadavg()
     bench.record(
         f"poller at {orders:,} open orders, {PROCESSES} processes x {CONCURRENCY} threads, "
-        f"{LATENCY_MS} ms sandbox: look-lag p95 / interval",
+        f"{LATENCY_MS} ms sandbox ({SANDBOX_WORKERS} x {SANDBOX_THREADS} threads): "
+        "look-lag p95 / interval",
         f"{p95(shares):.2f}",
         "<= 1",
         f"look-lag p95 {p95(lags):.1f} s (median {bench.med(lags):.1f} s, max "
         f"{max(lags):.1f} s); {len(looks) / SECONDS:.0f} looks/s, schedule asks "
         f"{seeded['required']:.0f}/s; {len(looks):,} looks in {SECONDS} s; booted "
         f"{max(0, -max(out['late'] for out in outputs)):.0f} s before the start; "
-        f"load average {one:.1f} {five:.1f} on {os.cpu_count()} cores",
+        f"{1000 * sum(out['cpu'] for out in outputs) / max(1, len(looks)):.1f} ms poller CPU "
+        f"per look, {1000 * sandbox_cpu / max(1, len(looks)):.1f} ms sandbox CPU per look "
+        "(the simulated providers on the same cores); "
+        f"{bench.load_average()}",
     )
 
 
 def main() -> None:
-    one, five, fifteen = os.getloadavg()
-    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores", flush=True)
+    print(bench.load_average(), flush=True)
     bench.fresh_database(NAME)
     bench.manage(NAME, "migrate", "--no-input", "-v", "0")
-    workers = int(os.environ.get("BENCH_SANDBOX_WORKERS", "3"))
-    sandbox = bench.Server(NAME, port=8795, workers=workers)
+    sandbox = bench.Server(NAME, port=PORT, workers=SANDBOX_WORKERS, threads=SANDBOX_THREADS)
     try:
         for orders in SIZES:
-            run(sandbox.base, orders)
+            run(sandbox, orders)
     finally:
         sandbox.stop()
         drop_database()

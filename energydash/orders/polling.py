@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,6 +126,7 @@ def poll_pass(
     client: httpx.Client | None = None,
     limit: int = 200,
     concurrency: int | None = None,
+    workers: Workers | None = None,
 ) -> PassResult:
     """Look once at every due order (up to `limit`), `concurrency` at a time.
 
@@ -132,12 +134,13 @@ def poll_pass(
     them one after the other and releases them with their next look scheduled, so any number of
     passes in any number of processes still look at each order once. Provider calls wait on the
     network, not the CPU: threads give concurrency x the throughput of one at the same provider
-    latency. Inside a transaction (tests) the pass runs in the calling thread, where the
-    transaction's rows are visible.
+    latency. `workers`: threads kept across passes (a loop's, see Workers); without them the pass
+    starts its own and ends them. Inside a transaction (tests) the pass runs in the calling
+    thread, where the transaction's rows are visible.
     """
     now = now or timezone.now()
     if concurrency is None:
-        concurrency = settings.ENERGYDASH_POLL_CONCURRENCY
+        concurrency = workers.size if workers else settings.ENERGYDASH_POLL_CONCURRENCY
     result = PassResult()
     credentials = _Credentials()
     # The due orders now (an index scan of the open orders): the chunks are sized from it.
@@ -156,24 +159,79 @@ def poll_pass(
             _poll_chunks(budget, now, client, credentials, mine)
         except Exception:  # a database error: the leases expire, a later pass retries
             logger.exception("a polling thread failed")
+            connection.close()  # a broken connection is not kept for the next pass
         finally:
-            connection.close()  # this thread's own connection
             with lock:
                 result.checked += mine.checked
                 result.changed += mine.changed
 
-    # Each thread starts in a copy of this context: the task's request_id is in its log lines.
-    threads = [
-        threading.Thread(
-            target=contextvars.copy_context().run, args=(work,), name=f"poll-{i}", daemon=True
-        )
-        for i in range(min(concurrency, expected))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    threads = min(concurrency, expected)
+    if workers is not None:
+        workers.run(work, threads)
+        return result
+    with Workers(threads) as own:
+        own.run(work, threads)
     return result
+
+
+class Workers:
+    """Polling threads kept from pass to pass, each with its own database connection.
+
+    A pass used to start its threads and close each one's connection at its end: a loop then
+    opened about one PostgreSQL connection (a backend process) per look, most of a look's CPU on
+    this machine (issue 23). A loop (tasks.poll_loop, `poll_orders --loop`) keeps one Workers for
+    its run; each thread keeps its connection until the Workers end (a failed job closes it).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Semaphore] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, job: Callable[[], None], count: int) -> None:
+        """Run `job` in `count` threads at once (count <= size) and wait for all of them; each
+        runs in a copy of the caller's context (the task's request_id is in its log lines)."""
+        count = min(count, self.size)
+        while len(self._threads) < count:
+            thread = threading.Thread(
+                target=self._serve, name=f"poll-{len(self._threads)}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        done = threading.Semaphore(0)
+        for _ in range(count):
+            context = contextvars.copy_context()
+            self._jobs.put((lambda context=context: context.run(job), done))
+        for _ in range(count):
+            done.acquire()
+
+    def _serve(self) -> None:
+        try:
+            while (item := self._jobs.get()) is not None:
+                job, done = item
+                try:
+                    job()
+                except Exception:
+                    logger.exception("a polling thread failed")
+                finally:
+                    done.release()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
 
 
 class _Budget:

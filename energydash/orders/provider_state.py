@@ -77,8 +77,12 @@ def apply_state(
     label: str,
     message: str = "",
     actor: Any = None,
+    look_again: bool = False,
 ) -> bool:
     """Bring the order in line with the provider's record. Final orders never move again.
+
+    `look_again` (a callback): an order the record changes and leaves open is due for a look
+    now, set by the same UPDATE that records the change (orders/schedule.py).
 
     Every value is vetted first; a record with anything odd (unknown status, an amount that is
     NaN, huge or negative, an over-long id, junk transaction ids) changes no status or money
@@ -101,6 +105,8 @@ def apply_state(
     else:
         text = message or f"Provider reports {state.raw_status or state.status}."
     text = f"{text} {kept_cost}".strip()
+    if look_again and to_status not in FINAL:
+        fields["next_poll_at"] = timezone.now()
     done = transition(order, to_status, message=text, actor=actor, label=label, **fields)
     if done and "cost_sun" in changed_fields:
         check_charge(order, label=label)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from energydash.orders import late_refunds
-from energydash.orders.polling import poll_pass
+from energydash.orders.polling import Workers, poll_pass
 
 logger = logging.getLogger("energydash.tasks")
 
@@ -67,9 +67,20 @@ def _verify_pass() -> PassCounts:
     return delivery.verify_pass(limit=2 * settings.ENERGYDASH_DELIVERY_CONCURRENCY)
 
 
-def poll_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
-    """Polling passes (orders/polling.py) as run_loop."""
-    return run_loop(poll_pass, run_for, **options)
+def poll_loop(
+    run_for: float | None,
+    *,
+    client: Any = None,
+    concurrency: int | None = None,
+    **options: Any,
+) -> tuple[int, int, int]:
+    """Polling passes (orders/polling.py) as run_loop, on threads kept for the whole loop (each
+    with its database connection: polling.Workers)."""
+    from django.conf import settings
+
+    size = concurrency or settings.ENERGYDASH_POLL_CONCURRENCY
+    with Workers(size) as workers:
+        return run_loop(lambda: poll_pass(client=client, workers=workers), run_for, **options)
 
 
 def verify_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:

@@ -3,11 +3,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -81,14 +81,18 @@ def test_an_invalid_filter_refuses_the_export_instead_of_widening_it(viewer_clie
 def test_the_export_streams_from_a_chunked_cursor_not_a_list(itrx_account, monkeypatch):
     for _ in range(5):
         order(itrx_account)
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.db.models.sql.constants import MULTI
+
     chunk_sizes = []
-    original = QuerySet.iterator
+    original = SQLCompiler.execute_sql
 
-    def spy(self, chunk_size=None):
-        chunk_sizes.append(chunk_size)
-        return original(self, chunk_size=chunk_size)
+    def spy(self, result_type=MULTI, chunked_fetch=False, chunk_size=100):
+        if result_type == MULTI and self.query.model is Order:
+            chunk_sizes.append(chunk_size if chunked_fetch else None)
+        return original(self, result_type, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
 
-    monkeypatch.setattr(QuerySet, "iterator", spy)
+    monkeypatch.setattr(SQLCompiler, "execute_sql", spy)
     lines = exports.order_rows({})
     with CaptureQueriesContext(connection) as queries:
         header = next(lines)
@@ -101,10 +105,11 @@ def test_the_export_streams_from_a_chunked_cursor_not_a_list(itrx_account, monke
         assert chunk_sizes == [exports.CHUNK]
 
 
-def test_postgresql_copy_writes_what_the_python_path_writes(settings, itrx_account):
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/St_Johns", "UTC"])
+def test_postgresql_copy_writes_what_the_python_path_writes(settings, itrx_account, zone):
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
-    settings.TIME_ZONE = "Asia/Kolkata"
+    settings.TIME_ZONE = zone
     itrx_account.name = '-minus, "quoted"'
     itrx_account.save()
     first = order(itrx_account, status=Status.FAILED, cost_sun=None, quoted_cost_sun=77)
@@ -209,3 +214,36 @@ def test_postgresql_streams_the_export_in_index_order_without_a_sort(itrx_accoun
         rows = b"".join(exports._copy_lines(exports.filtered_orders(params))).decode()
         expected = exports.filtered_orders(params).order_by("-created", "-id")
         assert [r[1] for r in csv.reader(io.StringIO(rows))][1:] == [str(o.code) for o in expected]
+
+
+def test_the_fast_rows_are_the_querysets_rows(settings, itrx_account):
+    """The export's own row reader (exports.fast_values: on SQLite it skips Django's per-row
+    converters for the code and the time) gives exactly what values_list gives."""
+    settings.TIME_ZONE = "America/St_Johns"
+    first = order(itrx_account, status=Status.FAILED, cost_sun=None, quoted_cost_sun=77)
+    Order.objects.filter(pk=first.pk).update(
+        created=datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=ZoneInfo("UTC")),
+        unit_price_sun=Decimal("61.235"),
+    )
+    order(itrx_account, created=datetime(2026, 3, 2, 0, 0, tzinfo=ZoneInfo("UTC")))
+    order(itrx_account, kind="activation", energy=None)
+    queryset = exports.order_values(Order.objects.order_by("-created", "-id"))
+    fast = list(exports.fast_values(queryset))
+
+    def printed(rows):  # the code is printed, never used as a UUID
+        return [(r[0], str(r[1]), *r[2:]) for r in rows]
+
+    assert printed(fast) == printed(queryset)
+    assert all(r[0].utcoffset() is not None for r in fast)
+    prices = [r[10] for r in fast if r[10] is not None]
+    assert Decimal("61.235") in prices and all(isinstance(p, Decimal) for p in prices)
+    python = "".join(exports._order_lines(queryset))
+    assert "".join(exports._order_lines(fast)) == python
+
+
+def test_the_csv_trx_text_is_format_trx_without_grouping():
+    from energydash.lib.tron import format_trx
+
+    for sun in (0, 1, 999_999, 1_000_000, 1_500_000, -1, -500_000, -1_500_000, 123_456_789_012_345):
+        assert exports._trx(sun) == format_trx(sun).replace(",", ""), sun
+    assert exports._trx(None) == ""

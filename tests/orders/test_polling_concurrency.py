@@ -120,3 +120,39 @@ def test_a_claim_takes_at_most_the_chunk_it_asks_for_and_only_due_orders(placed)
     assert len(second) == ORDERS - 3 and not set(first) & set(second)
     assert claim_due(later, ORDERS) == []  # all leased
     assert len(claim_due(later + LEASE + timedelta(seconds=1), ORDERS)) == ORDERS  # expired
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_polling_loop_keeps_its_threads_database_connections_across_passes(placed, wsgi_app):
+    """Issue 23: a pass used to start its threads afresh and close each one's connection at its
+    end, so a loop opened about one database connection per look (a PostgreSQL backend each).
+    The loop's threads now live as long as the loop, each with its one connection."""
+    from django.db.backends.signals import connection_created
+
+    from energydash.orders.tasks import poll_loop
+
+    main = threading.get_ident()
+    opened: list[int] = []
+
+    def count(sender, connection, **kwargs):
+        if threading.get_ident() != main:
+            opened.append(threading.get_ident())
+
+    passes = {"n": 0}
+
+    def due_again() -> bool:  # between passes: every order is due again
+        passes["n"] += 1
+        Order.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+        return passes["n"] > 3
+
+    connection_created.connect(count)
+    try:
+        with httpx.Client(transport=httpx.WSGITransport(app=wsgi_app)) as client:
+            done, checked, _ = poll_loop(
+                None, client=client, concurrency=2, should_stop=due_again, idle_sleep=0
+            )
+    finally:
+        connection_created.disconnect(count)
+    assert done == 3 and checked == 3 * ORDERS
+    assert set(Order.objects.values_list("poll_count", flat=True)) == {3}
+    assert len(opened) <= 2, f"{len(opened)} connections for 3 passes of 2 threads"

@@ -124,3 +124,27 @@ def test_a_callback_during_a_look_is_not_undone_by_the_release(itrx, http, monke
     assert order.next_poll_at <= now + seconds(1)
     with time_machine.travel(now + seconds(2), tick=False):
         assert poll_pass(client=http).checked == 1
+
+
+def test_a_callback_that_moves_an_open_order_sets_its_next_look_in_that_same_write(itrx, http):
+    """An old order (polled rarely by its age) told by callback that it is delegating: the
+    transition's own UPDATE makes it due now, so the next pass looks (issue 23: callbacks make the
+    schedule faster), and no separate UPDATE of the order's schedule follows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    itrx.sandbox.delegation_delay_seconds = 100_000
+    itrx.sandbox.save()
+    order = place(itrx, http)
+    assert order.status == Status.SUBMITTED
+    now = timezone.now()
+    later = now + next_delay(seconds(20 * 60), "itrx")
+    Order.objects.filter(pk=order.pk).update(created=now - seconds(20 * 60), next_poll_at=later)
+    with CaptureQueriesContext(connection) as queries:
+        assert callback(http, itrx.account, payload_for(order, status=30)).status_code == 200
+    order.refresh_from_db()
+    assert order.status == Status.DELEGATING
+    assert order.next_poll_at <= timezone.now() < later
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "orders_order"')]
+    assert len(updates) == 1, updates
+    assert '"next_poll_at"' in updates[0] and '"status"' in updates[0]

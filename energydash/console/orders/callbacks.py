@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -115,7 +116,7 @@ def _handle(request: HttpRequest, account: ProviderAccount, adapter: Adapter) ->
         refund_sun=None,
         raw=event.raw,
     )
-    if not apply_state(order, state, label=LABEL, message=f"{_said(event)}."):
+    if not apply_state(order, state, label=LABEL, message=f"{_said(event)}.", look_again=True):
         if not order.events.filter(actor_label=LABEL).exists():
             note(order, f"{_said(event)} (no change).", label=LABEL)
     return _text("ok")
@@ -154,14 +155,15 @@ def _confirm_final(order: Order, event: CallbackEvent, adapter: Adapter) -> Http
     except Exception as exc:  # ProviderError or an unreadable answer: the poller finishes it
         if not isinstance(exc, base.ProviderError):
             logger.exception("fetching order %s after its callback failed", order.code)
-        record_exchanges(order, adapter.exchanges, label=LABEL)
-        note(
-            order,
-            f"{said}; fetching the order to confirm its cost failed ({_short(exc)}), so it stays "
-            "open and polling will finish it.",
-            label=LABEL,
-        )
-        Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
+        with transaction.atomic():  # the note and the next look: one commit
+            record_exchanges(order, adapter.exchanges, label=LABEL)
+            note(
+                order,
+                f"{said}; fetching the order to confirm its cost failed ({_short(exc)}), so it "
+                "stays open and polling will finish it.",
+                label=LABEL,
+            )
+            Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
         return _text("ok; will confirm by polling")
     record_exchanges(order, adapter.exchanges, label=LABEL)
     changed = apply_state(
@@ -169,13 +171,14 @@ def _confirm_final(order: Order, event: CallbackEvent, adapter: Adapter) -> Http
     )
     order.refresh_from_db()
     if order.status not in FINAL and order.status != "needs_review":
-        note(
-            order,
-            f"{said}, but itrx's own record says it is still "
-            f"{STATE_WORDS.get(state.status, 'open')}; polling goes on.",
-            label=LABEL,
-        )
-        Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
+        with transaction.atomic():  # the note and the next look: one commit
+            note(
+                order,
+                f"{said}, but itrx's own record says it is still "
+                f"{STATE_WORDS.get(state.status, 'open')}; polling goes on.",
+                label=LABEL,
+            )
+            Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
     elif not changed and not order.events.filter(actor_label=LABEL).exists():
         note(order, f"{said} (no change).", label=LABEL)
     return _text("ok")
