@@ -566,8 +566,8 @@ class WatchRule(models.Model):
     """
 
     class Kind(models.TextChoices):
-        THRESHOLD = "threshold", "Keep at least"
-        RENEW = "renew", "Renew before expiry"
+        THRESHOLD = "threshold", _("Keep at least")
+        RENEW = "renew", _("Renew before expiry")
 
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.THRESHOLD)
@@ -614,11 +614,11 @@ class WatchEvent(models.Model):
     """A rule's history: checks, purchases (with the order), skips with reasons, alerts."""
 
     class Kind(models.TextChoices):
-        CHECK = "check", "Check"
-        PURCHASE = "purchase", "Purchase"
-        ACTIVATION = "activation", "Activation"
-        SKIP = "skip", "Skipped"
-        ALERT = "alert", "Alert"
+        CHECK = "check", _("Check")
+        PURCHASE = "purchase", _("Purchase")
+        ACTIVATION = "activation", _("Activation")
+        SKIP = "skip", _("Skipped")
+        ALERT = "alert", _("Alert")
 
     rule = models.ForeignKey(WatchRule, on_delete=models.CASCADE, related_name="events")
     address = models.CharField(max_length=34)
