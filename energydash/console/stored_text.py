@@ -60,6 +60,19 @@ SENTENCES: tuple[str, ...] = (
     gettext_noop("Callback: itrx says the order is %(words)s."),
     gettext_noop("Callback: itrx says the order is %(words)s"),
     gettext_noop("%(said)s; confirmed by looking the order up."),
+    # orders/quotes.py plain_quote_problem, as the price board's task stores it
+    gettext_noop("%(provider)s is not answering right now; compare again in a minute."),
+    gettext_noop(
+        "%(provider)s sent an answer energydash could not read; compare again in a minute."
+    ),
+    gettext_noop(
+        "%(provider)s refused this account's credentials (authentication failed): check its "
+        "API key and secret, and the allowed IP, in admin."
+    ),
+    gettext_noop(
+        "%(provider)s would not price this request: check the energy amount, period and "
+        "address against what it accepts."
+    ),
     # orders/limits.py (limit_violation, token cap)
     gettext_noop(
         "This order costs %(cost)s TRX, above %(account)s's maximum of %(max)s TRX per order."

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from energydash.orders import late_refunds
+from energydash.orders import late_refunds, prices
 from energydash.orders.polling import poll_pass
 
 # The worker loops: run a pass over due orders, and when none were due sleep IDLE_SLEEP_SECONDS
@@ -161,3 +161,9 @@ def check_watch_rules() -> str:
 
     done = watch_pass()
     return f"{done.checked} watched address(es) checked, {done.changed} order(s) placed"
+
+
+def refresh_price_board() -> str:
+    """The providers page's "Prices now": ask each enabled account for the common sizes and
+    store the answers (orders/prices.py), so no web request asks a provider."""
+    return f"{prices.refresh_board()} prices read"
