@@ -243,6 +243,23 @@ def test_saved_views_and_bulk_review_on_the_orders_list(
     assert problems(console_messages) == []
 
 
+# Elements that stick out of the screen and are not inside something that scrolls sideways on
+# its own (a table on a phone, .table-scroll) or a closed <details>: clipped, not scrollable.
+STICKS_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const contained = (e) => {
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || (a.tagName === 'DETAILS' && !a.open)) return true;
+    }
+    return false;
+  };
+  return [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 1 && !contained(e))
+    .slice(0, 5)
+    .map((e) => `${e.tagName}.${e.className}: ${(e.textContent || '').trim().slice(0, 60)}`);
+}"""
+
 # The pages' headings in each language (what the catalogs say), and the switch's option.
 IN_LANGUAGE = {
     "zh-hans": {
@@ -301,5 +318,7 @@ def test_operator_pages_in_chinese_and_russian_fit_and_are_saved(
             expect(page.locator("table.audit")).not_to_contain_text("No audit events")
             expect(page.locator("#action-help")).not_to_contain_text("An action matches")
         assert_fits_saying_what(page)
+        # Nothing clipped either: longer words than English wrap or scroll with their table.
+        assert page.evaluate(STICKS_OUT) == [], f"{name}: sticks out"
         _screenshot(page, f"{name}-{language}", width, height)
     assert problems(console_messages) == []
