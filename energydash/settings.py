@@ -461,10 +461,11 @@ ENERGYDASH_QUOTE_TIMEOUT_SECONDS = env_int("ENERGYDASH_QUOTE_TIMEOUT_SECONDS", 5
 # How long an account's order limits (itrx index data, TronZap services) are kept between quotes
 # (providers/static_cache.py); prices are never kept.
 ENERGYDASH_PROVIDER_LIMITS_SECONDS = env_int("ENERGYDASH_PROVIDER_LIMITS_SECONDS", 300)
-# The providers page's price board (orders/prices.py): how long each account's price for a size
-# and period is kept before the provider is asked again, and the price history's spacing: at
-# most one recorded price per account, size and period per this many minutes.
-ENERGYDASH_PRICE_BOARD_SECONDS = env_int("ENERGYDASH_PRICE_BOARD_SECONDS", 120)
+# The providers page's price board (orders/prices.py): a scheduled task asks every enabled
+# account for the common sizes every this many minutes (the page only reads what it stored), and
+# the price history's spacing: at most one recorded price per account, size and period per
+# ENERGYDASH_PRICE_SAMPLE_MINUTES.
+ENERGYDASH_PRICE_BOARD_MINUTES = env_int("ENERGYDASH_PRICE_BOARD_MINUTES", 2)
 ENERGYDASH_PRICE_SAMPLE_MINUTES = env_int("ENERGYDASH_PRICE_SAMPLE_MINUTES", 10)
 # How long a quote routing or a batch took may be placed on without asking the provider again.
 ENERGYDASH_QUOTE_VALID_SECONDS = env_int("ENERGYDASH_QUOTE_VALID_SECONDS", 30)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from energydash.balances import balance_rollups
 from energydash.balances.models import BalanceSnapshot
@@ -153,7 +153,7 @@ def balance_chart(
         slug=f"balance-{account.code}",
         kind="line",
         title=gettext("Balance of %(account)s") % {"account": account.name},
-        unit="TRX",
+        unit=pgettext("chart unit", "TRX"),
         chart=chart,
         legend=[{"name": account.name, **ACCOUNT_STYLE}],
         columns=[gettext("Time"), gettext("Balance (TRX)")],
@@ -187,7 +187,7 @@ def cost_chart(chart_range: Range, now: datetime | None = None) -> ChartView:
         title=gettext("Cost per hour by provider")
         if chart_range.hourly
         else gettext("Cost per day by provider"),
-        unit="TRX",
+        unit=pgettext("chart unit", "TRX"),
         chart=chart,
         legend=[{"name": n, **STYLES[n]} for n in names],
         columns=[

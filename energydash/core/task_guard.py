@@ -36,6 +36,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.orders.tasks.check_watch_rules",
         "energydash.orders.tasks.expire_approvals",
         "energydash.orders.tasks.poll_orders",
+        "energydash.orders.tasks.refresh_price_board",
         "energydash.orders.tasks.reweigh_reviews",
         "energydash.orders.tasks.run_ready_check",
         "energydash.orders.tasks.verify_deliveries",

@@ -538,6 +538,31 @@ class PriceSample(models.Model):
         return (Decimal(self.total_sun) / self.energy).quantize(Decimal("0.01"))
 
 
+class PriceBoardEntry(models.Model):
+    """The providers page's "Prices now": an account's latest answer for one common size and
+    period, read by the scheduled task (orders/prices.py refresh_board), one row each, replaced
+    at every read. A web request only reads these; it never asks a provider."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    energy = models.PositiveIntegerField()
+    period = models.CharField(max_length=8)
+    total_sun = models.BigIntegerField(null=True, blank=True)  # None: no price (see problem)
+    problem = models.TextField(blank=True)  # why no price, in English (shown translated)
+    min_energy = models.PositiveIntegerField(null=True, blank=True)
+    max_energy = models.PositiveIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "energy", "period"], name="orders_price_board_one_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.energy} {self.period} {self.total_sun} sun"
+
+
 class SavedView(models.Model):
     """A named filter of the orders list, one person's own (console/orders/saved.py)."""
 
@@ -566,8 +591,8 @@ class WatchRule(models.Model):
     """
 
     class Kind(models.TextChoices):
-        THRESHOLD = "threshold", "Keep at least"
-        RENEW = "renew", "Renew before expiry"
+        THRESHOLD = "threshold", _("Keep at least")
+        RENEW = "renew", _("Renew before expiry")
 
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.THRESHOLD)
@@ -614,11 +639,11 @@ class WatchEvent(models.Model):
     """A rule's history: checks, purchases (with the order), skips with reasons, alerts."""
 
     class Kind(models.TextChoices):
-        CHECK = "check", "Check"
-        PURCHASE = "purchase", "Purchase"
-        ACTIVATION = "activation", "Activation"
-        SKIP = "skip", "Skipped"
-        ALERT = "alert", "Alert"
+        CHECK = "check", _("Check")
+        PURCHASE = "purchase", _("Purchase")
+        ACTIVATION = "activation", _("Activation")
+        SKIP = "skip", _("Skipped")
+        ALERT = "alert", _("Alert")
 
     rule = models.ForeignKey(WatchRule, on_delete=models.CASCADE, related_name="events")
     address = models.CharField(max_length=34)

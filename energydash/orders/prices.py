@@ -3,10 +3,11 @@
 Price board: each enabled account's price for the common sizes (65,000 and 131,000 energy, for
 1 hour and 1 day where the provider offers that period), through the same quote path as the
 new-order page (the adapter's quote, its limits kept by providers/static_cache.py, timeouts
-capped by ENERGYDASH_QUOTE_TIMEOUT_SECONDS). An answer, or why there is none, is kept in the
-cache for ENERGYDASH_PRICE_BOARD_SECONDS per account, size and period, so opening the page again
-and again asks each provider at most once per size and period in that time. No address is
-sent: the price is for an address that is already active (activation is priced apart).
+capped by ENERGYDASH_QUOTE_TIMEOUT_SECONDS). A scheduled task (`refresh_price_board`, every
+ENERGYDASH_PRICE_BOARD_MINUTES) asks the providers and stores each answer, or why there is none,
+as a PriceBoardEntry; the page only reads those rows and says how old they are, so opening it
+never waits on a provider. No address is sent: the price is for an address that is already
+active (activation is priced apart).
 
 Price history: every energy price quoted without activation (the board, the new-order page,
 best price) is recorded as a PriceSample, at most one per account, size and period every
@@ -22,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from energydash.orders.models import PriceBoardEntry
 from energydash.orders.price_history import record
 from energydash.orders.quotes import plain_quote_problem, quoting_credentials
 from energydash.providers.credentials import CredentialsUnreadable
@@ -48,6 +50,7 @@ class Cell:
     total_sun: int | None = None
     problem: str = ""
     fetched_at: datetime | None = None
+    stale: bool = False  # the account changed after this price was read
 
 
 @dataclass
@@ -58,18 +61,12 @@ class BoardRow:
     max_energy: int | None = None
 
 
-def _board_seconds() -> int:
-    return int(getattr(settings, "ENERGYDASH_PRICE_BOARD_SECONDS", 120))
-
-
-def _cache_key(account: ProviderAccount, energy: int, period: str) -> str:
-    # The account's `updated` is part of the key: a changed key or base URL is asked afresh.
-    stamp = account.updated.isoformat() if account.updated else ""
-    return f"price-board:{account.pk}:{stamp}:{energy}:{period}"
+def board_minutes() -> int:
+    return max(1, int(getattr(settings, "ENERGYDASH_PRICE_BOARD_MINUTES", 2)))
 
 
 def _fetch(account: ProviderAccount, energy: int, period: str) -> dict:
-    """One quote, as kept in the cache. Runs in a worker thread: no database access here."""
+    """One quote, as stored on the board. Runs in a worker thread: no database access here."""
     now = timezone.now()
     timeout = float(settings.ENERGYDASH_QUOTE_TIMEOUT_SECONDS)
     try:
@@ -88,10 +85,65 @@ def _fetch(account: ProviderAccount, energy: int, period: str) -> dict:
     }
 
 
+def _wanted(accounts: list[ProviderAccount]) -> list[tuple[ProviderAccount, int, str]]:
+    offered = {a.pk: ADAPTERS[a.provider].periods for a in accounts}
+    return [
+        (a, energy, period)
+        for a in accounts
+        for energy in SIZES
+        for period in PERIODS
+        if period in offered[a.pk]
+    ]
+
+
+def refresh_board() -> int:
+    """Ask every enabled account for the common sizes and store the answers (the scheduled
+    task). Answers are stored in English (the page translates the known sentences); each price
+    also goes into the price history. How many prices were read."""
+    wanted = _wanted(list(ProviderAccount.objects.filter(enabled=True).order_by("pk")))
+    if not wanted:
+        return 0
+
+    def ask(item: tuple[ProviderAccount, int, str]) -> dict:
+        with translation.override("en"):  # stored words: English, like every stored sentence
+            return _fetch(*item)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+        answers = list(pool.map(ask, wanted))
+    entries = []
+    for (account, energy, period), answer in zip(wanted, answers, strict=True):
+        if answer.get("total_sun") is not None:
+            record(account, energy, period, answer["total_sun"])
+        entries.append(
+            PriceBoardEntry(
+                account=account,
+                energy=energy,
+                period=period,
+                total_sun=answer.get("total_sun"),
+                problem=answer.get("problem", ""),
+                min_energy=answer.get("min"),
+                max_energy=answer.get("max"),
+                fetched_at=answer["at"],
+            )
+        )
+    # One row per cell, replaced at each read (two overlapping runs: the later write stays).
+    PriceBoardEntry.objects.bulk_create(
+        entries,
+        update_conflicts=True,
+        unique_fields=["account", "energy", "period"],
+        update_fields=["total_sun", "problem", "min_energy", "max_energy", "fetched_at"],
+    )
+    return sum(1 for e in entries if e.total_sun is not None)
+
+
 def board(accounts: list[ProviderAccount]) -> list[BoardRow]:
-    """A row per account, each size and period priced (from the cache when fresh)."""
+    """A row per account, each size and period as the scheduled task last stored it (one
+    query; no provider is asked)."""
+    stored = {
+        (e.account_id, e.energy, e.period): e
+        for e in PriceBoardEntry.objects.filter(account__in=[a.pk for a in accounts])
+    }
     rows: list[BoardRow] = []
-    wanted: list[tuple[Cell, BoardRow, str]] = []
     for account in accounts:
         row = BoardRow(account=account)
         offered = ADAPTERS[account.provider].periods
@@ -102,33 +154,24 @@ def board(accounts: list[ProviderAccount]) -> list[BoardRow]:
                 if not cell.offered:
                     continue
                 if not account.enabled:
-                    cell.problem = "Account disabled."
+                    cell.problem = gettext("Account disabled.")
                     continue
-                wanted.append((cell, row, _cache_key(account, energy, period)))
+                entry = stored.get((account.pk, energy, period))
+                if entry is None:
+                    continue  # not read yet
+                cell.total_sun = entry.total_sun
+                cell.problem = entry.problem
+                cell.fetched_at = entry.fetched_at
+                cell.stale = bool(account.updated and account.updated > entry.fetched_at)
+                if entry.min_energy is not None:
+                    row.min_energy = entry.min_energy
+                if entry.max_energy is not None:
+                    row.max_energy = entry.max_energy
         rows.append(row)
-    kept = cache.get_many([key for _, _, key in wanted]) if wanted else {}
-    missing = [(cell, row, key) for cell, row, key in wanted if key not in kept]
-    if missing:
-        with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
-            answers = list(
-                pool.map(
-                    lambda item: _fetch(item[1].account, item[0].energy, item[0].period), missing
-                )
-            )
-        fresh = {}
-        for (cell, row, key), answer in zip(missing, answers, strict=True):
-            fresh[key] = answer
-            if answer.get("total_sun") is not None:
-                record(row.account, cell.energy, cell.period, answer["total_sun"])
-        cache.set_many(fresh, timeout=_board_seconds())
-        kept.update(fresh)
-    for cell, row, key in wanted:
-        answer = kept[key]
-        cell.total_sun = answer.get("total_sun")
-        cell.problem = answer.get("problem", "")
-        cell.fetched_at = answer.get("at")
-        if answer.get("min") is not None:
-            row.min_energy = answer["min"]
-        if answer.get("max") is not None:
-            row.max_energy = answer["max"]
     return rows
+
+
+def oldest_read(rows: list[BoardRow]) -> datetime | None:
+    """When the oldest price on the board was read (None: nothing read yet)."""
+    times = [c.fetched_at for r in rows for c in r.cells if c.fetched_at is not None]
+    return min(times) if times else None

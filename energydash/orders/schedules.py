@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from energydash.core.schedules import every_minutes
+from energydash.orders import prices
 
 POLL_ORDERS = "orders: poll open orders"
 LATE_REFUNDS = "orders: late refund check"
@@ -11,6 +12,7 @@ VERIFY_DELIVERIES = "orders: verify deliveries on chain"
 EXPIRE_APPROVALS = "orders: expire approval requests"
 REWEIGH_REVIEWS = "orders: weigh orders in review again"
 WATCH_RULES = "orders: watch rules"
+PRICE_BOARD = "orders: providers page prices"
 
 
 def ensure_schedules() -> list[str]:
@@ -24,4 +26,7 @@ def ensure_schedules() -> list[str]:
         every_minutes(EXPIRE_APPROVALS, "energydash.orders.tasks.expire_approvals", 5),
         every_minutes(REWEIGH_REVIEWS, "energydash.orders.tasks.reweigh_reviews", 2),
         every_minutes(WATCH_RULES, "energydash.orders.tasks.check_watch_rules", 1),
+        every_minutes(
+            PRICE_BOARD, "energydash.orders.tasks.refresh_price_board", prices.board_minutes()
+        ),
     ]

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from energydash.orders import late_refunds
+from energydash.orders import late_refunds, prices
 from energydash.orders.polling import Workers, poll_pass
 
 logger = logging.getLogger("energydash.tasks")
@@ -199,3 +199,9 @@ def check_watch_rules() -> str:
 
     done = watch_pass()
     return f"{done.checked} watched address(es) checked, {done.changed} order(s) placed"
+
+
+def refresh_price_board() -> str:
+    """The providers page's "Prices now": ask each enabled account for the common sizes and
+    store the answers (orders/prices.py), so no web request asks a provider."""
+    return f"{prices.refresh_board()} prices read"

@@ -7,6 +7,7 @@ import pytest
 
 from energydash.api.models import ApiToken
 from energydash.lib.tron import SUN_PER_TRX
+from energydash.orders.routing import RouteRequest
 from energydash.providers.models import ProviderAccount
 from energydash.sandbox import faults
 from energydash.sandbox.models import SandboxAccount
@@ -103,3 +104,19 @@ def viewer_token(db) -> tuple[ApiToken, str]:
 
 def bearer(raw: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def route_request(receive_address: str, **changes) -> RouteRequest:
+    """A best-price request for 65,000 energy for an hour to receive_address, with changes."""
+    fields = {"receive_address": receive_address, "energy": 65_000, "period": "1H"}
+    return RouteRequest(**{**fields, **changes})
+
+
+@pytest.fixture
+def three(db):
+    """Three sandbox accounts priced 70, 50 and 60 sun per energy (dear, cheap, mid)."""
+    return (
+        box("itrx", "itrx-dear", price="70"),
+        box("tronzap", "tz-cheap", price="50"),
+        box("itrx", "itrx-mid", price="60"),
+    )

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from energydash.balances.services import record_balance
 from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Route, RouteAttempt, Status
 from energydash.orders.routing import RouteRequest, attempt_key, candidates, route_order
 from energydash.sandbox.models import SandboxOrder
-from tests.api.conftest import FailPlacing, address, box
+from tests.api.conftest import FailPlacing, address, box, route_request
 
 ALICE = address("routing-alice")
 
 
 def want(**kw) -> RouteRequest:
-    return RouteRequest(**{"receive_address": ALICE, "energy": 65_000, "period": "1H", **kw})
-
-
-@pytest.fixture
-def three(db):
-    return (
-        box("itrx", "itrx-dear", price="70"),
-        box("tronzap", "tz-cheap", price="50"),
-        box("itrx", "itrx-mid", price="60"),
-    )
+    return route_request(ALICE, **kw)
 
 
 def test_candidates_are_every_enabled_account_cheapest_first(three, http):

@@ -12,13 +12,13 @@ from django.utils import timezone
 from energydash.orders.models import Order, Route
 from energydash.orders.routing import RouteRequest, candidates, route_order
 from energydash.sandbox.models import SandboxOrder
-from tests.api.conftest import address, box, issue
+from tests.api.conftest import address, box, issue, route_request
 
 ALICE = address("health-alice")
 
 
 def want(**kw) -> RouteRequest:
-    return RouteRequest(**{"receive_address": ALICE, "energy": 65_000, "period": "1H", **kw})
+    return route_request(ALICE, **kw)
 
 
 def history(account, *, verified: int, missing: int = 0, short: int = 0, minutes_ago: int = 5):

@@ -9,23 +9,14 @@ from energydash.lib.tron import SUN_PER_TRX
 from energydash.orders.models import Order, Route, Status
 from energydash.orders.routing import RouteRequest, route_order
 from energydash.sandbox.models import SandboxOrder
-from tests.api.conftest import address, box
+from tests.api.conftest import address, box, route_request
 from tests.signin import sign_in
 
 BOB = address("retry-bob")
 
 
 def want(**kw) -> RouteRequest:
-    return RouteRequest(**{"receive_address": BOB, "energy": 65_000, "period": "1H", **kw})
-
-
-@pytest.fixture
-def three(db):
-    return (
-        box("itrx", "itrx-dear", price="70"),
-        box("tronzap", "tz-cheap", price="50"),
-        box("itrx", "itrx-mid", price="60"),
-    )
+    return route_request(BOB, **kw)
 
 
 def test_routing_never_tries_an_excluded_account(three, http):

@@ -1,5 +1,5 @@
-"""The providers page: prices of the common sizes through the quote path (kept in the cache so
-opening the page does not ask the providers every time), limits, budget left today, runway, an
+"""The providers page: prices of the common sizes through the quote path, read by a scheduled
+task and stored (opening the page asks no provider), limits, budget left today, runway, an
 edit link for admins, and the price history with its CSV."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from energydash.balances.models import AccountBalanceState
-from energydash.orders import prices, quotes
-from energydash.orders.models import PriceSample, Status
+from energydash.orders import prices, quotes, tasks
+from energydash.orders.models import PriceBoardEntry, PriceSample, Status
 from energydash.orders.spec import OrderSpec
 from energydash.providers import registry
 from tests.orders.conftest import address
@@ -44,8 +44,14 @@ def _board(client):
     return response, {row.account.pk: row for row in response.context["rows"]}
 
 
+def _read(client):
+    """The scheduled task reads the prices, then the page shows them."""
+    assert tasks.refresh_price_board().endswith("prices read")
+    return _board(client)
+
+
 def test_the_board_prices_the_common_sizes_where_offered(viewer_client, itrx, tronzap, calls):
-    response, rows = _board(viewer_client)
+    response, rows = _read(viewer_client)
     cells = {(c.energy, c.period): c for c in rows[itrx.account.pk].cells}
     assert set(cells) == {(65_000, "1H"), (65_000, "1D"), (131_000, "1H"), (131_000, "1D")}
     assert all(c.offered and c.total_sun and not c.problem for c in cells.values())
@@ -61,31 +67,45 @@ def test_the_board_prices_the_common_sizes_where_offered(viewer_client, itrx, tr
     assert row.total_sun == cells[(131_000, "1H")].total_sun
 
 
-def test_opening_the_page_again_asks_no_provider_until_the_prices_expire(
-    viewer_client, itrx, tronzap, calls, settings
+def test_the_page_asks_no_provider_and_says_how_old_the_prices_are(
+    viewer_client, itrx, tronzap, calls
 ):
+    response, rows = _board(viewer_client)
+    assert calls == []  # a web request never asks a provider
+    assert all(c.total_sun is None for r in rows.values() for c in r.cells)
+    assert "No prices read yet" in response.content.decode()
+    tasks.refresh_price_board()
+    assert len(calls) == 4 + 2  # itrx: two sizes x two periods; TronZap: two sizes x 1 hour
+    response, _ = _board(viewer_client)
     _board(viewer_client)
-    first = len(calls)
-    assert first == 4 + 2  # itrx: two sizes x two periods; TronZap: two sizes x 1 hour
-    _board(viewer_client)
-    _board(viewer_client)
-    assert len(calls) == first
-    from django.core.cache import cache
+    assert len(calls) == 4 + 2
+    assert "Read 0" in response.content.decode() and response.context["oldest"] is not None
+    # Each read replaces the stored answer: one row per account, size and period.
+    tasks.refresh_price_board()
+    assert PriceBoardEntry.objects.count() == 6
 
-    cache.delete_many(
-        [prices._cache_key(itrx.account, e, p) for e in prices.SIZES for p in prices.PERIODS]
-    )
-    _board(viewer_client)
-    assert len(calls) == first + 4
+
+def test_the_task_is_scheduled_and_allowed(db):
+    from django_q.models import Schedule
+
+    from energydash.core.task_guard import TASK_FUNCTIONS
+    from energydash.orders.schedules import PRICE_BOARD, ensure_schedules
+
+    ensure_schedules()
+    schedule = Schedule.objects.get(name=PRICE_BOARD)
+    assert schedule.func == "energydash.orders.tasks.refresh_price_board" in TASK_FUNCTIONS
+    assert schedule.minutes == prices.board_minutes()
 
 
-def test_a_changed_account_is_asked_afresh(viewer_client, itrx, calls):
-    _board(viewer_client)
-    before = len(calls)
+def test_a_price_read_before_the_account_changed_is_marked(viewer_client, itrx, calls):
+    tasks.refresh_price_board()
     itrx.account.priority = 3
     itrx.account.save()  # `updated` moves on
-    _board(viewer_client)
-    assert len(calls) > before
+    _, rows = _board(viewer_client)
+    assert all(c.stale for c in rows[itrx.account.pk].cells)
+    tasks.refresh_price_board()
+    _, rows = _board(viewer_client)
+    assert not any(c.stale for c in rows[itrx.account.pk].cells)
 
 
 def test_a_refused_account_says_why_in_plain_words_and_a_disabled_one_is_not_asked(
@@ -95,17 +115,22 @@ def test_a_refused_account_says_why_in_plain_words_and_a_disabled_one_is_not_ask
     itrx.account.save()
     tronzap.account.enabled = False
     tronzap.account.save()
-    response, rows = _board(viewer_client)
+    response, rows = _read(viewer_client)
     html = response.content.decode()
     assert all(c.total_sun is None for c in rows[itrx.account.pk].cells)
     assert "refused this account&#x27;s credentials" in html
     assert "0" * 32 not in html
     assert calls.count("tronzap") == 0
     assert "Account disabled." in html
+    # Stored in English, shown in the reader's language.
+    entry = PriceBoardEntry.objects.filter(account=itrx.account).first()
+    assert "refused this account's credentials" in entry.problem
+    ru = viewer_client.get(BOARD, headers={"HX-Request": "true"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert "refused this account" not in ru.content.decode()
 
 
 def test_board_and_quotes_record_history_at_most_once_per_window(viewer_client, itrx, calls):
-    _board(viewer_client)
+    tasks.refresh_price_board()
     assert PriceSample.objects.filter(account=itrx.account).count() == 4
     spec = OrderSpec(itrx.account, "energy", address("h"), energy=131_000, period="1H")
     quotes.compare([spec])  # within the window: not recorded again

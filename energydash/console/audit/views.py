@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from energydash.api.models import ApiToken
@@ -39,7 +40,9 @@ def _date(raw: str, label: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems.append(f"{label} must be a date like 2026-12-03; it was left out.")
+        problems.append(
+            gettext("%(field)s must be a date like 2026-12-03; it was left out.") % {"field": label}
+        )
         return None
 
 
@@ -52,8 +55,10 @@ def _order_filter(raw: str, problems: list[str]) -> Q | None:
     if len(text) >= 8 and len(text) <= 36 and all(c in "0123456789abcdef-" for c in text):
         return Q(object_type=ORDER_TYPE, object_code__startswith=text)
     problems.append(
-        "An order is given by its code (at least its first 8 characters, as shown on its "
-        "page); that filter was left out."
+        gettext(
+            "An order is given by its code (at least its first 8 characters, as shown on its "
+            "page); that filter was left out."
+        )
     )
     return None
 
@@ -69,7 +74,7 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEvent], dict[str, Any], list[st
             qs = qs.filter(actor_id=int(user_raw))
             chosen["user"] = int(user_raw)
         else:
-            problems.append("Choose a user from the list; that filter was left out.")
+            problems.append(gettext("Choose a user from the list; that filter was left out."))
     order_raw = (params.get("order") or "").strip()
     order_q = _order_filter(order_raw, problems)
     if order_q is not None:
@@ -83,7 +88,7 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEvent], dict[str, Any], list[st
             else None
         )
         if token is None:
-            problems.append("Choose a token from the list; that filter was left out.")
+            problems.append(gettext("Choose a token from the list; that filter was left out."))
         else:
             # Events about the token (admin changes) and events done through it (orders).
             qs = qs.filter(
@@ -95,8 +100,8 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEvent], dict[str, Any], list[st
         qs = qs.filter(action__startswith=action)
         chosen["action"] = action
     tz = timezone.get_current_timezone()
-    since = _date(params.get("since", ""), "From", problems)
-    until = _date(params.get("until", ""), "To", problems)
+    since = _date(params.get("since", ""), gettext("From"), problems)
+    until = _date(params.get("until", ""), gettext("To"), problems)
     if since is not None:
         qs = qs.filter(created__gte=datetime.combine(since, time.min, tzinfo=tz))
         chosen["since"] = since.isoformat()
@@ -110,7 +115,7 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEvent], dict[str, Any], list[st
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, ADMIN):
-        raise PermissionDenied("The audit trail is for the admin role.")
+        raise PermissionDenied(gettext("The audit trail is for the admin role."))
     qs, chosen, problems = filtered(request.GET)
     try:
         page = keyset_page(

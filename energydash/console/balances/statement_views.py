@@ -10,6 +10,7 @@ from datetime import date
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET
 
 from energydash.balances.statements import Statement, monthly_statement, recent_months
@@ -18,16 +19,17 @@ from energydash.lib.tron import exact_trx
 from energydash.lib.zones import zone_label
 from energydash.providers.models import ProviderAccount
 
-# (label, Statement attribute) in the order the page and the CSV show them.
+# (label, Statement attribute) in the order the page and the CSV show them; the CSV keeps the
+# English label, the page translates it.
 LINES = (
-    ("Opening balance", "opening_sun"),
-    ("Top-ups", "topups_sun"),
-    ("Charges", "charges_sun"),
-    ("Refunds", "refunds_sun"),
-    ("Kept (charges - refunds)", "kept_sun"),
-    ("Discrepancies", "discrepancies_sun"),
-    ("Other (rounding, timing, unresolved orders)", "other_sun"),
-    ("Closing balance", "closing_sun"),
+    (gettext_noop("Opening balance"), "opening_sun"),
+    (gettext_noop("Top-ups"), "topups_sun"),
+    (gettext_noop("Charges"), "charges_sun"),
+    (gettext_noop("Refunds"), "refunds_sun"),
+    (gettext_noop("Kept (charges - refunds)"), "kept_sun"),
+    (gettext_noop("Discrepancies"), "discrepancies_sun"),
+    (gettext_noop("Other (rounding, timing, unresolved orders)"), "other_sun"),
+    (gettext_noop("Closing balance"), "closing_sun"),
 )
 
 
@@ -43,9 +45,9 @@ def _month(raw: str | None) -> tuple[date, str]:
             raise ValueError(text)
         chosen = date(int(year), int(month), 1)
     except ValueError:
-        return this, "The month must look like 2026-11; showing this month."
+        return this, gettext("The month must look like 2026-11; showing this month.")
     if chosen > this:
-        return this, "That month has not begun; showing this month."
+        return this, gettext("That month has not begun; showing this month.")
     return chosen, ""
 
 
@@ -57,7 +59,7 @@ def statement_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     context = {
         "account": account,
         "statement": statement,
-        "lines": [(label, getattr(statement, attr)) for label, attr in LINES],
+        "lines": [(gettext(label), getattr(statement, attr)) for label, attr in LINES],
         "months": recent_months(),
         "problem": problem,
         "time_zone": zone_label(timezone.get_current_timezone_name(), statement.start),

@@ -44,7 +44,7 @@ def _clean_query(raw: str) -> tuple[str, str]:
     params = QueryDict(raw[:1000])
     form = OrderFilterForm(params)
     if not form.is_valid():
-        return "", "These filters are not valid, so they were not saved."
+        return "", gettext("These filters are not valid, so they were not saved.")
     kept = QueryDict(mutable=True)
     for name in form.fields:
         for value in params.getlist(name):
@@ -143,7 +143,7 @@ def _export(orders: list[Order]) -> StreamingHttpResponse:
 
 def _not_placed(request: HtmxHttpRequest, orders: list[Order]) -> HttpResponse:
     if not can_operate(request.user):
-        raise PermissionDenied("Placing and reviewing orders needs the operator role.")
+        raise PermissionDenied(gettext("Placing and reviewing orders needs the operator role."))
     comment = (request.POST.get("comment") or "").strip()[:500]
     # As on one order's page: "not placed" against evidence of a charge is an admin's decision
     # in sudo mode; ask before deciding any of them (nothing is changed on the way).
@@ -160,7 +160,7 @@ def _not_placed(request: HtmxHttpRequest, orders: list[Order]) -> HttpResponse:
 
 def _decide(order: Order, user: object, comment: str) -> RowResult:
     if order.status != Status.NEEDS_REVIEW:
-        return RowResult(order, False, "Not waiting for review; nothing was changed.")
+        return RowResult(order, False, gettext("Not waiting for review; nothing was changed."))
     try:
         with transaction.atomic():
             decision = mark_not_placed(order, user, comment)
@@ -168,6 +168,6 @@ def _decide(order: Order, user: object, comment: str) -> RowResult:
         return RowResult(order, False, str(exc))
     if not decision:
         return RowResult(
-            order, False, "Someone else changed this order first; nothing was changed."
+            order, False, gettext("Someone else changed this order first; nothing was changed.")
         )
-    return RowResult(order, True, "Marked not placed.")
+    return RowResult(order, True, gettext("Marked not placed."))

@@ -98,14 +98,17 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def price_board(request: HtmxHttpRequest) -> HttpResponse:
-    """The prices of the common sizes per account (orders/prices.py), as a fragment the
-    providers page loads after it is shown (or as a page without JavaScript)."""
+    """The prices of the common sizes per account as the scheduled task last read them
+    (orders/prices.py; no provider is asked here), as a fragment the providers page loads
+    after it is shown (or as a page without JavaScript)."""
     accounts = list(ProviderAccount.objects.order_by("name"))
     columns = [(e, p, prices.PERIOD_LABELS[p]) for e in prices.SIZES for p in prices.PERIODS]
+    rows = prices.board(accounts)
     context = {
-        "rows": prices.board(accounts),
+        "rows": rows,
         "columns": columns,
-        "board_seconds": settings.ENERGYDASH_PRICE_BOARD_SECONDS,
+        "oldest": prices.oldest_read(rows),
+        "board_minutes": prices.board_minutes(),
         "sample_minutes": settings.ENERGYDASH_PRICE_SAMPLE_MINUTES,
     }
     template = "providers/_price_board.html" if request.htmx else "providers/prices.html"

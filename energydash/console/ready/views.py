@@ -7,6 +7,7 @@ import uuid
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
@@ -44,11 +45,14 @@ def ready_new(request: HtmxHttpRequest) -> HttpResponse:
             actor=request.user,
         )
     except ReadyRefused as exc:
-        form.add_error(None, f"{exc}; nothing was done.")
+        form.add_error(None, gettext("%(problem)s; nothing was done.") % {"problem": exc})
         return render(request, "ready/new.html", {"form": form}, status=422)
     if not answer.same_body:
         form.add_error(
-            None, "This form was already sent for another request; nothing was done. Open it anew."
+            None,
+            gettext(
+                "This form was already sent for another request; nothing was done. Open it anew."
+            ),
         )
         return render(request, "ready/new.html", {"form": form}, status=422)
     if answer.done_here:
