@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
 from energydash.lib.tron import validate_address
+from energydash.orders import hooks
 from energydash.orders.candidates import RouteRequest, candidates
 from energydash.orders.models import (
     Kind,
@@ -511,6 +512,7 @@ def _buy_energy(
             )
             logger.warning(words)
             _event(rule, target, WatchEvent.Kind.ALERT, words)
+            hooks.watch_alert(f"Watch rule {rule.name}: price above the cap", words, cap)
         return 0
     WatchAddress.objects.filter(pk=target.pk).update(capped_since=None)
     left = rule.daily_budget_sun - spent_today(rule, now)
