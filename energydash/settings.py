@@ -473,6 +473,11 @@ ENERGYDASH_READY_ENERGY_PRICE_SUN = env_int("ENERGYDASH_READY_ENERGY_PRICE_SUN",
 # fast is read sooner, but never more often than this.
 ENERGYDASH_WATCH_IDLE_STRETCH = env_int("ENERGYDASH_WATCH_IDLE_STRETCH", 4)
 ENERGYDASH_WATCH_MIN_READ_SECONDS = env_int("ENERGYDASH_WATCH_MIN_READ_SECONDS", 15)
+# The share of the chain's request budget (ENERGYDASH_TRON_API_QPS) watch reads may use: each
+# address is read at most every (watched addresses / that many requests a second) seconds.
+ENERGYDASH_WATCH_QPS_PERCENT = env_int("ENERGYDASH_WATCH_QPS_PERCENT", 50)
+if not 1 <= ENERGYDASH_WATCH_QPS_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_WATCH_QPS_PERCENT must be between 1 and 100")
 if not 1 <= ENERGYDASH_WATCH_IDLE_STRETCH <= 100:
     raise ImproperlyConfigured("ENERGYDASH_WATCH_IDLE_STRETCH must be between 1 and 100")
 if not 1 <= ENERGYDASH_WATCH_MIN_READ_SECONDS <= 3600:

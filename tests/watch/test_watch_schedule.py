@@ -116,3 +116,21 @@ def test_the_loop_reads_each_address_within_seconds_of_its_interval(db, http, re
     due = [a + timedelta(seconds=s) for a, s in zip(times, (90, 180, 360, 360), strict=False)]
     for expected, actual in zip(due, times[1:], strict=False):
         assert timedelta(0) <= actual - expected <= timedelta(seconds=1)
+
+
+def test_reads_of_10000_addresses_stay_within_the_chain_budget(settings):
+    """The node has no many-addresses read: one request a read. The floor spreads reads so that
+    every watched address read as often as allowed stays within the watch share of the QPS."""
+    from energydash.orders.models import WatchAddress, WatchRule
+    from energydash.orders.watch import budget_floor, next_read
+
+    settings.ENERGYDASH_TRON_API_QPS = 10
+    settings.ENERGYDASH_WATCH_QPS_PERCENT = 50
+    floor = budget_floor(10_000)
+    assert floor == 2_000
+    assert 10_000 / floor <= 10 * 0.5  # requests a second, everyone read at the floor
+    watch = WatchRule(energy=65_000, interval_seconds=60)
+    busy = WatchAddress(read_every=60, use_per_hour=10**9)
+    busy.budget_floor = floor
+    assert next_read(watch, busy, used=500_000, level=0) == 2_000
+    assert budget_floor(20) == 4  # a short list is not slowed
