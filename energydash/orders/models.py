@@ -389,6 +389,9 @@ class Route(models.Model):
         ProviderAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     max_cost_sun = models.BigIntegerField(null=True, blank=True)
+    # Only these accounts (ids) may take it, when not empty (a watch rule's allowed accounts):
+    # kept on the route so that every attempt, and a resumed route, honours them.
+    allowed_accounts = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

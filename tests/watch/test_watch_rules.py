@@ -242,3 +242,15 @@ def test_the_worker_task_is_scheduled_and_allowed(db):
     ensure_schedules()
     schedule = Schedule.objects.get(name=WATCH_RULES)
     assert check_task_function(schedule.func) == "energydash.orders.tasks.check_watch_rules"
+
+
+def test_only_the_rules_allowed_accounts_are_bought_from(db, chain, http, reader):
+    """Found by the property test: routing rebuilt its request from the route, without the
+    allowed accounts, and bought from the cheapest enabled account whatever the rule allowed."""
+    box("tronzap", "cheap", price="30")
+    allowed = box("tronzap", "allowed", price="50")
+    watch = rule()
+    watch.accounts.set([allowed.account])
+    assert run(http, reader).changed == 1
+    (order,) = Order.objects.all()
+    assert order.account_id == allowed.account.pk
