@@ -11,7 +11,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime-$(REQS_SUM)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv venv-runtime run test test-unit test-browser lint smoke fuzz soak bench messages
+.PHONY: help venv venv-runtime run test test-unit test-browser lint smoke fuzz soak soak-watch bench messages
 
 help:
 	@echo "make run   set up and start the console with the provider sandbox (http://127.0.0.1:8000)"
@@ -69,6 +69,11 @@ SOAK_ORDERS ?= 2000
 soak: venv
 	SOAK_ORDERS=$(SOAK_ORDERS) $(PY) scripts/soak.py
 
+# Watch rules under simulated consumption (scripts/soak_watch.py, README "Watch rules"): a simulated
+# day on a time_machine clock, in one process; PostgreSQL on 127.0.0.1. Long at 1,000 addresses.
+soak-watch: venv
+	$(PY) scripts/soak_watch.py
+
 # Only the fuzz tests; HYPOTHESIS_PROFILE=explore FUZZ_SCALE=10 make fuzz for a longer random run.
 fuzz: venv
 	$(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
@@ -78,7 +83,7 @@ fuzz: venv
 BENCH_ORDERS ?= 1000000
 bench: venv
 	BENCH_ORDERS=$(BENCH_ORDERS) $(PY) scripts/bench.py && $(PY) scripts/bench_paths.py \
-		&& $(PY) scripts/bench_poller.py
+		&& $(PY) scripts/bench_poller.py && $(PY) scripts/soak_watch.py
 
 # ruff, then the import contract (pyproject.toml, [tool.importlinter]): the layers of README's Layout.
 lint: venv

@@ -493,6 +493,20 @@ ENERGYDASH_READY_HEADROOM_PERCENT = env_int("ENERGYDASH_READY_HEADROOM_PERCENT",
 ENERGYDASH_READY_PERIOD = os.environ.get("ENERGYDASH_READY_PERIOD", "1H")
 ENERGYDASH_READY_DEADLINE_SECONDS = env_int("ENERGYDASH_READY_DEADLINE_SECONDS", 60)
 ENERGYDASH_READY_ENERGY_PRICE_SUN = env_int("ENERGYDASH_READY_ENERGY_PRICE_SUN", 100)
+# Watch rules' read schedule (orders/watch.py next_read): an address that used nothing since its
+# last read is read less often, up to this many times its rule's interval; one that uses energy
+# fast is read sooner, but never more often than this.
+ENERGYDASH_WATCH_IDLE_STRETCH = env_int("ENERGYDASH_WATCH_IDLE_STRETCH", 4)
+ENERGYDASH_WATCH_MIN_READ_SECONDS = env_int("ENERGYDASH_WATCH_MIN_READ_SECONDS", 15)
+# The share of the chain's request budget (ENERGYDASH_TRON_API_QPS) watch reads may use: each
+# address is read at most every (watched addresses / that many requests a second) seconds.
+ENERGYDASH_WATCH_QPS_PERCENT = env_int("ENERGYDASH_WATCH_QPS_PERCENT", 50)
+if not 1 <= ENERGYDASH_WATCH_QPS_PERCENT <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_WATCH_QPS_PERCENT must be between 1 and 100")
+if not 1 <= ENERGYDASH_WATCH_IDLE_STRETCH <= 100:
+    raise ImproperlyConfigured("ENERGYDASH_WATCH_IDLE_STRETCH must be between 1 and 100")
+if not 1 <= ENERGYDASH_WATCH_MIN_READ_SECONDS <= 3600:
+    raise ImproperlyConfigured("ENERGYDASH_WATCH_MIN_READ_SECONDS must be between 1 and 3600")
 # The claim of a request being routed lasts this long without a heartbeat (renewed every third
 # of it while the request runs); a crashed request's Idempotency-Key is free again after it.
 ENERGYDASH_ROUTE_LEASE_SECONDS = env_int("ENERGYDASH_ROUTE_LEASE_SECONDS", 15)

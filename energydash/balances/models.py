@@ -78,6 +78,7 @@ class AlertKind(models.TextChoices):
     COST_OVERRUN = "cost_overrun", _("Charge above the limits")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed on chain")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
+    WATCH_PRICE_CAP = "watch_price_cap", _("Watch rule: price above the cap")
 
 
 class Alert(models.Model):

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from energydash.balances import cost_alerts, evidence, ledger_days, rollups
-from energydash.balances.models import ORDER, AccountBalanceState
+from energydash.balances.models import ORDER, AccountBalanceState, Alert, AlertKind
 from energydash.balances.services import record_balance
 from energydash.orders import hooks
 from energydash.orders.models import Order
@@ -41,6 +41,19 @@ def order_changed(order: Order, from_status: str, to_status: str, fields: Collec
     ledger_days.on_order_changed(order, from_status, to_status, fields)
 
 
+def watch_alert(subject: str, words: str, cap_sun: int) -> None:
+    """A watch rule skipped for the price (orders/watch.py, once per episode): into the inbox
+    and the alert channels, as a disabled webhook is; not about one account."""
+    Alert.objects.create(
+        account=None,
+        kind=AlertKind.WATCH_PRICE_CAP,
+        threshold_sun=cap_sun,
+        problem=words[:300],
+        subject=subject[:200],
+        delivery_error="not e-mailed: sent to the alert channels and shown in the inbox",
+    )
+
+
 def connect() -> None:
     hooks.order_changed.register(order_changed)
     hooks.balance_reported.register(record_order_balance)
@@ -49,3 +62,4 @@ def connect() -> None:
     hooks.review_evidence.register(evidence.review_facts)
     hooks.known_balances.register(known_balances)
     hooks.cost_overrun.register(cost_alerts.cost_overrun)
+    hooks.watch_alert.register(watch_alert)

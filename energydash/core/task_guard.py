@@ -41,6 +41,7 @@ TASK_FUNCTIONS: frozenset[str] = frozenset(
         "energydash.orders.tasks.run_ready_check",
         "energydash.orders.tasks.verify_deliveries",
         "energydash.sandbox.tasks.deliver_due_callbacks",
+        "energydash.sandbox.tasks.simulate_transfers",
     }
 )
 

@@ -104,6 +104,12 @@ spend_cap: Hook[[str], int | None] = Hook(
     "api app",
 )
 
+watch_alert: Hook[[str, str, int], None] = Hook(
+    "watch_alert",
+    "puts a watch rule's price-above-the-cap alert (once per episode) in the alerts inbox and "
+    "its channels, with (subject, words, the cap in sun for the energy wanted)",
+)
+
 ALL = (
     order_changed,
     balance_reported,
@@ -113,6 +119,7 @@ ALL = (
     known_balances,
     cost_overrun,
     spend_cap,
+    watch_alert,
 )
 
 

@@ -389,6 +389,9 @@ class Route(models.Model):
         ProviderAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     max_cost_sun = models.BigIntegerField(null=True, blank=True)
+    # Only these accounts (ids) may take it, when not empty (a watch rule's allowed accounts):
+    # kept on the route so that every attempt, and a resumed route, honours them.
+    allowed_accounts = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -625,6 +628,21 @@ class WatchAddress(models.Model):
     purchases = models.PositiveIntegerField(default=0)  # numbers each purchase's key
     # Set while the price is above the cap (one alert per episode), cleared when it is not.
     capped_since = models.DateTimeField(null=True, blank=True)
+    # The chain said the address is active (a TRON account stays so): getaccount is not asked again.
+    activated = models.BooleanField(default=False)
+    # The read schedule (watch.py next_read): seconds between reads now, the last read, the
+    # energy expected after it (available + bought), the use seen per hour and the most used
+    # between two reads (kept above the rule's energy as a margin).
+    read_every = models.PositiveIntegerField(null=True, blank=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    last_level = models.BigIntegerField(null=True, blank=True)
+    use_per_hour = models.BigIntegerField(default=0)
+    peak_use = models.BigIntegerField(default=0)
+    # Energy bought and not yet seen on chain: counted as coming until the chain's EnergyLimit
+    # reaches awaiting_limit, or until awaiting_until.
+    awaiting_energy = models.BigIntegerField(default=0)
+    awaiting_limit = models.BigIntegerField(default=0)
+    awaiting_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

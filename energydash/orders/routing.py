@@ -138,6 +138,7 @@ def open_route(
                 to_address=request.to_address,
                 account=request.account,
                 max_cost_sun=request.max_cost_sun,
+                allowed_accounts=sorted(request.accounts),
                 claimed_until=lease_until(),
             )
         return route, True
@@ -165,6 +166,7 @@ def request_of(route: Route) -> RouteRequest:
         kind=route.kind,
         account=route.account,
         max_cost_sun=route.max_cost_sun,
+        accounts=tuple(route.allowed_accounts or ()),
     )
 
 

@@ -19,7 +19,8 @@ logger = logging.getLogger("energydash.tasks")
 # Redis (a lock every process sees) a run that ends queues its successor at once, so the loop has
 # no gap, and the every-minute schedule is a watchdog that restarts a loop whose worker died (a
 # run finding the loop held returns at once). Without Redis runs start on the schedule alone.
-# `manage.py poll_orders --loop` / `verify_deliveries --loop` run the same loop as a service.
+# `manage.py poll_orders --loop` / `verify_deliveries --loop` / `watch_rules --loop` run the same
+# loop as a service.
 RUN_FOR_SECONDS = 55
 IDLE_SLEEP_SECONDS = 1.0
 # A looping run renews its hold on the loop every pass; a killed run's hold lapses after this.
@@ -193,12 +194,26 @@ def run_ready_check(check_id: int) -> str:
     return f"ready check {check_id}: {check.state if check is not None else 'gone'}"
 
 
-def check_watch_rules() -> str:
-    """One pass over the watch rules' due addresses (orders/watch.py); scheduled every minute."""
+def _watch_pass() -> PassCounts:
     from energydash.orders.watch import watch_pass
 
-    done = watch_pass()
-    return f"{done.checked} watched address(es) checked, {done.changed} order(s) placed"
+    return watch_pass()
+
+
+def watch_loop(run_for: float | None, **options: Any) -> tuple[int, int, int]:
+    """Watch rule passes (orders/watch.py) as run_loop: an address due now is read within about
+    a second, so each rule's interval (and each address's read schedule) holds within seconds."""
+    return run_loop(_watch_pass, run_for, **options)
+
+
+def check_watch_rules(run_for: float = RUN_FOR_SECONDS) -> str:
+    """The watch rules' loop (orders/watch.py), chained like poll_orders; the every-minute
+    schedule restarts it if its worker died."""
+    counts = _chained("check_watch_rules", watch_loop, run_for)
+    if counts is None:
+        return BUSY
+    passes, checked, changed = counts
+    return f"{passes} pass(es), {checked} watched address(es) checked, {changed} order(s) placed"
 
 
 def refresh_price_board() -> str:

@@ -28,17 +28,20 @@ console's time zone (TIME_ZONE).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from energydash.chain.reader import ChainReader
 from energydash.lib.tron import validate_address
+from energydash.orders import hooks
 from energydash.orders.candidates import RouteRequest, candidates
 from energydash.orders.models import (
     Kind,
@@ -53,6 +56,7 @@ from energydash.orders.readiness import ON_ITS_WAY, buy, on_its_way, order_size,
 
 logger = logging.getLogger("energydash.orders")
 
+LANDING_SECONDS = 60  # a purchase is on chain within this, as a rule (the look ahead of a read)
 LEASE = timedelta(minutes=5)  # a worker that dies holding a rule lets go of it after this
 PERIOD_MINUTES = {"1H": 60, "1D": 1440, "3D": 4320, "30D": 43200}
 MIN_INTERVAL_SECONDS = 60
@@ -143,6 +147,7 @@ def watch_pass(
     if not rule_ids:
         return result
     reader = reader or ChainReader.from_settings(client=client)
+    floor = budget_floor(WatchAddress.objects.filter(rule__enabled=True).count())
     for rule_id in rule_ids:
         claimed = (
             WatchRule.objects.filter(pk=rule_id, enabled=True)
@@ -158,6 +163,8 @@ def watch_pass(
                 moved = WatchAddress.objects.filter(
                     pk=target.pk, next_check_at=target.next_check_at
                 ).update(next_check_at=now + timedelta(seconds=rule.interval_seconds))
+                target.read_every = target.read_every or rule.interval_seconds
+                target.budget_floor = floor
                 if not moved:
                     continue
                 result.checked += 1
@@ -173,6 +180,7 @@ def watch_pass(
                         WatchEvent.Kind.SKIP,
                         f"The check stopped on an error: {type(exc).__name__}; see the log.",
                     )
+                _save_schedule(rule, target, now)
         finally:
             WatchRule.objects.filter(pk=rule_id).update(busy_until=None)
     return result
@@ -213,49 +221,13 @@ def check_address(
     if not reader.configured:
         _event(rule, target, skip, "No chain node is configured (ENERGYDASH_TRON_API_URL).")
         return 0
-    account = reader.account(target.address)
-    if not account.ok:
-        _event(rule, target, skip, f"Could not read the account on chain: {account.message}")
-        return 0
     placed = 0
-    if not account.value.activated:
-        if spent_today(rule, now) >= rule.daily_budget_sun:
-            _event(rule, target, skip, "skipped: daily budget spent; the address is not active.")
-            return 0
-        key = _next_key(target, "activation")
-        if key is None:
-            return 0
-        route = buy(
-            key,
-            target.address,
-            Kind.ACTIVATION,
-            None,
-            period=rule.period,
-            via=f"watch:{rule.pk}",
-            client=client,
-            accounts=allowed,
-        )
-        problem = route_problem(route, "activation")
-        if route.order_id:
-            placed = 1
-            _event(
-                rule,
-                target,
-                WatchEvent.Kind.ACTIVATION,
-                problem or "Activation ordered: the address was not active on chain.",
-                route=route,
-                order_id=route.order_id,
-            )
-        else:
-            _event(rule, target, skip, problem, route=route)
-        if problem:
-            return placed
-        again = reader.account(target.address)
-        if not (again.ok and again.value.activated):
-            _event(rule, target, check, "Not active on chain yet; energy is bought once it is.")
+    if not target.activated:
+        placed = _activate(rule, target, reader, allowed=allowed, client=client, now=now)
+        if not target.activated:
             return placed
     if rule.kind == WatchRule.Kind.THRESHOLD:
-        lacking = _lacking(rule, target, reader)
+        lacking = _lacking(rule, target, reader, now)
     else:
         lacking = _renewal(rule, target, now)
     if lacking is None:
@@ -263,23 +235,81 @@ def check_address(
     return placed + _buy_energy(rule, target, lacking, allowed=allowed, client=client, now=now)
 
 
-def _lacking(rule: WatchRule, target: WatchAddress, reader: ChainReader) -> int | None:
+def _activate(
+    rule: WatchRule,
+    target: WatchAddress,
+    reader: ChainReader,
+    *,
+    allowed: tuple[int, ...],
+    client: httpx.Client | None,
+    now: datetime,
+) -> int:
+    """Read whether the address is active (asked until it is: a TRON account stays active) and
+    activate it when not. Sets target.activated when the chain says so."""
+    skip, check = WatchEvent.Kind.SKIP, WatchEvent.Kind.CHECK
+    account = reader.account(target.address)
+    if not account.ok:
+        _event(rule, target, skip, f"Could not read the account on chain: {account.message}")
+        return 0
+    placed = 0
+    if account.value.activated:
+        target.activated = True
+        return 0
+    if spent_today(rule, now) >= rule.daily_budget_sun:
+        _event(rule, target, skip, "skipped: daily budget spent; the address is not active.")
+        return 0
+    key = _next_key(target, "activation")
+    if key is None:
+        return 0
+    route = buy(
+        key,
+        target.address,
+        Kind.ACTIVATION,
+        None,
+        period=rule.period,
+        via=f"watch:{rule.pk}",
+        client=client,
+        accounts=allowed,
+    )
+    problem = route_problem(route, "activation")
+    if route.order_id:
+        placed = 1
+        _event(
+            rule,
+            target,
+            WatchEvent.Kind.ACTIVATION,
+            problem or "Activation ordered: the address was not active on chain.",
+            route=route,
+            order_id=route.order_id,
+        )
+    else:
+        _event(rule, target, skip, problem, route=route)
+    if problem:
+        return placed
+    again = reader.account(target.address)
+    if not (again.ok and again.value.activated):
+        _event(rule, target, check, "Not active on chain yet; energy is bought once it is.")
+        return placed
+    target.activated = True
+    return placed
+
+
+def _lacking(
+    rule: WatchRule, target: WatchAddress, reader: ChainReader, now: datetime
+) -> int | None:
+    """Read the energy, learn how fast the address uses it (next_read), and return what is
+    lacking to keep the rule's energy plus a margin until the next read, or None."""
     resource = reader.account_resource(target.address)
     if not resource.ok:
         _event(rule, target, WatchEvent.Kind.SKIP, f"Could not read the energy: {resource.message}")
         return None
     available = resource.value.energy_available
-    if available >= rule.energy:
-        _event(
-            rule,
-            target,
-            WatchEvent.Kind.CHECK,
-            f"{available:,} energy available; at least {rule.energy:,} kept.",
-            energy_available=available,
-        )
-        return None
-    recent = rule_orders(rule, target.address).filter(created__gte=timezone.now() - ON_ITS_WAY)
-    waiting, coming = on_its_way(recent)
+    coming = _learn(rule, target, resource.value.energy_limit, available, now)
+    target.limit_now = resource.value.energy_limit
+    ends = _ending(rule, target.address, now, now + _horizon(rule, target))
+    keep = rule.energy + target.peak_use
+    recent = rule_orders(rule, target.address).filter(created__gte=now - ON_ITS_WAY)
+    waiting, _ = on_its_way(recent)
     if waiting is not None:
         _event(
             rule,
@@ -290,17 +320,130 @@ def _lacking(rule: WatchRule, target: WatchAddress, reader: ChainReader) -> int 
             energy_available=available,
         )
         return None
-    lacking = rule.energy - available - coming
-    if lacking <= 0:
+    lacking = keep - (available - ends) - coming
+    if lacking <= 0 or (available >= rule.energy + target.peak_use and not ends):
+        words = f"{available:,} energy available; at least {rule.energy:,} kept"
+        if target.peak_use:
+            words += f" (+{target.peak_use:,} for use between reads)"
+        if coming:
+            words += f"; {coming:,} bought is still on its way"
         _event(
             rule,
             target,
             WatchEvent.Kind.CHECK,
-            f"{available:,} energy available; {coming:,} bought is still on its way.",
+            words + f"; next read in {target.read_every} s.",
             energy_available=available,
         )
         return None
+    # Short of energy (bought now, or skipped for the cap or the budget): read again at the
+    # rule's interval at the latest, however idle the address was.
+    target.read_every = min(target.read_every or rule.interval_seconds, rule.interval_seconds)
+    target.lacking_words = (
+        f"{available:,} available, {ends:,} of it ending before the next read, {coming:,} on its "
+        f"way; {keep:,} kept"
+    )
     return lacking
+
+
+def _period_minutes(order: Order, rule: WatchRule) -> int:
+    return PERIOD_MINUTES.get(order.period or rule.period, 60)
+
+
+def _ending(rule: WatchRule, address: str, after: datetime, until: datetime) -> int:
+    """Energy of the rule's rentals for `address` whose period ends in (after, until]: the
+    rule's own orders (created + period), so this costs no chain request."""
+    longest = max(PERIOD_MINUTES.values())
+    rows = rule_orders(rule, address).filter(
+        kind=Kind.ENERGY,
+        status__in=RENTAL_STATUSES,
+        created__gt=after - timedelta(minutes=longest),
+    )
+    total = 0
+    for order in rows.only("created", "period", "energy"):
+        end = order.created + timedelta(minutes=_period_minutes(order, rule))
+        if after < end <= until:
+            total += order.energy or 0
+    return total
+
+
+def _horizon(rule: WatchRule, target: WatchAddress) -> timedelta:
+    """How far ahead a read must look: to the next read, plus the time a purchase takes."""
+    return timedelta(seconds=(target.read_every or rule.interval_seconds) + LANDING_SECONDS)
+
+
+def _learn(rule: WatchRule, target: WatchAddress, limit: int, available: int, now: datetime) -> int:
+    """Update the address's use figures from this read; return the energy bought and not yet
+    seen on chain (coming)."""
+    ended = 0
+    if target.last_read_at is not None:
+        ended = _ending(rule, target.address, target.last_read_at, now)
+    coming = 0
+    if target.awaiting_energy:
+        target.awaiting_limit -= ended
+        landed = limit >= target.awaiting_limit
+        if landed or target.awaiting_until is None or now >= target.awaiting_until:
+            target.awaiting_energy = target.awaiting_limit = 0
+            target.awaiting_until = None
+        else:
+            coming = int(target.awaiting_energy)
+    used = 0
+    if target.last_read_at is not None and target.last_level is not None:
+        used = max(target.last_level - ended - coming - available, 0)
+        hours = max((now - target.last_read_at).total_seconds(), 1) / 3600
+        seen = int(used / hours)
+        target.use_per_hour = (
+            (target.use_per_hour + seen) // 2 if used else target.use_per_hour // 2
+        )
+        target.peak_use = max(used, target.peak_use * 9 // 10)
+    target.used_since_read = used
+    target.last_read_at = now
+    target.last_level = available + coming
+    target.read_every = next_read(rule, target, used, available + coming)
+    return coming
+
+
+def next_read(rule: WatchRule, target: WatchAddress, used: int, level: int) -> int:
+    """Seconds to the address's next read. One that used nothing since the last read is read
+    less often (the gap doubles, up to ENERGYDASH_WATCH_IDLE_STRETCH times the rule's interval);
+    one that uses energy is read at the rule's interval, or sooner when at its pace it would
+    reach the rule's energy before that (half the time it takes, at least
+    ENERGYDASH_WATCH_MIN_READ_SECONDS)."""
+    base = rule.interval_seconds
+    floor = getattr(target, "budget_floor", 0)
+    if not used:
+        longest = base * max(int(settings.ENERGYDASH_WATCH_IDLE_STRETCH), 1)
+        return max(min((target.read_every or base) * 2, longest), floor)
+    seconds = base
+    spare = level - rule.energy
+    if target.use_per_hour > 0:
+        reach = max(spare, 0) / target.use_per_hour * 3600
+        seconds = min(base, int(reach / 2))
+    return max(seconds, min(settings.ENERGYDASH_WATCH_MIN_READ_SECONDS, base), floor)
+
+
+def budget_floor(watched: int) -> int:
+    """The shortest gap between two reads of one address that keeps `watched` addresses within
+    ENERGYDASH_WATCH_QPS_PERCENT of the chain's request budget (ENERGYDASH_TRON_API_QPS) at one
+    request a read: the node has no call that reads many addresses at once. With 10,000
+    addresses, 10 requests a second and 50%: 2,000 s. Small lists are not slowed (a few s)."""
+    share = settings.ENERGYDASH_TRON_API_QPS * settings.ENERGYDASH_WATCH_QPS_PERCENT / 100
+    return math.ceil(watched / max(share, 0.01))
+
+
+def _save_schedule(rule: WatchRule, target: WatchAddress, now: datetime) -> None:
+    every = target.read_every or rule.interval_seconds
+    WatchAddress.objects.filter(pk=target.pk).update(
+        next_check_at=now + timedelta(seconds=every),
+        read_every=every,
+        activated=target.activated,
+        last_read_at=target.last_read_at,
+        last_level=target.last_level,
+        use_per_hour=target.use_per_hour,
+        peak_use=target.peak_use,
+        awaiting_energy=target.awaiting_energy,
+        awaiting_limit=target.awaiting_limit,
+        awaiting_until=target.awaiting_until,
+    )
 
 
 def _renewal(rule: WatchRule, target: WatchAddress, now: datetime) -> int | None:
@@ -382,6 +525,7 @@ def _buy_energy(
             )
             logger.warning(words)
             _event(rule, target, WatchEvent.Kind.ALERT, words)
+            hooks.watch_alert(f"Watch rule {rule.name}: price above the cap", words, cap)
         return 0
     WatchAddress.objects.filter(pk=target.pk).update(capped_since=None)
     left = rule.daily_budget_sun - spent_today(rule, now)
@@ -412,11 +556,20 @@ def _buy_energy(
     if not route.order_id:
         _event(rule, target, skip, f"skipped: {problem}", route=route)
         return 0
+    limit = getattr(target, "limit_now", None)
+    if limit is not None:  # a threshold read: wait for the chain to show it
+        target.awaiting_energy += amount
+        target.awaiting_limit = limit + amount - amount // 100  # 1% for the stake rounding
+        target.awaiting_until = now + ON_ITS_WAY
+        target.last_level = (target.last_level or 0) + amount
+    what = getattr(target, "lacking_words", "")
     _event(
         rule,
         target,
         WatchEvent.Kind.PURCHASE,
-        problem or f"Bought {amount:,} energy ({lacking:,} lacking), order {route.order_id}.",
+        problem
+        or f"Bought {amount:,} energy ({lacking:,} lacking{': ' + what if what else ''}), "
+        f"order {route.order_id}.",
         energy=amount,
         route=route,
         order_id=route.order_id,

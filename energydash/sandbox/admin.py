@@ -14,8 +14,10 @@ from energydash.core.forms import write_only_field
 from energydash.lib.crypto import mask
 from energydash.sandbox.models import (
     ChainAccount,
+    ChainConsumer,
     ChainDelegation,
     ChainNetwork,
+    ChainTransfer,
     SandboxAccount,
     SandboxAddress,
     SandboxCallback,
@@ -266,3 +268,16 @@ class ChainDelegationAdmin(admin.ModelAdmin):
     list_filter = ("by_other_party", "resource")
     search_fields = ("receiver", "delegator", "txid", "order__ref")
     raw_id_fields = ("order",)
+
+
+@admin.register(ChainConsumer)
+class ChainConsumerAdmin(admin.ModelAdmin):
+    list_display = ("address", "transfers_per_hour", "burst", "energy_per_transfer", "enabled")
+    search_fields = ("address",)
+
+
+@admin.register(ChainTransfer)
+class ChainTransferAdmin(admin.ModelAdmin):
+    list_display = ("sender", "energy", "energy_from_stake", "burned_sun", "at")
+    search_fields = ("sender", "txid")
+    list_filter = ("at",)

@@ -163,3 +163,47 @@ class ChainDelegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} -> {self.receiver}: {self.staked_sun:,} sun"
+
+
+class ChainTransfer(models.Model):
+    """A USDT transfer sent on the simulated chain (chain_consumption.py): the energy it needed,
+    what the sender's energy covered, and the TRX burned for the rest (energy_fee_sun a unit,
+    the chain's getEnergyFee). burned_sun > 0 is a transfer that burned TRX."""
+
+    txid = models.CharField(max_length=64, unique=True)
+    sender = models.CharField(max_length=34)
+    recipient = models.CharField(max_length=34, blank=True)
+    energy = models.PositiveIntegerField(help_text="Energy the transfer needed.")
+    energy_from_stake = models.PositiveIntegerField(
+        default=0, help_text="Of it, what the sender's energy (its delegations) covered."
+    )
+    burned_sun = models.BigIntegerField(default=0, help_text="TRX burned for the rest, in sun.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["sender", "at"], name="sandbox_transfer_sender")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.energy:,} energy, {self.burned_sun:,} sun burned"
+
+
+class ChainConsumer(models.Model):
+    """An address that sends USDT on the simulated chain by itself, in bursts
+    (chain_consumption.run_consumers): on average `transfers_per_hour`, in bursts of 1 to
+    `burst` transfers at once, each needing `energy_per_transfer`. Random but reproducible:
+    the gaps and burst sizes come from the address, `seed` and the burst's number."""
+
+    address = models.CharField(max_length=34, unique=True)
+    transfers_per_hour = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
+    burst = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text="Most transfers in one burst."
+    )
+    energy_per_transfer = models.PositiveIntegerField(default=65_000)
+    seed = models.CharField(max_length=40, blank=True)
+    enabled = models.BooleanField(default=True)
+    next_burst_at = models.DateTimeField(null=True, blank=True)
+    bursts = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.transfers_per_hour}/h in bursts of up to {self.burst}"

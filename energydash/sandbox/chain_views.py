@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from energydash.lib.tron import InvalidAddress, validate_address
+from energydash.sandbox import chain_consumption
 from energydash.sandbox.chain_models import ChainAccount, ChainDelegation, ChainNetwork
 from energydash.sandbox.http import endpoint, json_response, parse_json
 from energydash.sandbox.models import SandboxAddress
@@ -112,10 +113,12 @@ def getaccountresource(body: Answer, now: datetime, network: ChainNetwork) -> An
     address = body_address(body, "address")
     if not SandboxAddress.is_activated(address):
         return {}
+    resources = chain_consumption.energy(address, now, network)
     return _without_zeros(
         {
             "freeNetLimit": network.free_net_limit,
-            "EnergyLimit": network.energy_for_stake(_received_sun(address, now)),
+            "EnergyLimit": resources.limit,
+            "EnergyUsed": resources.used,
             "TotalNetLimit": network.total_net_limit,
             "TotalNetWeight": network.total_net_weight,
             "TotalEnergyLimit": network.total_energy_limit,

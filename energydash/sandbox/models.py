@@ -14,8 +14,10 @@ from energydash.lib.crypto import EncryptedTextField
 from energydash.providers.models import Provider
 from energydash.sandbox.chain_models import (
     ChainAccount,
+    ChainConsumer,
     ChainDelegation,
     ChainNetwork,
+    ChainTransfer,
     sandbox_address,
 )
 from energydash.sandbox.defaults import ITRX_DAY_PRICES_SUN, PROVIDER_DEFAULTS
@@ -23,8 +25,10 @@ from energydash.sandbox.money_models import MoneyKnobs, OrderFate
 
 __all__ = [
     "ChainAccount",
+    "ChainConsumer",
     "ChainDelegation",
     "ChainNetwork",
+    "ChainTransfer",
     "SandboxAccount",
     "SandboxAddress",
     "SandboxCallback",

@@ -19,6 +19,15 @@ from energydash.sandbox.models import SandboxCallback
 CLAIM_LEASE = timedelta(minutes=2)  # a crashed delivery is retried after this
 
 
+def simulate_transfers(now: datetime | None = None) -> str:
+    """Send the simulated USDT transfers due (chain_consumption.py ChainConsumer rows)."""
+    from energydash.sandbox.chain_consumption import run_consumers
+
+    sent = run_consumers(now or timezone.now())
+    burned = sum(1 for transfer in sent if transfer.burned_sun)
+    return f"{len(sent)} transfer(s) sent, {burned} burned TRX"
+
+
 def deliver_due_callbacks(now: datetime | None = None, client: httpx.Client | None = None) -> int:
     """POST every itrx callback that is due; returns how many delivery attempts were made.
     First it credits every planned refund that is due (money.py), so balances move on time even

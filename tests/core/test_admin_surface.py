@@ -43,6 +43,9 @@ AUDITED = {
     # The simulated providers and chain: data only, served only with ENERGYDASH_SANDBOX on.
     # A callback's URL is checked at send time: only this console's own /callbacks/.
     "sandbox.chainaccount": ({"add", "change", "delete"}, {"delete_selected"}),
+    # Simulated transfers and the addresses that send them: numbers and addresses, no URL.
+    "sandbox.chainconsumer": ({"add", "change", "delete"}, {"delete_selected"}),
+    "sandbox.chaintransfer": ({"add", "change", "delete"}, {"delete_selected"}),
     "sandbox.chaindelegation": ({"add", "change", "delete"}, {"delete_selected"}),
     "sandbox.chainnetwork": ({"add", "change", "delete"}, {"delete_selected"}),
     "sandbox.sandboxaccount": ({"add", "change", "delete"}, {"delete_selected"}),

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from energydash.balances.models import Alert, AlertKind
 from energydash.chain.reader import ChainReader
 from energydash.orders.models import Order, Status, WatchAddress, WatchEvent, WatchRule
 from energydash.orders.watch import WatchRefused, parse_addresses, spent_today, watch_pass
@@ -128,6 +129,10 @@ def test_price_above_cap_is_skipped_and_alerted_once_per_episode(db, chain, http
     assert watch.events.filter(reason__startswith="skipped: price above cap").count() == 2
     assert not Order.objects.exists() and not SandboxOrder.objects.exists()
     assert WatchAddress.objects.get().capped_since is not None
+    # Once per episode in the alerts inbox too (balances' Alert, through the orders hook).
+    (inbox,) = Alert.objects.filter(kind=AlertKind.WATCH_PRICE_CAP)
+    assert inbox.account is None and "above the cap" in inbox.problem
+    assert watch.name in inbox.subject and inbox.threshold_sun == 10 * 100_000
     # The cap raised: bought, and the episode is over; a new one alerts again.
     WatchRule.objects.filter(pk=watch.pk).update(max_price_sun=100)
     assert run(http, reader, now=later(4)).changed == 1
@@ -136,6 +141,7 @@ def test_price_above_cap_is_skipped_and_alerted_once_per_episode(db, chain, http
     run(http, reader, now=later(6))
     run(http, reader, now=later(8))
     assert watch.events.filter(kind="alert").count() == 2
+    assert Alert.objects.filter(kind=AlertKind.WATCH_PRICE_CAP).count() == 2
 
 
 def test_the_daily_budget_stops_purchases(db, chain, http, reader):
@@ -236,3 +242,15 @@ def test_the_worker_task_is_scheduled_and_allowed(db):
     ensure_schedules()
     schedule = Schedule.objects.get(name=WATCH_RULES)
     assert check_task_function(schedule.func) == "energydash.orders.tasks.check_watch_rules"
+
+
+def test_only_the_rules_allowed_accounts_are_bought_from(db, chain, http, reader):
+    """Found by the property test: routing rebuilt its request from the route, without the
+    allowed accounts, and bought from the cheapest enabled account whatever the rule allowed."""
+    box("tronzap", "cheap", price="30")
+    allowed = box("tronzap", "allowed", price="50")
+    watch = rule()
+    watch.accounts.set([allowed.account])
+    assert run(http, reader).changed == 1
+    (order,) = Order.objects.all()
+    assert order.account_id == allowed.account.pk
