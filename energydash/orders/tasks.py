@@ -127,7 +127,7 @@ def _chained(
     return counts
 
 
-LOOPS = ("poll_orders", "verify_deliveries")
+LOOPS = ("poll_orders", "verify_deliveries", "check_watch_rules")
 
 
 def start_loops(**kwargs: Any) -> None:

@@ -108,7 +108,7 @@ def test_without_a_shared_cache_runs_do_not_chain(settings, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_worker_that_starts_queues_both_loops_at_once(settings, monkeypatch):
+def test_a_worker_that_starts_queues_every_loop_at_once(settings, monkeypatch):
     from django_q.signals import post_spawn
 
     settings.REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -116,6 +116,7 @@ def test_a_worker_that_starts_queues_both_loops_at_once(settings, monkeypatch):
     monkeypatch.setattr(tasks, "_queue", queued.append)
     post_spawn.send(sender="django_q", proc_name="Process-1")
     assert sorted(queued) == [
+        "energydash.orders.tasks.check_watch_rules",
         "energydash.orders.tasks.poll_orders",
         "energydash.orders.tasks.verify_deliveries",
     ]
@@ -134,7 +135,10 @@ def test_a_worker_that_starts_while_a_loop_runs_queues_only_the_idle_one(setting
         post_spawn.send(sender="django_q", proc_name="Process-2")
     finally:
         cache.delete(tasks.loop_key("poll_orders"))
-    assert queued == ["energydash.orders.tasks.verify_deliveries"]
+    assert sorted(queued) == [
+        "energydash.orders.tasks.check_watch_rules",
+        "energydash.orders.tasks.verify_deliveries",
+    ]
 
 
 @pytest.mark.django_db
