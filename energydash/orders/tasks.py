@@ -99,6 +99,35 @@ def _queue(func: str) -> None:
     async_task(func)
 
 
+_stat_broker: Any = None
+
+
+def cluster_stopping() -> bool:
+    """Whether the django-q2 cluster whose worker runs this process is stopping (a deploy's
+    SIGTERM). A stopping cluster lets each worker finish its task and then the tasks already
+    handed to it, before it exits; a loop run lasts RUN_FOR_SECONDS, so without this a stop
+    waited for one run and then for each queued successor (over a minute each). The cluster's
+    status is the Stat it keeps in the broker (Redis) with its workers' pids; read once a pass.
+    Anything unreadable counts as not stopping (the loop then ends on its own clock)."""
+    global _stat_broker
+    try:
+        import os
+
+        from django_q.brokers import get_broker
+        from django_q.conf import Conf
+        from django_q.status import Stat
+
+        if _stat_broker is None:
+            _stat_broker = get_broker()
+        pid = os.getpid()
+        for stat in Stat.get_all(broker=_stat_broker):
+            if pid in (getattr(stat, "workers", None) or []):
+                return stat.status in (Conf.STOPPING, Conf.STOPPED)
+    except Exception:
+        logger.debug("could not read the cluster's status", exc_info=True)
+    return False
+
+
 def _chained(
     task: str, loop: Callable[..., tuple[int, int, int]], run_for: float
 ) -> tuple[int, int, int] | None:
@@ -113,6 +142,8 @@ def _chained(
         return None
 
     def lost_hold() -> bool:
+        if cluster_stopping():
+            return True  # the worker is told to stop: end the run now, not in up to a minute
         if cache.get(key) != token:
             return True  # the hold lapsed and another run took over: end here
         cache.touch(key, LOOP_HOLD_SECONDS)

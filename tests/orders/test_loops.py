@@ -165,3 +165,41 @@ def test_a_starting_worker_survives_a_broker_that_fails(settings, monkeypatch):
 
     monkeypatch.setattr(tasks, "_queue", broken)
     post_spawn.send(sender="django_q", proc_name="Process-4")  # does not raise
+
+
+class _Stat:
+    def __init__(self, workers, status):
+        self.workers, self.status = workers, status
+
+
+@pytest.mark.django_db
+def test_a_loop_run_ends_at_once_when_its_cluster_is_stopping(settings, monkeypatch):
+    """A deploy's SIGTERM: django-q2 lets a worker finish its task and the tasks already handed
+    to it, so a loop run (55 s) and each queued successor held the stop for minutes (the smoke
+    test's 90 s limit failed). A run of a stopping cluster's worker does no pass."""
+    import os
+
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+    monkeypatch.setattr(tasks, "_queue", lambda func: None)
+    monkeypatch.setattr(tasks, "_stat_broker", object())
+    stats = [_Stat([1, 2], Conf.WORKING), _Stat([os.getpid()], Conf.STOPPING)]
+    monkeypatch.setattr(Stat, "get_all", staticmethod(lambda broker=None: stats))
+    assert tasks.verify_deliveries(run_for=20).startswith("0 pass(es)")
+
+
+@pytest.mark.django_db
+def test_a_loop_run_of_a_working_cluster_runs_its_passes(settings, monkeypatch):
+    import os
+
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/12"
+    monkeypatch.setattr(tasks, "_queue", lambda func: None)
+    monkeypatch.setattr(tasks, "_stat_broker", object())
+    stats = [_Stat([os.getpid()], Conf.WORKING)]
+    monkeypatch.setattr(Stat, "get_all", staticmethod(lambda broker=None: stats))
+    assert not tasks.verify_deliveries(run_for=0).startswith("0 pass(es)")
